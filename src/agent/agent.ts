@@ -1,0 +1,248 @@
+// The agent: serves the UDP echo and HTTP endpoints on one port, probes every peer it is given (never itself) over
+// UDP and TCP, probes DNS targets, and keeps the metrics exactly in step with the peer set.
+import { Registry } from 'prom-client';
+import type { AgentConfig } from '../config/schema.ts';
+import { resolveDnsTargets } from '../config/schema.ts';
+import type { AgentIdentity } from '../config/identity.ts';
+import type { Peer } from '../discovery/peer.ts';
+import type { Logger } from '../log.ts';
+import { createAgentMetrics, type AgentMetrics } from '../metrics/agent-metrics.ts';
+import { createUdpPinger, type UdpPinger } from '../probes/udp-pinger.ts';
+import { probeUdp, type UdpProbeResult } from '../probes/udp.ts';
+import { probeTcp, type TcpProbeResult } from '../probes/tcp.ts';
+import { createTargetResolver, probeDns } from '../probes/dns.ts';
+import { createPeerScheduler, type PeerScheduler } from './peer-scheduler.ts';
+import { runProbeLoop } from './probe-loop.ts';
+import { startUdpEcho, type UdpEcho } from './udp-echo.ts';
+import { startAgentHttpServer, type AgentHttpServer } from './http-server.ts';
+import { createResultHistory, type ResultHistory } from './result-history.ts';
+import { sleep } from '../util/sleep.ts';
+
+export interface AgentOptions {
+  readonly config: AgentConfig;
+  readonly identity: AgentIdentity;
+  readonly log: Logger;
+  readonly version: string;
+  /** Port override (0 = any free port, used by tests); defaults to `config.port`. */
+  readonly port?: number;
+  readonly registry?: Registry;
+  /** Export Node.js process metrics (off when several agents share one process, as in tests). */
+  readonly processMetrics?: boolean;
+}
+
+export interface Agent {
+  readonly port: number;
+  readonly registry: Registry;
+  readonly history: ResultHistory;
+  /** Replaces the peer set (the agent itself is filtered out). */
+  setPeers(peers: readonly Peer[]): void;
+  peers(): Peer[];
+  /** Stops probing, keeps answering peers for `shutdownGracePeriod`, then closes everything. */
+  shutdown(): Promise<void>;
+  /** Closes everything at once. */
+  close(): Promise<void>;
+}
+
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const { config, identity } = options;
+  const log = options.log.child({ component: 'agent' });
+  const registry = options.registry ?? new Registry();
+  const history = createResultHistory();
+  const metrics: AgentMetrics = createAgentMetrics({
+    registry,
+    prefix: config.metricsPrefix,
+    source: { nodeName: identity.nodeName, zone: identity.zone },
+    version: options.version,
+    processMetrics: options.processMetrics ?? true,
+  });
+
+  let echoAllowed = new Set<string>();
+  let stopping = false;
+  const peerByAddress = new Map<string, Peer>();
+
+  const http: AgentHttpServer = await startAgentHttpServer({
+    address: config.listenAddress,
+    port: options.port ?? config.port,
+    registry,
+    history,
+    healthy: () => !stopping,
+    status: () => ({ node: identity.nodeName, zone: identity.zone, pod: identity.podName, ip: identity.ip ?? null, peers: scheduler.peers().length }),
+  });
+  let echo: UdpEcho;
+  try {
+    echo = await startUdpEcho({
+      address: config.listenAddress,
+      port: http.port,
+      maxSize: 1472,
+      allow: config.udp.echoFrom === 'any' ? () => true : (address) => echoAllowed.has(unmapIPv4(address)),
+      onRequest: (result) => metrics.echo(result),
+    });
+  } catch (error) {
+    await http.close();
+    throw error;
+  }
+
+  const pinger: UdpPinger = await createUdpPinger({
+    bindAddress: identity.ip,
+    hooks: {
+      onLate: (address) => withPeer(address, (peer) => metrics.udpLate(peer)),
+      onDuplicate: (address) => withPeer(address, (peer) => metrics.udpDuplicate(peer)),
+      onIgnored: (reason) => metrics.udpIgnored(reason),
+      onSendError: (address, code) => {
+        metrics.udpSendError(code);
+        log.debug({ address, code }, 'udp send failed');
+      },
+    },
+  });
+
+  function withPeer(address: string, action: (peer: Peer) => void): void {
+    const peer = peerByAddress.get(address);
+    if (peer) action(peer);
+  }
+
+  const target = (peer: Peer) => ({ ip: peer.ip, port: http.port });
+  const tests = [];
+  if (config.udp.enabled) {
+    const udpOptions = { packets: config.udp.packets, packetSize: config.udp.packetSize, packetSpacingMs: config.udp.packetSpacing, timeoutMs: config.udp.timeout };
+    tests.push({
+      name: 'udp',
+      intervalMs: config.udp.interval,
+      run: (peer: Peer, signal: AbortSignal) => probeUdp(pinger, target(peer), udpOptions, signal),
+      record: (peer: Peer, result: unknown) => {
+        const udp = result as UdpProbeResult;
+        if (udp.aborted) return;
+        metrics.recordUdp(peer, udp);
+        history.add({
+          test: 'udp',
+          target: peer.nodeName,
+          targetZone: peer.zone,
+          at: new Date().toISOString(),
+          passed: udp.passed,
+          summary: { averageMs: round(udp.averageMs), spreadMs: round(udp.spreadMs), lossPercent: udp.lossPercent, sent: udp.sent, received: udp.received, late: udp.late },
+        });
+      },
+    });
+  }
+  if (config.tcp.enabled) {
+    const tcpOptions = { timeoutMs: config.tcp.timeout, localAddress: identity.ip };
+    tests.push({
+      name: 'tcp',
+      intervalMs: config.tcp.interval,
+      run: (peer: Peer, signal: AbortSignal) => probeTcp(target(peer), tcpOptions, signal),
+      record: (peer: Peer, result: unknown) => {
+        const tcp = result as TcpProbeResult;
+        if (tcp.aborted) return;
+        metrics.recordTcp(peer, tcp);
+        history.add({
+          test: 'tcp',
+          target: peer.nodeName,
+          targetZone: peer.zone,
+          at: new Date().toISOString(),
+          passed: tcp.passed,
+          summary: { connectMs: round(tcp.connectMs), totalMs: round(tcp.totalMs), reason: tcp.reason ?? null, detail: tcp.detail ?? null },
+        });
+      },
+    });
+  }
+
+  const scheduler: PeerScheduler = createPeerScheduler({
+    tests,
+    jitter: config.jitter,
+    onError: (test, peer, error) => log.error({ test, peer: peer.name, err: error }, 'probe failed unexpectedly'),
+  });
+
+  // DNS targets: one loop each, independent of the peer set.
+  const dnsController = new AbortController();
+  const dnsLoops = config.dns.enabled
+    ? resolveDnsTargets(config).map((dnsTarget) => {
+        const resolver = createTargetResolver(dnsTarget, config.dns.timeout);
+        metrics.addDnsTarget(dnsTarget.label);
+        return runProbeLoop({
+          intervalMs: config.dns.interval,
+          jitter: config.jitter,
+          initialDelayMs: Math.random() * Math.min(config.dns.interval, 1000),
+          signal: dnsController.signal,
+          random: Math.random,
+          run: () => probeDns(resolver, dnsTarget),
+          record: (result) => {
+            metrics.recordDns(dnsTarget.label, result);
+            history.add({
+              test: 'dns',
+              target: dnsTarget.label,
+              targetZone: undefined,
+              at: new Date().toISOString(),
+              passed: result.passed,
+              summary: { durationMs: round(result.durationMs), answers: result.answers, reason: result.reason ?? null, detail: result.detail ?? null },
+            });
+          },
+          onError: (error) => log.error({ test: 'dns', host: dnsTarget.host, err: error }, 'dns probe failed unexpectedly'),
+        });
+      })
+    : [];
+
+  function isSelf(peer: Peer): boolean {
+    return peer.nodeName === identity.nodeName || peer.name === identity.podName || (identity.ip !== undefined && peer.ip === identity.ip);
+  }
+
+  let closed = false;
+  async function closeAll(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    dnsController.abort();
+    await scheduler.stop();
+    await Promise.all(dnsLoops);
+    await pinger.close();
+    await Promise.all([echo.close(), http.close()]);
+  }
+
+  log.info({ port: http.port, node: identity.nodeName, zone: identity.zone, ip: identity.ip }, 'agent started');
+
+  return {
+    port: http.port,
+    registry,
+    history,
+    setPeers(peers) {
+      if (stopping) return;
+      echoAllowed = new Set(peers.map((peer) => peer.ip));
+      const others = peers.filter((peer) => !isSelf(peer));
+      const change = scheduler.setPeers(others);
+      for (const peer of change.removed) {
+        metrics.removePeer(peer);
+        history.forget('udp', peer.nodeName);
+        history.forget('tcp', peer.nodeName);
+        if (peerByAddress.get(peer.ip) === peer) peerByAddress.delete(peer.ip);
+      }
+      for (const peer of change.added) {
+        metrics.addPeer(peer);
+        peerByAddress.set(peer.ip, peer);
+      }
+      metrics.setPeerCount(others.length);
+      if (change.added.length > 0 || change.removed.length > 0) {
+        log.info({ added: change.added.map((p) => p.nodeName), removed: change.removed.map((p) => p.nodeName), peers: others.length }, 'peer set changed');
+      }
+    },
+    peers: () => scheduler.peers(),
+    async shutdown() {
+      if (stopping) return;
+      stopping = true;
+      dnsController.abort();
+      await scheduler.stop();
+      log.info({ gracePeriodMs: config.shutdownGracePeriod }, 'probing stopped; still answering peers during the grace period');
+      await sleep(config.shutdownGracePeriod);
+      await closeAll();
+      log.info('agent stopped');
+    },
+    async close() {
+      stopping = true;
+      await closeAll();
+    },
+  };
+}
+
+function round(value: number): number | null {
+  return Number.isFinite(value) ? Math.round(value * 1000) / 1000 : null;
+}
+
+function unmapIPv4(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

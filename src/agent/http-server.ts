@@ -1,0 +1,83 @@
+// The agent's HTTP endpoints on the shared port: `/readiness` (what peers' TCP tests hit), `/healthz`, `/metrics`,
+// and `/results` (recent results as JSON). Anything else is a 404; methods other than GET/HEAD a 405.
+import http from 'node:http';
+import type { Registry } from 'prom-client';
+import type { ResultHistory } from './result-history.ts';
+
+export interface AgentHttpServerOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly history: ResultHistory;
+  /** Extra JSON for `/results` (identity, peer count). */
+  readonly status: () => Record<string, unknown>;
+  /** False once the agent is stopping for good: `/healthz` then fails, `/readiness` keeps answering peers. */
+  readonly healthy: () => boolean;
+}
+
+export interface AgentHttpServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startAgentHttpServer(options: AgentHttpServerOptions): Promise<AgentHttpServer> {
+  const server = http.createServer({ noDelay: true, keepAliveTimeout: 5000, requestTimeout: 10_000, headersTimeout: 5000 }, (request, response) => {
+    void handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end(`internal error: ${(error as Error).message}\n`);
+    });
+  });
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+      response.end('method not allowed\n');
+      return;
+    }
+    const path = (request.url ?? '/').split('?', 1)[0];
+    switch (path) {
+      case '/readiness':
+        // Peers measure a fresh connection per test: close it after the answer, like the original.
+        response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '3', connection: 'close' });
+        response.end('ok\n');
+        return;
+      case '/healthz': {
+        const healthy = options.healthy();
+        response.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain' });
+        response.end(healthy ? 'ok\n' : 'stopping\n');
+        return;
+      }
+      case '/metrics': {
+        const body = await options.registry.metrics();
+        response.writeHead(200, { 'content-type': options.registry.contentType });
+        response.end(body);
+        return;
+      }
+      case '/results': {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(`${JSON.stringify({ ...options.status(), ...options.history.snapshot() }, null, 2)}\n`);
+        return;
+      }
+      default:
+        response.writeHead(404, { 'content-type': 'text/plain' });
+        response.end('not found: try /metrics, /readiness, /healthz, /results\n');
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.address, port: options.port, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : options.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,47 @@
+// `kconmon agent`: load config and identity, start the agent, feed it peers, shut down gracefully on SIGTERM.
+import { dirname, resolve } from 'node:path';
+import { loadAgentConfig } from '../config/load.ts';
+import { identityFromEnv } from '../config/identity.ts';
+import { createLogger } from '../log.ts';
+import { startAgent } from '../agent/agent.ts';
+import { watchPeersFile } from '../discovery/peers-file.ts';
+import { readVersion } from '../version.ts';
+
+export async function runAgentCommand(configPath: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
+  const config = await loadAgentConfig(configPath);
+  const identity = identityFromEnv(env);
+  const log = createLogger(config.logLevel, { node: identity.nodeName });
+  const agent = await startAgent({ config, identity, log, version: readVersion() });
+
+  const closers: Array<() => void> = [];
+  if (config.discovery.peersFile !== undefined) {
+    const peersPath = configPath ? resolve(dirname(configPath), config.discovery.peersFile) : resolve(config.discovery.peersFile);
+    try {
+      const watcher = await watchPeersFile(peersPath, (peers) => agent.setPeers(peers), log.child({ component: 'peers-file' }));
+      closers.push(() => watcher.close());
+    } catch (error) {
+      await agent.close();
+      throw error;
+    }
+  }
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'shutting down');
+    for (const close of closers) close();
+    agent.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,164 @@
+// Agent configuration schema: the YAML file as written, validated strictly, defaults equal to the original kconmon's.
+// Durations are integer milliseconds, as in the original chart's `config.*` values.
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/** An integer of milliseconds (or a count) within bounds, with messages that name the rule broken. */
+export function boundedInt(min: number, max: number) {
+  return z
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(min, `must be ≥ ${min}`)
+    .max(max, `must be ≤ ${max}`);
+}
+
+/** An IPv4 or IPv6 literal (no host names: every probe dials an explicit address). */
+export const ipAddress = z
+  .string({ error: 'must be a string' })
+  .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address');
+
+/** A DNS resolver: an IP literal, optionally with a port (`10.0.0.10`, `127.0.0.1:5353`, `[::1]:53`). */
+export const resolverAddress = z
+  .string({ error: 'must be a string' })
+  .refine((value) => parseResolverAddress(value) !== undefined, 'must be an IP address, optionally with :port (IPv6 as [addr]:port)');
+
+export function parseResolverAddress(value: string): { address: string; port: number } | undefined {
+  if (isIP(value) !== 0) return { address: value, port: 53 };
+  const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value) ?? /^([^:]+):(\d{1,5})$/.exec(value);
+  if (!match) return undefined;
+  const address = match[1] as string;
+  const port = Number(match[2]);
+  if (isIP(address) === 0 || port < 1 || port > 65535) return undefined;
+  return { address, port };
+}
+
+const metricsPrefix = z
+  .string({ error: 'must be a string' })
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid Prometheus metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)');
+
+const dnsTargetObject = z.strictObject({
+  host: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+  label: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
+  type: z.enum(['A', 'AAAA'], { error: 'must be A or AAAA' }).default('A'),
+  resolvers: z.array(resolverAddress, { error: 'must be a list of resolver addresses' }).optional(),
+});
+
+/** A DNS target: a bare host name, or a host with its record type, resolvers and metric label. */
+const dnsTarget = z.union([z.string().min(1, 'must not be empty'), dnsTargetObject], {
+  error: 'must be a host name or an object {host, type, resolvers, label}',
+});
+
+const udp = z.strictObject({
+  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  interval: boundedInt(100, 3_600_000).default(5000),
+  timeout: boundedInt(1, 60_000).default(250),
+  packets: boundedInt(1, 100).default(5),
+  packetSize: boundedInt(4, 1472).default(4),
+  packetSpacing: boundedInt(0, 10_000).default(50),
+  echoFrom: z.enum(['peers', 'any'], { error: 'must be peers or any' }).default('peers'),
+});
+
+const tcp = z.strictObject({
+  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  interval: boundedInt(100, 3_600_000).default(5000),
+  timeout: boundedInt(1, 60_000).default(1000),
+});
+
+const dns = z.strictObject({
+  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  interval: boundedInt(100, 3_600_000).default(5000),
+  timeout: boundedInt(1, 60_000).default(1000),
+  targets: z.array(dnsTarget, { error: 'must be a list' }).default(['kubernetes.default.svc.cluster.local']),
+});
+
+const jitter = z.strictObject({
+  min: boundedInt(0, 60_000).default(50),
+  max: boundedInt(0, 60_000).default(500),
+});
+
+const controllerDiscovery = z.strictObject({
+  urls: z
+    .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), { error: 'must be a list of URLs' })
+    .min(1, 'must list at least one controller URL'),
+  reconnectMin: boundedInt(10, 600_000).default(250),
+  reconnectMax: boundedInt(10, 600_000).default(10_000),
+});
+
+const discovery = z.strictObject({
+  peersFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+  controller: controllerDiscovery.optional(),
+});
+
+export const agentConfigSchema = z
+  .strictObject({
+    port: boundedInt(1, 65535).default(8080),
+    listenAddress: ipAddress.default('0.0.0.0'),
+    metricsPrefix: metricsPrefix.default('kconmon'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+    shutdownGracePeriod: boundedInt(0, 600_000).default(5000),
+    jitter: jitter.prefault({}),
+    udp: udp.prefault({}),
+    tcp: tcp.prefault({}),
+    dns: dns.prefault({}),
+    discovery: discovery.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (config.jitter.max < config.jitter.min) {
+      ctx.addIssue({ code: 'custom', path: ['jitter', 'max'], message: `must be ≥ jitter.min (${config.jitter.min})` });
+    }
+    const { udp: u } = config;
+    const window = (u.packets - 1) * u.packetSpacing + u.timeout;
+    if (u.enabled && window >= u.interval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['udp', 'interval'],
+        message: `must be > (packets − 1) × packetSpacing + timeout = ${window} ms, so rounds to one peer never overlap`,
+      });
+    }
+    if (config.tcp.enabled && config.tcp.timeout >= config.tcp.interval) {
+      ctx.addIssue({ code: 'custom', path: ['tcp', 'timeout'], message: `must be < tcp.interval (${config.tcp.interval})` });
+    }
+    if (config.dns.enabled && config.dns.timeout >= config.dns.interval) {
+      ctx.addIssue({ code: 'custom', path: ['dns', 'timeout'], message: `must be < dns.interval (${config.dns.interval})` });
+    }
+    const labels = new Map<string, number>();
+    config.dns.targets.forEach((target, index) => {
+      const label = typeof target === 'string' ? target : (target.label ?? target.host);
+      const first = labels.get(label);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dns', 'targets', index],
+          message: `duplicate host label "${label}" (also dns.targets[${first}]); give one a distinct label`,
+        });
+      } else labels.set(label, index);
+    });
+    const { peersFile, controller } = config.discovery;
+    if ((peersFile === undefined) === (controller === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['discovery'], message: 'set exactly one of discovery.peersFile or discovery.controller' });
+    }
+    if (controller && controller.reconnectMax < controller.reconnectMin) {
+      ctx.addIssue({ code: 'custom', path: ['discovery', 'controller', 'reconnectMax'], message: `must be ≥ reconnectMin (${controller.reconnectMin})` });
+    }
+  });
+
+/** The configuration file as a user writes it (every key optional). */
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+/** The configuration with every default applied. */
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+/** A DNS target after defaults: every field explicit. */
+export interface DnsTarget {
+  readonly host: string;
+  readonly label: string;
+  readonly type: 'A' | 'AAAA';
+  readonly resolvers: readonly string[] | undefined;
+}
+
+export function resolveDnsTargets(config: AgentConfig): DnsTarget[] {
+  return config.dns.targets.map((target) =>
+    typeof target === 'string'
+      ? { host: target, label: target, type: 'A', resolvers: undefined }
+      : { host: target.host, label: target.label ?? target.host, type: target.type, resolvers: target.resolvers },
+  );
+}

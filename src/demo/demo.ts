@@ -1,0 +1,209 @@
+// `kconmon demo`: a local mesh of N agent processes on 127.0.0.x sharing one port, like the nodes of a cluster, with
+// static discovery; prints each agent's metrics URL, then a live results table every round. Loopback only.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import { stringify as toYaml } from 'yaml';
+import type { Peer } from '../discovery/peer.ts';
+import { renderResultsTable, type AgentSnapshot } from './results-table.ts';
+import { startDemoResolver, type DemoResolver } from './demo-resolver.ts';
+import { sleep } from '../util/sleep.ts';
+
+export interface DemoOptions {
+  readonly agents: number;
+  readonly zones: number;
+  readonly durationSeconds: number | undefined;
+  readonly dns: boolean;
+  readonly intervalMs?: number;
+  readonly out?: NodeJS.WritableStream;
+}
+
+interface DemoAgent {
+  readonly peer: Peer;
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+}
+
+const FIRST_HOST = 11;
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const out = options.out ?? process.stdout;
+  const print = (text: string) => out.write(`${text}\n`);
+  const intervalMs = options.intervalMs ?? 5000;
+  const dir = await mkdtemp(join(tmpdir(), 'kconmon-demo-'));
+  const peers: Peer[] = Array.from({ length: options.agents }, (_, index) => ({
+    name: `kconmon-agent-${index + 1}`,
+    nodeName: `node-${index + 1}`,
+    ip: `127.0.0.${FIRST_HOST + index}`,
+    zone: `zone-${String.fromCharCode(97 + (index % options.zones))}`,
+  }));
+  const port = await findSharedPort(peers.map((peer) => peer.ip));
+  const peersFile = join(dir, 'peers.yaml');
+  // Agents start with no peers and are told about each other only once all are serving, as a controller lists only
+  // ready pods: no test ever hits an agent that is not up yet.
+  await writeFile(peersFile, '[]\n');
+
+  let resolver: DemoResolver | undefined;
+  if (options.dns) resolver = await startDemoResolver({ address: '127.0.0.10', names: peers.map((peer) => ({ name: `${peer.nodeName}.kconmon.demo`, ip: peer.ip })) });
+
+  const agents: DemoAgent[] = [];
+  let stopping = false;
+  const stopAll = async () => {
+    if (stopping) return;
+    stopping = true;
+    for (const agent of agents) agent.process.kill('SIGTERM');
+    await Promise.race([Promise.all(agents.map((agent) => agent.exited)), sleep(10_000)]);
+    for (const agent of agents) agent.process.kill('SIGKILL');
+    await resolver?.close();
+  };
+  const onSignal = () => {
+    print('\nstopping the demo…');
+    void stopAll().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    for (const peer of peers) {
+      const config = {
+        port,
+        listenAddress: peer.ip,
+        logLevel: 'info',
+        shutdownGracePeriod: 1500,
+        udp: { interval: intervalMs },
+        tcp: { interval: intervalMs },
+        dns: resolver
+          ? { enabled: true, interval: intervalMs, targets: [{ host: `${peer.nodeName}.kconmon.demo`, resolvers: [resolver.server] }] }
+          : { enabled: false },
+        discovery: { peersFile },
+      };
+      const configFile = join(dir, `${peer.nodeName}.yaml`);
+      await writeFile(configFile, toYaml(config));
+      agents.push(spawnAgent(peer, configFile, join(dir, `${peer.nodeName}.log`)));
+    }
+    print(`kconmon demo: ${peers.length} agents in ${options.zones} zone(s) on port ${port}; logs and config in ${dir}`);
+    for (const peer of peers) print(`  ${peer.nodeName.padEnd(8)} ${peer.zone.padEnd(7)} metrics http://${peer.ip}:${port}/metrics  results http://${peer.ip}:${port}/results`);
+    if (resolver) print(`  DNS resolver for the demo: ${resolver.server}`);
+
+    await waitForAgents(peers, port, agents);
+    await writeFile(peersFile, toYaml(peers));
+    print(`all agents are up; peers file written (${peersFile}); first results within ${Math.ceil(intervalMs / 1000) + 1} s`);
+
+    const startedAt = Date.now();
+    const deadline = options.durationSeconds === undefined ? Number.POSITIVE_INFINITY : startedAt + options.durationSeconds * 1000;
+    const interactive = 'isTTY' in out && (out as NodeJS.WriteStream).isTTY === true;
+    while (!stopping && Date.now() < deadline) {
+      await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
+      if (stopping) break;
+      const snapshots = await fetchSnapshots(peers, port);
+      const elapsed = ((Date.now() - startedAt) / 1000).toFixed(0);
+      if (interactive) out.write('\x1b[2J\x1b[H');
+      print(`\n[${new Date().toISOString()}] round after ${elapsed} s — press Ctrl-C to stop`);
+      print(renderResultsTable(snapshots));
+      const crashed = agents.filter((agent) => agent.process.exitCode !== null);
+      if (crashed.length > 0) {
+        print(`agent(s) exited: ${crashed.map((agent) => agent.peer.nodeName).join(', ')} — see their logs in ${dir}`);
+        return 1;
+      }
+    }
+
+    const final = await fetchSnapshots(peers, port);
+    await stopAll();
+    const failures = final.flatMap((snapshot) => snapshot.failures.map((failure) => `${snapshot.node} → ${failure.target} ${failure.test}: ${JSON.stringify(failure.summary)}`));
+    const pairsWithResults = final.reduce((count, snapshot) => count + snapshot.latest.filter((entry) => entry.test !== 'dns').length, 0);
+    const expected = peers.length * (peers.length - 1) * 2;
+    print(`\ndemo finished: ${pairsWithResults}/${expected} pair results, ${failures.length} failed test(s)`);
+    for (const failure of failures) print(`  FAIL ${failure}`);
+    const passed = failures.length === 0 && pairsWithResults === expected;
+    if (pairsWithResults < expected) print('  not every pair was tested: run longer (--duration) or check the agents\' logs');
+    if (passed) await rm(dir, { recursive: true, force: true });
+    return passed ? 0 : 1;
+  } finally {
+    await stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function spawnAgent(peer: Peer, configFile: string, logFile: string): DemoAgent {
+  const script = process.argv[1];
+  if (!script) throw new Error('demo: cannot find the kconmon entry script to start agents');
+  const child = spawn(process.execPath, [...process.execArgv, script, 'agent', '--config', configFile], {
+    env: { ...process.env, NODE_NAME: peer.nodeName, POD_NAME: peer.name, POD_IP: peer.ip, ZONE: peer.zone },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile);
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { peer, process: child, exited };
+}
+
+async function waitForAgents(peers: readonly Peer[], port: number, agents: readonly DemoAgent[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (const peer of peers) {
+    for (;;) {
+      const agent = agents.find((candidate) => candidate.peer === peer);
+      if (agent && agent.process.exitCode !== null) throw new Error(`demo: agent ${peer.nodeName} exited with status ${agent.process.exitCode} before it was ready`);
+      try {
+        const response = await fetch(`http://${peer.ip}:${port}/healthz`, { signal: AbortSignal.timeout(500) });
+        if (response.ok) break;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error(`demo: agent ${peer.nodeName} did not become healthy within 20 s`);
+      await sleep(100);
+    }
+  }
+}
+
+async function fetchSnapshots(peers: readonly Peer[], port: number): Promise<AgentSnapshot[]> {
+  return Promise.all(
+    peers.map(async (peer) => {
+      try {
+        const response = await fetch(`http://${peer.ip}:${port}/results`, { signal: AbortSignal.timeout(2000) });
+        const body = (await response.json()) as Omit<AgentSnapshot, 'node' | 'zone'>;
+        return { node: peer.nodeName, zone: peer.zone, latest: body.latest, failures: body.failures };
+      } catch {
+        return { node: peer.nodeName, zone: peer.zone, latest: [], failures: [] };
+      }
+    }),
+  );
+}
+
+/** A port free for both TCP and UDP on every given address. */
+async function findSharedPort(addresses: readonly string[]): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const candidate = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen({ host: addresses[0], port: 0 }, () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    if (await isFreeEverywhere(addresses, candidate)) return candidate;
+  }
+  throw new Error('demo: could not find a port free on every demo address');
+}
+
+async function isFreeEverywhere(addresses: readonly string[], port: number): Promise<boolean> {
+  const { createSocket } = await import('node:dgram');
+  for (const address of addresses) {
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(true)));
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind({ address, port, exclusive: true }, () => socket.close(() => resolve(true)));
+    });
+    if (!tcpFree || !udpFree) return false;
+  }
+  return true;
+}

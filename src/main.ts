@@ -1,0 +1,76 @@
+// kconmon's command-line dispatcher: `agent`, `demo`, `check-config`. Bad configuration or usage returns status 2.
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/format-issues.ts';
+import { PeersFileError } from './discovery/peers-file.ts';
+import { runAgentCommand } from './commands/agent.ts';
+import { checkConfig } from './commands/check-config.ts';
+import { runDemo } from './demo/demo.ts';
+
+const USAGE = `usage: kconmon <command> [options]
+
+commands:
+  agent [--config FILE]                 run the agent (config also from $KCONMON_CONFIG)
+  demo [--agents N] [--zones Z] [--duration S] [--dns]
+                                        run a local mesh of N agents on 127.0.0.x
+  check-config FILE [--peers FILE]      validate a configuration (and peers file) and exit
+`;
+
+/** Runs one command; resolves to its exit status, or -1 when it keeps running (agent). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'agent': {
+        const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } }, strict: true });
+        await runAgentCommand(values.config ?? process.env.KCONMON_CONFIG, process.env);
+        return -1; // keeps running until a signal
+      }
+      case 'check-config': {
+        const { values, positionals } = parseArgs({ args: rest, options: { peers: { type: 'string' } }, allowPositionals: true, strict: true });
+        const file = positionals[0];
+        if (!file || positionals.length > 1) return usage('check-config takes exactly one FILE');
+        for (const line of await checkConfig(file, values.peers)) console.log(line);
+        return 0;
+      }
+      case 'demo': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { agents: { type: 'string', default: '4' }, zones: { type: 'string', default: '2' }, duration: { type: 'string' }, dns: { type: 'boolean', default: false } },
+          strict: true,
+        });
+        const agents = positiveInt(values.agents, '--agents', 2, 250);
+        const zones = positiveInt(values.zones, '--zones', 1, agents);
+        const duration = values.duration === undefined ? undefined : positiveInt(values.duration, '--duration', 1, 86_400);
+        return await runDemo({ agents, zones, durationSeconds: duration, dns: values.dns });
+      }
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        return usage(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof PeersFileError || error instanceof UsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return usage((error as Error).message);
+    throw error;
+  }
+}
+
+class UsageError extends Error {}
+
+function positiveInt(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${flag}: must be an integer from ${min} to ${max} (got "${text}")`);
+  return value;
+}
+
+function usage(message: string): number {
+  console.error(`kconmon: ${message}\n\n${USAGE}`);
+  return 2;
+}

@@ -1,0 +1,155 @@
+// The agent's Prometheus metrics: the original kconmon's nine (names, types, help texts and labels unchanged, values
+// fixed), counters and sub-millisecond histograms following Prometheus conventions, and the agent's own health.
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { Peer } from '../discovery/peer.ts';
+import type { UdpProbeResult } from '../probes/udp.ts';
+import type { TcpFailureReason, TcpProbeResult } from '../probes/tcp.ts';
+import type { DnsProbeResult } from '../probes/dns.ts';
+import type { IgnoredReason } from '../probes/udp-pinger.ts';
+
+const PAIR_LABELS = ['source', 'destination', 'source_zone', 'destination_zone'] as const;
+const ZONE_PAIR_LABELS = ['source', 'source_zone', 'destination_zone'] as const;
+const TCP_REASONS: readonly TcpFailureReason[] = ['refused', 'timeout', 'reset', 'unreachable', 'bad_status', 'error'];
+/** Seconds; dense below 1 ms where in-cluster round trips live, up to the largest timeouts. */
+export const LATENCY_BUCKETS = [
+  0.00005, 0.0001, 0.00015, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025,
+  0.05, 0.1, 0.25, 0.5, 1,
+];
+
+export interface Source {
+  readonly nodeName: string;
+  readonly zone: string;
+}
+
+export interface AgentMetrics {
+  /** Pre-creates a new peer's counters at zero so `increase()` sees its first failure. */
+  addPeer(peer: Peer): void;
+  /** Removes every series naming the peer (called the moment it leaves the peer set). */
+  removePeer(peer: Peer): void;
+  recordUdp(peer: Peer, result: UdpProbeResult): void;
+  recordTcp(peer: Peer, result: TcpProbeResult): void;
+  /** Pre-creates a DNS target's result counters at zero. */
+  addDnsTarget(label: string): void;
+  recordDns(label: string, result: DnsProbeResult): void;
+  udpLate(peer: Peer): void;
+  udpDuplicate(peer: Peer): void;
+  udpIgnored(reason: IgnoredReason): void;
+  udpSendError(code: string): void;
+  echo(result: 'echoed' | 'refused_source' | 'refused_size'): void;
+  setPeerCount(count: number): void;
+}
+
+export interface AgentMetricsOptions {
+  readonly registry: Registry;
+  readonly prefix: string;
+  readonly source: Source;
+  readonly version: string;
+  /** Collect Node.js process metrics (CPU, memory, event-loop lag, GC). */
+  readonly processMetrics?: boolean;
+}
+
+export function createAgentMetrics({ registry, prefix, source, version, processMetrics = true }: AgentMetricsOptions): AgentMetrics {
+  const registers = [registry];
+  const name = (suffix: string) => `${prefix}_${suffix}`;
+
+  // --- The original contract (milliseconds and percent, as its dashboards expect). ---
+  const tcpConnect = new Gauge({ name: name('tcp_connect_milliseconds'), help: 'Time taken to establish the TCP socket', labelNames: PAIR_LABELS, registers });
+  const tcpDuration = new Gauge({ name: name('tcp_duration_milliseconds'), help: 'Total time taken to complete the TCP test', labelNames: PAIR_LABELS, registers });
+  const udpDuration = new Gauge({ name: name('udp_duration_milliseconds'), help: 'Average duration per packet', labelNames: PAIR_LABELS, registers });
+  const udpVariance = new Gauge({ name: name('udp_duration_variance_milliseconds'), help: 'UDP variance between the slowest and fastest packet', labelNames: PAIR_LABELS, registers });
+  const udpLoss = new Gauge({ name: name('udp_loss'), help: 'UDP packet loss (percent, 0–100)', labelNames: PAIR_LABELS, registers });
+  const udpResults = new Counter({ name: name('udp_results_total'), help: 'UDP Test Results', labelNames: [...PAIR_LABELS, 'result'] as const, registers });
+  const tcpResults = new Counter({ name: name('tcp_results_total'), help: 'TCP Test Results', labelNames: [...PAIR_LABELS, 'result'] as const, registers });
+  const dnsResults = new Counter({ name: name('dns_results_total'), help: 'DNS Test Results', labelNames: ['source', 'source_zone', 'host', 'result'] as const, registers });
+  const dnsDuration = new Gauge({ name: name('dns_duration_milliseconds'), help: 'Total time taken to complete the DNS test', labelNames: ['source', 'source_zone', 'host'] as const, registers });
+
+  // --- Counters: loss over any window is 1 − rate(received) / rate(sent). ---
+  const udpSent = new Counter({ name: name('udp_packets_sent_total'), help: 'UDP probe packets sent to the peer', labelNames: PAIR_LABELS, registers });
+  const udpReceived = new Counter({ name: name('udp_packets_received_total'), help: 'UDP probe packets whose echo came back within the timeout', labelNames: PAIR_LABELS, registers });
+  const udpLate = new Counter({ name: name('udp_packets_late_total'), help: 'UDP echoes that arrived after their packet timed out (not credited)', labelNames: PAIR_LABELS, registers });
+  const udpDuplicates = new Counter({ name: name('udp_packets_duplicate_total'), help: 'UDP echoes received more than once for the same packet', labelNames: PAIR_LABELS, registers });
+  const udpIgnored = new Counter({ name: name('udp_replies_ignored_total'), help: 'Datagrams on the probe socket matching no outstanding packet, by reason', labelNames: ['reason'] as const, registers });
+  const udpSendErrors = new Counter({ name: name('udp_send_errors_total'), help: 'UDP probe packets the kernel refused to send, by errno code', labelNames: ['code'] as const, registers });
+  const tcpFailures = new Counter({ name: name('tcp_failures_total'), help: 'Failed TCP tests by reason', labelNames: [...PAIR_LABELS, 'reason'] as const, registers });
+  const dnsFailures = new Counter({ name: name('dns_failures_total'), help: 'Failed DNS tests by reason', labelNames: ['source', 'source_zone', 'host', 'reason'] as const, registers });
+  const echoes = new Counter({ name: name('udp_echo_requests_total'), help: 'UDP echo requests received by this agent, by outcome', labelNames: ['result'] as const, registers });
+
+  // --- Histograms by zone pair only: bounded cardinality whatever the cluster size. ---
+  const udpRtt = new Histogram({ name: name('udp_rtt_seconds'), help: 'Round-trip time of answered UDP probe packets', labelNames: ZONE_PAIR_LABELS, buckets: LATENCY_BUCKETS, registers });
+  const tcpConnectSeconds = new Histogram({ name: name('tcp_connect_seconds'), help: 'TCP connection establishment time of passed tests', labelNames: ZONE_PAIR_LABELS, buckets: LATENCY_BUCKETS, registers });
+  const tcpDurationSeconds = new Histogram({ name: name('tcp_duration_seconds'), help: 'Total TCP test time (connect, request, response) of passed tests', labelNames: ZONE_PAIR_LABELS, buckets: LATENCY_BUCKETS, registers });
+  const dnsDurationSeconds = new Histogram({ name: name('dns_duration_seconds'), help: 'DNS query time of all tests', labelNames: ['source', 'source_zone', 'host'] as const, buckets: LATENCY_BUCKETS, registers });
+
+  // --- The agent's own health. ---
+  const peers = new Gauge({ name: name('agent_peers'), help: 'Peers this agent currently probes', registers });
+  new Gauge({ name: name('agent_info'), help: 'Agent identity and version (always 1)', labelNames: ['source', 'source_zone', 'version'] as const, registers }).set(
+    { source: source.nodeName, source_zone: source.zone, version },
+    1,
+  );
+  if (processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+
+  const pair = (peer: Peer) => ({ source: source.nodeName, destination: peer.nodeName, source_zone: source.zone, destination_zone: peer.zone });
+  const zonePair = (peer: Peer) => ({ source: source.nodeName, source_zone: source.zone, destination_zone: peer.zone });
+
+  return {
+    addPeer(peer) {
+      const labels = pair(peer);
+      for (const result of ['pass', 'fail']) {
+        udpResults.inc({ ...labels, result }, 0);
+        tcpResults.inc({ ...labels, result }, 0);
+      }
+      udpSent.inc(labels, 0);
+      udpReceived.inc(labels, 0);
+    },
+    removePeer(peer) {
+      const labels = pair(peer);
+      for (const gauge of [tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss]) gauge.remove(labels);
+      for (const counter of [udpSent, udpReceived, udpLate, udpDuplicates]) counter.remove(labels);
+      for (const result of ['pass', 'fail']) {
+        udpResults.remove({ ...labels, result });
+        tcpResults.remove({ ...labels, result });
+      }
+      for (const reason of TCP_REASONS) tcpFailures.remove({ ...labels, reason });
+    },
+    recordUdp(peer, result) {
+      const labels = pair(peer);
+      udpDuration.set(labels, result.averageMs);
+      udpVariance.set(labels, result.spreadMs);
+      udpLoss.set(labels, result.lossPercent);
+      udpResults.inc({ ...labels, result: result.passed ? 'pass' : 'fail' });
+      udpSent.inc(labels, result.sent);
+      udpReceived.inc(labels, result.received);
+      const zones = zonePair(peer);
+      for (const rtt of result.rttMicros) udpRtt.observe(zones, rtt / 1e6);
+    },
+    recordTcp(peer, result) {
+      const labels = pair(peer);
+      tcpConnect.set(labels, result.connectMs);
+      tcpDuration.set(labels, result.totalMs);
+      tcpResults.inc({ ...labels, result: result.passed ? 'pass' : 'fail' });
+      if (result.passed) {
+        const zones = zonePair(peer);
+        tcpConnectSeconds.observe(zones, result.connectMs / 1000);
+        tcpDurationSeconds.observe(zones, result.totalMs / 1000);
+      } else if (result.reason) {
+        tcpFailures.inc({ ...labels, reason: result.reason });
+      }
+    },
+    addDnsTarget(label) {
+      for (const result of ['pass', 'fail']) dnsResults.inc({ source: source.nodeName, source_zone: source.zone, host: label, result }, 0);
+    },
+    recordDns(label, result) {
+      const labels = { source: source.nodeName, source_zone: source.zone, host: label };
+      dnsDuration.set(labels, result.durationMs);
+      dnsResults.inc({ ...labels, result: result.passed ? 'pass' : 'fail' });
+      dnsDurationSeconds.observe(labels, result.durationMs / 1000);
+      if (!result.passed && result.reason) dnsFailures.inc({ ...labels, reason: result.reason });
+    },
+    udpLate: (peer) => udpLate.inc(pair(peer)),
+    udpDuplicate: (peer) => udpDuplicates.inc(pair(peer)),
+    udpIgnored: (reason) => udpIgnored.inc({ reason }),
+    udpSendError: (code) => udpSendErrors.inc({ code }),
+    echo: (result) => echoes.inc({ result }),
+    setPeerCount: (count) => peers.set(count),
+  };
+}

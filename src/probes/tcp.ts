@@ -1,0 +1,129 @@
+// TCP probe: a fresh connection to the peer's explicit IP and family, `GET /readiness` with `Connection: close`,
+// TCP_NODELAY, one deadline for the whole test and no retries. Times come from socket callbacks on the monotonic clock.
+//
+// Why not http.request: the probe needs exactly one new socket per test, timestamps in the socket's own callbacks and
+// nothing else (no agent, no pooling, no header parsing); the only thing read from the response is its status line.
+import net from 'node:net';
+
+export type TcpFailureReason = 'refused' | 'timeout' | 'reset' | 'unreachable' | 'bad_status' | 'error';
+
+export interface TcpProbeResult {
+  readonly kind: 'tcp';
+  readonly passed: boolean;
+  /** Time from dialling to the established connection, ms (µs precision); NaN if it never connected. */
+  readonly connectMs: number;
+  /** Time from dialling to the end of the response, ms; NaN if the test failed before the response ended. */
+  readonly totalMs: number;
+  readonly statusCode: number | undefined;
+  readonly reason: TcpFailureReason | undefined;
+  /** Human-readable detail of a failure (errno code, status line). */
+  readonly detail: string | undefined;
+  readonly aborted: boolean;
+}
+
+export interface TcpProbeOptions {
+  readonly timeoutMs: number;
+  readonly path?: string;
+  /** Local address to dial from (the agent's own IP). */
+  readonly localAddress?: string | undefined;
+}
+
+const MAX_RESPONSE_HEAD = 1024;
+
+export function probeTcp(
+  target: { readonly ip: string; readonly port: number },
+  options: TcpProbeOptions,
+  signal?: AbortSignal,
+): Promise<TcpProbeResult> {
+  const family = net.isIP(target.ip);
+  if (family === 0) throw new Error(`tcp probe: "${target.ip}" is not an IP address`);
+  const path = options.path ?? '/readiness';
+  const host = family === 6 ? `[${target.ip}]:${target.port}` : `${target.ip}:${target.port}`;
+  const request = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: kconmon\r\nConnection: close\r\n\r\n`;
+
+  return new Promise<TcpProbeResult>((resolve) => {
+    const startedAt = process.hrtime.bigint();
+    let connectedAt: bigint | undefined;
+    let statusCode: number | undefined;
+    let head = '';
+    let settled = false;
+
+    const socket = net.connect({
+      host: target.ip,
+      port: target.port,
+      family,
+      noDelay: true,
+      autoSelectFamily: false,
+      ...(options.localAddress && net.isIP(options.localAddress) === family ? { localAddress: options.localAddress } : {}),
+    });
+
+    const timer = setTimeout(() => finish('timeout', `no complete response within ${options.timeoutMs} ms`), options.timeoutMs);
+    const onAbort = () => finish(undefined, 'aborted', true);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) return onAbort();
+
+    function finish(reason: TcpFailureReason | undefined, detail: string | undefined, aborted = false) {
+      const endedAt = process.hrtime.bigint();
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      const passed = !aborted && reason === undefined;
+      resolve({
+        kind: 'tcp',
+        passed,
+        connectMs: connectedAt === undefined ? Number.NaN : Number(connectedAt - startedAt) / 1e6,
+        totalMs: passed ? Number(endedAt - startedAt) / 1e6 : Number.NaN,
+        statusCode,
+        reason,
+        detail,
+        aborted,
+      });
+    }
+
+    socket.once('connect', () => {
+      connectedAt = process.hrtime.bigint();
+      socket.write(request);
+    });
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      if (statusCode !== undefined) return; // the body is drained and ignored
+      head += chunk;
+      const lineEnd = head.indexOf('\r\n');
+      if (lineEnd === -1) {
+        if (head.length > MAX_RESPONSE_HEAD) finish('bad_status', 'response has no status line');
+        return;
+      }
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(head.slice(0, lineEnd));
+      if (!match) return finish('bad_status', `malformed status line: ${JSON.stringify(head.slice(0, Math.min(lineEnd, 80)))}`);
+      statusCode = Number(match[1]);
+      if (statusCode !== 200) finish('bad_status', `HTTP ${statusCode}`);
+    });
+    socket.once('end', () => {
+      if (statusCode === 200) finish(undefined, undefined);
+      else finish(statusCode === undefined ? 'reset' : 'bad_status', statusCode === undefined ? 'connection closed before a response' : `HTTP ${statusCode}`);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => finish(reasonFor(error.code), error.code ?? error.message));
+  });
+}
+
+export function reasonFor(code: string | undefined): TcpFailureReason {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'reset';
+    case 'ETIMEDOUT':
+      return 'timeout';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETDOWN':
+    case 'EADDRNOTAVAIL':
+      return 'unreachable';
+    default:
+      return 'error';
+  }
+}

@@ -1,0 +1,229 @@
+// The UDP probe's transport: one socket per IP family, one random 32-bit id per datagram, replies matched by id,
+// sender address and port, and length. Late, duplicate, foreign and malformed replies are never credited.
+import dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+
+export type PingOutcome =
+  | { readonly status: 'received'; readonly rttMicros: number }
+  | { readonly status: 'lost' }
+  | { readonly status: 'aborted' };
+
+/** Why a datagram arriving on the probe socket was not credited to any packet. */
+export type IgnoredReason = 'unknown_id' | 'wrong_sender' | 'malformed';
+
+export interface UdpPingerHooks {
+  /** A reply arrived after its packet's timeout (counted once per packet, never credited). */
+  onLate?(address: string): void;
+  /** A reply to a packet that was already answered. */
+  onDuplicate?(address: string): void;
+  onIgnored?(reason: IgnoredReason): void;
+  /** The kernel refused to send (no route, message too long): the packet is reported lost at its timeout. */
+  onSendError?(address: string, code: string): void;
+}
+
+export interface PingRequest {
+  readonly address: string;
+  readonly port: number;
+  /** Datagram size in bytes (≥ 4: the id, then zero padding). */
+  readonly size: number;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+  /** Called if this packet's echo arrives after its timeout (the outcome was already `lost`). */
+  readonly onLate?: (() => void) | undefined;
+}
+
+export interface UdpPinger {
+  /** Sends one datagram to address:port and waits up to `timeoutMs` for its echo. */
+  ping(request: PingRequest): Promise<PingOutcome>;
+  close(): Promise<void>;
+}
+
+interface Outstanding {
+  readonly address: string;
+  readonly port: number;
+  readonly size: number;
+  readonly sentAt: bigint;
+  readonly resolve: (outcome: PingOutcome) => void;
+  readonly timer: NodeJS.Timeout;
+  readonly onAbort: (() => void) | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly onLate: (() => void) | undefined;
+}
+
+interface Finished {
+  readonly address: string;
+  readonly port: number;
+  readonly onLate: (() => void) | undefined;
+  /** Whether the packet timed out (a later reply is late) or was answered (a later reply is a duplicate). */
+  readonly answered: boolean;
+  readonly at: number;
+}
+
+export interface UdpPingerOptions {
+  /** Local address to send from: the agent's own IP, so peers see the address they know. */
+  readonly bindAddress?: string | undefined;
+  readonly hooks?: UdpPingerHooks;
+  /** How long ids of finished packets are remembered to recognise late and duplicate replies. */
+  readonly memoryMs?: number;
+}
+
+/** The id lives in the first 4 bytes; the rest is zero padding up to the requested size. */
+const ID_BYTES = 4;
+
+export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<UdpPinger> {
+  const hooks = options.hooks ?? {};
+  const memoryMs = options.memoryMs ?? 10_000;
+  const outstanding = new Map<number, Outstanding>();
+  const finished = new Map<number, Finished>();
+  const sockets = new Map<4 | 6, dgram.Socket>();
+  const pendingSockets = new Map<4 | 6, Promise<dgram.Socket>>();
+  let idPool = Buffer.alloc(0);
+  let idPoolOffset = 0;
+  let closed = false;
+
+  const sweeper = setInterval(() => {
+    const cutoff = Date.now() - memoryMs;
+    for (const [id, entry] of finished) {
+      if (entry.at >= cutoff) break; // insertion order = age order
+      finished.delete(id);
+    }
+  }, Math.max(250, Math.floor(memoryMs / 4)));
+  sweeper.unref();
+
+  function nextId(): number {
+    for (;;) {
+      if (idPoolOffset + ID_BYTES > idPool.length) {
+        idPool = randomBytes(4096);
+        idPoolOffset = 0;
+      }
+      const id = idPool.readUInt32BE(idPoolOffset);
+      idPoolOffset += ID_BYTES;
+      if (!outstanding.has(id) && !finished.has(id)) return id;
+    }
+  }
+
+  function onMessage(message: Buffer, remote: dgram.RemoteInfo): void {
+    // Timestamp first: everything after this line is not part of the measured round trip.
+    const receivedAt = process.hrtime.bigint();
+    if (message.length < ID_BYTES) {
+      hooks.onIgnored?.('malformed');
+      return;
+    }
+    const id = message.readUInt32BE(0);
+    const entry = outstanding.get(id);
+    if (entry) {
+      if (entry.address !== remote.address || entry.port !== remote.port) {
+        hooks.onIgnored?.('wrong_sender');
+        return;
+      }
+      if (message.length !== entry.size) {
+        hooks.onIgnored?.('malformed');
+        return;
+      }
+      settle(id, entry, true);
+      entry.resolve({ status: 'received', rttMicros: Number(receivedAt - entry.sentAt) / 1000 });
+      return;
+    }
+    const done = finished.get(id);
+    if (done && done.address === remote.address && done.port === remote.port) {
+      if (done.answered) hooks.onDuplicate?.(remote.address);
+      else {
+        // Count a late packet once; further copies are duplicates.
+        finished.set(id, { ...done, answered: true });
+        done.onLate?.();
+        hooks.onLate?.(remote.address);
+      }
+      return;
+    }
+    hooks.onIgnored?.(done ? 'wrong_sender' : 'unknown_id');
+  }
+
+  function settle(id: number, entry: Outstanding, answered: boolean): void {
+    clearTimeout(entry.timer);
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    outstanding.delete(id);
+    finished.set(id, { address: entry.address, port: entry.port, onLate: entry.onLate, answered, at: Date.now() });
+  }
+
+  function socketFor(family: 4 | 6): Promise<dgram.Socket> {
+    const existing = sockets.get(family);
+    if (existing) return Promise.resolve(existing);
+    let pending = pendingSockets.get(family);
+    if (!pending) {
+      pending = openSocket(family);
+      pendingSockets.set(family, pending);
+    }
+    return pending;
+  }
+
+  async function openSocket(family: 4 | 6): Promise<dgram.Socket> {
+    const socket = dgram.createSocket({
+      type: family === 4 ? 'udp4' : 'udp6',
+      // Addresses are always IP literals: resolve synchronously so send() reaches the kernel at once and the
+      // send timestamp is not skewed by a deferred lookup.
+      lookup: (address, _options, callback) => (callback as (e: null, a: string, f: number) => void)(null, address, family),
+    });
+    socket.on('message', onMessage);
+    socket.on('error', () => {
+      // Send errors surface per packet as loss; a socket-level error must not crash the agent.
+    });
+    const bindAddress = options.bindAddress && isIP(options.bindAddress) === family ? options.bindAddress : undefined;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ port: 0, address: bindAddress ?? (family === 4 ? '0.0.0.0' : '::'), exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    sockets.set(family, socket);
+    pendingSockets.delete(family);
+    return socket;
+  }
+
+  return {
+    async ping({ address, port, size, timeoutMs, signal, onLate }) {
+      const family = isIP(address);
+      if (family === 0) throw new Error(`udp ping: "${address}" is not an IP address`);
+      if (size < ID_BYTES) throw new Error(`udp ping: size must be ≥ ${ID_BYTES} bytes`);
+      if (closed || signal?.aborted) return { status: 'aborted' };
+      const socket = await socketFor(family as 4 | 6);
+      if (closed || signal?.aborted) return { status: 'aborted' };
+      const id = nextId();
+      const payload = Buffer.alloc(size);
+      payload.writeUInt32BE(id, 0);
+      return new Promise<PingOutcome>((resolve) => {
+        const timer = setTimeout(() => {
+          const entry = outstanding.get(id);
+          if (!entry) return;
+          settle(id, entry, false);
+          resolve({ status: 'lost' });
+        }, timeoutMs);
+        const onAbort = signal
+          ? () => {
+              const entry = outstanding.get(id);
+              if (!entry) return;
+              settle(id, entry, false);
+              resolve({ status: 'aborted' });
+            }
+          : undefined;
+        if (signal && onAbort) signal.addEventListener('abort', onAbort, { once: true });
+        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, onAbort, signal, onLate });
+        socket.send(payload, port, address, (error) => {
+          // A send error (no route, message too long) is a lost packet; it is reported at its timeout like any other.
+          if (error) hooks.onSendError?.(address, (error as NodeJS.ErrnoException).code ?? 'unknown');
+        });
+      });
+    },
+    async close() {
+      closed = true;
+      clearInterval(sweeper);
+      for (const [id, entry] of outstanding) {
+        settle(id, entry, false);
+        entry.resolve({ status: 'aborted' });
+      }
+      await Promise.all([...sockets.values()].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+      sockets.clear();
+    },
+  };
+}
