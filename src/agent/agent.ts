@@ -163,7 +163,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           initialDelayMs: Math.random() * Math.min(config.dns.interval, 1000),
           signal: dnsController.signal,
           random: Math.random,
-          run: () => probeDns(resolver, dnsTarget),
+          run: () => probeDns(resolver, dnsTarget, config.dns.timeout),
           record: (result) => {
             metrics.recordDns(dnsTarget.label, result);
             history.add({

@@ -29,10 +29,23 @@ export function createTargetResolver(target: DnsTarget, timeoutMs: number): Reso
   return resolver;
 }
 
-export async function probeDns(resolver: Resolver, target: Pick<DnsTarget, 'host' | 'type'>): Promise<DnsProbeResult> {
+/**
+ * One query with a hard deadline: c-ares may retry past its own timeout (e.g. without EDNS), so the probe enforces
+ * `timeoutMs` itself and cancels the query. The resolver must serve one target only (cancel() is per resolver).
+ */
+export async function probeDns(resolver: Resolver, target: Pick<DnsTarget, 'host' | 'type'>, timeoutMs: number): Promise<DnsProbeResult> {
   const startedAt = process.hrtime.bigint();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      resolver.cancel();
+      reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEOUT' }));
+    }, timeoutMs);
+  });
   try {
-    const answers = target.type === 'AAAA' ? await resolver.resolve6(target.host) : await resolver.resolve4(target.host);
+    const query = target.type === 'AAAA' ? resolver.resolve6(target.host) : resolver.resolve4(target.host);
+    query.catch(() => undefined); // a query cancelled at the deadline rejects later; it is already reported
+    const answers = await Promise.race([query, deadline]);
     const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
     if (answers.length === 0) return { kind: 'dns', passed: false, durationMs, answers, reason: 'nodata', detail: 'no answers' };
     return { kind: 'dns', passed: true, durationMs, answers, reason: undefined, detail: undefined };
@@ -40,6 +53,8 @@ export async function probeDns(resolver: Resolver, target: Pick<DnsTarget, 'host
     const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
     const code = (error as NodeJS.ErrnoException).code;
     return { kind: 'dns', passed: false, durationMs, answers: [], reason: dnsReasonFor(code), detail: code ?? (error as Error).message };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

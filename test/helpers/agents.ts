@@ -1,0 +1,65 @@
+// Starts real agents in the test process on loopback addresses (127.0.0.x) sharing one port, as nodes of a cluster.
+import { parseAgentConfig } from '../../src/config/load.ts';
+import type { AgentConfigInput } from '../../src/config/schema.ts';
+import { startAgent, type Agent } from '../../src/agent/agent.ts';
+import type { Peer } from '../../src/discovery/peer.ts';
+import { createLogger } from '../../src/log.ts';
+
+export interface TestNode {
+  readonly peer: Peer;
+  readonly agent: Agent;
+}
+
+export function testConfig(overrides: AgentConfigInput = {}) {
+  return parseAgentConfig({ logLevel: 'silent', dns: { enabled: false }, discovery: { peersFile: 'unused.yaml' }, shutdownGracePeriod: 0, ...overrides }, 'test');
+}
+
+/** Starts one agent per peer; the first picks a free port, the others share it. */
+export async function startTestNodes(peers: readonly Peer[], overrides: AgentConfigInput = {}): Promise<TestNode[]> {
+  const nodes: TestNode[] = [];
+  let port = 0;
+  try {
+    for (const peer of peers) {
+      const agent = await startAgent({
+        config: testConfig({ listenAddress: peer.ip, ...overrides }),
+        identity: { nodeName: peer.nodeName, podName: peer.name, ip: peer.ip, zone: peer.zone },
+        log: createLogger('silent'),
+        version: 'test',
+        port,
+        processMetrics: false,
+      });
+      port = agent.port;
+      nodes.push({ peer, agent });
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.agent.close()));
+    throw error;
+  }
+  return nodes;
+}
+
+export function testPeer(index: number, zone = 'zone-a'): Peer {
+  return { name: `agent-${index}`, nodeName: `node-${index}`, ip: `127.0.0.${100 + index}`, zone };
+}
+
+/** Parses a text exposition into `name{labels} value` samples. */
+export function samples(exposition: string): { name: string; labels: Record<string, string>; value: number }[] {
+  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
+  for (const line of exposition.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!match) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    out.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return out;
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,108 @@
+// Real DNS servers for tests, on loopback only: unbound (the resolver under test) with local zones for pass, NXDOMAIN
+// and REFUSED, and a zone forwarded to a dnsmasq that refuses everything, which unbound turns into SERVFAIL.
+// All recursion is forwarded to a closed loopback port, so nothing is ever queried beyond the machine.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dgram from 'node:dgram';
+import { Resolver } from 'node:dns/promises';
+
+export const TEST_ZONE = {
+  pass: 'pass.kconmon.test',
+  passV4: '198.18.0.5',
+  passV6: '2001:db8::5',
+  nxdomain: 'nx.kconmon.test',
+  refused: 'ref.kconmon.test',
+  servfail: 'sf.kconmon.test',
+} as const;
+
+const UNBOUND = '/usr/sbin/unbound';
+const DNSMASQ = '/usr/sbin/dnsmasq';
+
+/** Why the test resolvers cannot run here, or undefined when they can. */
+export function testResolversUnavailable(): string | undefined {
+  const missing = [UNBOUND, DNSMASQ].filter((path) => !existsSync(path));
+  return missing.length > 0 ? `DNS test servers not installed (${missing.join(', ')}); install Debian packages unbound and dnsmasq-base` : undefined;
+}
+
+export interface TestResolvers {
+  /** `127.0.0.1:port` of unbound. */
+  readonly server: string;
+  stop(): Promise<void>;
+}
+
+export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind({ address, port: 0 }, () => resolve()));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+export async function startTestResolvers(): Promise<TestResolvers> {
+  const dir = await mkdtemp(join(tmpdir(), 'kconmon-dns-'));
+  const [unboundPort, dnsmasqPort, closedPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
+  const children: ChildProcess[] = [];
+  const dnsmasq = spawn(DNSMASQ, ['-k', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${dnsmasqPort}`, '--log-facility=/dev/null', '--pid-file=', '--user=root'], { stdio: 'ignore' });
+  children.push(dnsmasq);
+  const config = `server:
+  interface: 127.0.0.1@${unboundPort}
+  port: ${unboundPort}
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  directory: "${dir}"
+  pidfile: ""
+  use-syslog: no
+  logfile: "${join(dir, 'unbound.log')}"
+  verbosity: 1
+  access-control: 127.0.0.0/8 allow
+  module-config: "iterator"
+  do-not-query-localhost: no
+  do-ip6: no
+  num-threads: 1
+  local-zone: "test." nodefault
+  local-zone: "${TEST_ZONE.pass}." static
+  local-data: "${TEST_ZONE.pass}. 60 IN A ${TEST_ZONE.passV4}"
+  local-data: "${TEST_ZONE.pass}. 60 IN AAAA ${TEST_ZONE.passV6}"
+  local-zone: "${TEST_ZONE.nxdomain}." always_nxdomain
+  local-zone: "${TEST_ZONE.refused}." always_refuse
+forward-zone:
+  name: "${TEST_ZONE.servfail}."
+  forward-addr: 127.0.0.1@${dnsmasqPort}
+forward-zone:
+  name: "."
+  forward-addr: 127.0.0.1@${closedPort}
+`;
+  const configFile = join(dir, 'unbound.conf');
+  await writeFile(configFile, config);
+  const unbound = spawn(UNBOUND, ['-d', '-c', configFile], { stdio: 'ignore' });
+  children.push(unbound);
+  const stop = async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  };
+  const server = `127.0.0.1:${unboundPort}`;
+  // Ready when both answer.
+  const probe = new Resolver({ timeout: 200, tries: 1 });
+  probe.setServers([server]);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await probe.resolve4(TEST_ZONE.pass);
+      await probe.resolve4(TEST_ZONE.servfail).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ESERVFAIL') throw error;
+      });
+      break;
+    } catch (error) {
+      if (Date.now() > deadline || unbound.exitCode !== null || dnsmasq.exitCode !== null) {
+        await stop();
+        throw new Error(`test DNS servers did not start: ${(error as Error).message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return { server, stop };
+}

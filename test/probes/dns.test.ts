@@ -1,0 +1,66 @@
+// DNS probe against real DNS servers the test starts on loopback (unbound, dnsmasq): pass for A and AAAA, and each
+// failure reason — nxdomain, servfail, refused, timeout (a socket that never answers).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { createTargetResolver, probeDns } from '../../src/probes/dns.ts';
+import { startTestResolvers, testResolversUnavailable, TEST_ZONE, type TestResolvers } from '../helpers/test-resolvers.ts';
+import { skipUnlessAvailable } from '../harness/require.ts';
+
+let servers: TestResolvers | undefined;
+const unavailable = testResolversUnavailable();
+
+before(async () => {
+  if (!unavailable) servers = await startTestResolvers();
+});
+after(async () => servers?.stop());
+
+function target(host: string, type: 'A' | 'AAAA' = 'A', resolvers = [servers!.server]) {
+  return { host, label: host, type, resolvers };
+}
+
+test('A record: passes with the answer and a sub-second duration', async (t) => {
+  if (!skipUnlessAvailable(t, unavailable)) return;
+  const dnsTarget = target(TEST_ZONE.pass);
+  const result = await probeDns(createTargetResolver(dnsTarget, 1000), dnsTarget, 1000);
+  assert.equal(result.passed, true, result.detail);
+  assert.deepEqual(result.answers, [TEST_ZONE.passV4]);
+  assert.ok(result.durationMs > 0 && result.durationMs < 1000);
+});
+
+test('AAAA record: passes with the IPv6 answer', async (t) => {
+  if (!skipUnlessAvailable(t, unavailable)) return;
+  const dnsTarget = target(TEST_ZONE.pass, 'AAAA');
+  const result = await probeDns(createTargetResolver(dnsTarget, 1000), dnsTarget, 1000);
+  assert.equal(result.passed, true, result.detail);
+  assert.deepEqual(result.answers, [TEST_ZONE.passV6]);
+});
+
+for (const [name, host, reason] of [
+  ['nxdomain', TEST_ZONE.nxdomain, 'nxdomain'],
+  ['servfail', TEST_ZONE.servfail, 'servfail'],
+  ['refused', TEST_ZONE.refused, 'refused'],
+] as const) {
+  test(`${name}: fails with reason ${reason}`, async (t) => {
+    if (!skipUnlessAvailable(t, unavailable)) return;
+    const dnsTarget = target(host);
+    const result = await probeDns(createTargetResolver(dnsTarget, 2000), dnsTarget, 2000);
+    assert.equal(result.passed, false);
+    assert.equal(result.reason, reason, result.detail);
+    assert.deepEqual(result.answers, []);
+  });
+}
+
+test('timeout: a resolver that never answers fails with reason timeout at the configured timeout', async () => {
+  const silent = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => silent.bind({ address: '127.0.0.1', port: 0 }, () => resolve()));
+  try {
+    const dnsTarget = { host: TEST_ZONE.pass, label: 'silent', type: 'A' as const, resolvers: [`127.0.0.1:${silent.address().port}`] };
+    const result = await probeDns(createTargetResolver(dnsTarget, 300), dnsTarget, 300);
+    assert.equal(result.passed, false);
+    assert.equal(result.reason, 'timeout');
+    assert.ok(result.durationMs >= 295 && result.durationMs < 550, `${result.durationMs} ms`);
+  } finally {
+    silent.close();
+  }
+});
