@@ -10,7 +10,7 @@ const USAGE = `usage: kconmon <command> [options]
 
 commands:
   agent [--config FILE]                 run the agent (config also from $KCONMON_CONFIG)
-  demo [--agents N] [--zones Z] [--duration S] [--dns]
+  demo [--agents N] [--zones Z] [--duration S] [--interval MS] [--dns]
                                         run a local mesh of N agents on 127.0.0.x
   check-config FILE [--peers FILE]      validate a configuration (and peers file) and exit
 `;
@@ -35,13 +35,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'demo': {
         const { values } = parseArgs({
           args: rest,
-          options: { agents: { type: 'string', default: '4' }, zones: { type: 'string', default: '2' }, duration: { type: 'string' }, dns: { type: 'boolean', default: false } },
+          options: {
+            agents: { type: 'string', default: '4' },
+            zones: { type: 'string', default: '2' },
+            duration: { type: 'string' },
+            interval: { type: 'string', default: '5000' },
+            dns: { type: 'boolean', default: false },
+          },
           strict: true,
         });
         const agents = positiveInt(values.agents, '--agents', 2, 250);
         const zones = positiveInt(values.zones, '--zones', 1, agents);
         const duration = values.duration === undefined ? undefined : positiveInt(values.duration, '--duration', 1, 86_400);
-        return await runDemo({ agents, zones, durationSeconds: duration, dns: values.dns });
+        const intervalMs = positiveInt(values.interval, '--interval', 1000, 3_600_000);
+        return await runDemo({ agents, zones, durationSeconds: duration, dns: values.dns, intervalMs });
       }
       case undefined:
       case '-h':

@@ -17,6 +17,10 @@ import { startUdpEcho, type UdpEcho } from './udp-echo.ts';
 import { startAgentHttpServer, type AgentHttpServer } from './http-server.ts';
 import { createResultHistory, type ResultHistory } from './result-history.ts';
 import { sleep } from '../util/sleep.ts';
+import { createEchoAllowlist } from './echo-allowlist.ts';
+
+/** How long the echo keeps answering an agent after it left the peer set. */
+const ECHO_GRACE_MS = 60_000;
 
 export interface AgentOptions {
   readonly config: AgentConfig;
@@ -34,8 +38,11 @@ export interface Agent {
   readonly port: number;
   readonly registry: Registry;
   readonly history: ResultHistory;
-  /** Replaces the peer set (the agent itself is filtered out). */
-  setPeers(peers: readonly Peer[]): void;
+  /**
+   * Replaces the peer set (the agent itself is filtered out). `otherAgents` are addresses of agents that are not
+   * probed (not ready yet) but whose probes the echo must answer.
+   */
+  setPeers(peers: readonly Peer[], otherAgents?: readonly string[]): void;
   peers(): Peer[];
   /** Stops probing, keeps answering peers for `shutdownGracePeriod`, then closes everything. */
   shutdown(): Promise<void>;
@@ -56,7 +63,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     processMetrics: options.processMetrics ?? true,
   });
 
-  let echoAllowed = new Set<string>();
+  const echoAllowlist = createEchoAllowlist(ECHO_GRACE_MS);
   let stopping = false;
   const peerByAddress = new Map<string, Peer>();
 
@@ -74,7 +81,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       address: config.listenAddress,
       port: http.port,
       maxSize: 1472,
-      allow: config.udp.echoFrom === 'any' ? () => true : (address) => echoAllowed.has(unmapIPv4(address)),
+      allow: config.udp.echoFrom === 'any' ? () => true : (address) => echoAllowlist.allows(address),
       onRequest: (result) => metrics.echo(result),
     });
   } catch (error) {
@@ -148,6 +155,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const scheduler: PeerScheduler = createPeerScheduler({
     tests,
     jitter: config.jitter,
+    firstRunDelayMs: config.discovery.newPeerDelay,
     onError: (test, peer, error) => log.error({ test, peer: peer.name, err: error }, 'probe failed unexpectedly'),
   });
 
@@ -195,15 +203,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     await Promise.all([echo.close(), http.close()]);
   }
 
-  log.info({ port: http.port, node: identity.nodeName, zone: identity.zone, ip: identity.ip }, 'agent started');
+  log.info({ port: http.port, zone: identity.zone, ip: identity.ip, pod: identity.podName }, 'agent started');
 
   return {
     port: http.port,
     registry,
     history,
-    setPeers(peers) {
+    setPeers(peers, otherAgents = []) {
       if (stopping) return;
-      echoAllowed = new Set(peers.map((peer) => peer.ip));
+      echoAllowlist.update([...peers.map((peer) => peer.ip), ...otherAgents]);
       const others = peers.filter((peer) => !isSelf(peer));
       const change = scheduler.setPeers(others);
       for (const peer of change.removed) {
@@ -243,6 +251,3 @@ function round(value: number): number | null {
   return Number.isFinite(value) ? Math.round(value * 1000) / 1000 : null;
 }
 
-function unmapIPv4(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}

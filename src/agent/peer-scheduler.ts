@@ -14,6 +14,11 @@ export interface PeerSchedulerOptions {
   readonly tests: readonly PeerTest[];
   readonly jitter: { readonly min: number; readonly max: number };
   readonly random?: () => number;
+  /**
+   * A new peer's first run waits this long, plus a random share of the interval: every agent learns of a new peer
+   * within discovery's propagation time, and its echo answers only agents it knows.
+   */
+  readonly firstRunDelayMs?: number;
   readonly onError: (test: string, peer: Peer, error: unknown) => void;
 }
 
@@ -46,7 +51,7 @@ export function createPeerScheduler(options: PeerSchedulerOptions): PeerSchedule
       runProbeLoop({
         intervalMs: test.intervalMs,
         jitter: options.jitter,
-        initialDelayMs: random() * test.intervalMs,
+        initialDelayMs: (options.firstRunDelayMs ?? 0) + random() * test.intervalMs,
         signal: controller.signal,
         random,
         run: (signal) => test.run(peer, signal),

@@ -86,6 +86,7 @@ const controllerDiscovery = z.strictObject({
 
 const discovery = z.strictObject({
   peersFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+  newPeerDelay: boundedInt(0, 600_000).default(1000),
   controller: controllerDiscovery.optional(),
 });
 

@@ -1,7 +1,7 @@
 // `kconmon demo`: a local mesh of N agent processes on 127.0.0.x sharing one port, like the nodes of a cluster, with
 // static discovery; prints each agent's metrics URL, then a live results table every round. Loopback only.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ export interface DemoOptions {
 
 interface DemoAgent {
   readonly peer: Peer;
+  readonly logFile: string;
   readonly process: ChildProcess;
   readonly exited: Promise<number | null>;
 }
@@ -55,7 +56,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     if (stopping) return;
     stopping = true;
     for (const agent of agents) agent.process.kill('SIGTERM');
-    await Promise.race([Promise.all(agents.map((agent) => agent.exited)), sleep(10_000)]);
+    const patience = new AbortController();
+    await Promise.race([Promise.all(agents.map((agent) => agent.exited)), sleep(10_000, patience.signal)]);
+    patience.abort();
     for (const agent of agents) agent.process.kill('SIGKILL');
     await resolver?.close();
   };
@@ -74,9 +77,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         logLevel: 'info',
         shutdownGracePeriod: 1500,
         udp: { interval: intervalMs },
-        tcp: { interval: intervalMs },
+        tcp: { interval: intervalMs, timeout: Math.min(1000, intervalMs / 2) },
         dns: resolver
-          ? { enabled: true, interval: intervalMs, targets: [{ host: `${peer.nodeName}.kconmon.demo`, resolvers: [resolver.server] }] }
+          ? { enabled: true, interval: intervalMs, timeout: Math.min(1000, intervalMs / 2), targets: [{ host: `${peer.nodeName}.kconmon.demo`, resolvers: [resolver.server] }] }
           : { enabled: false },
         discovery: { peersFile },
       };
@@ -139,7 +142,7 @@ function spawnAgent(peer: Peer, configFile: string, logFile: string): DemoAgent 
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { peer, process: child, exited };
+  return { peer, logFile, process: child, exited };
 }
 
 async function waitForAgents(peers: readonly Peer[], port: number, agents: readonly DemoAgent[]): Promise<void> {
@@ -147,7 +150,10 @@ async function waitForAgents(peers: readonly Peer[], port: number, agents: reado
   for (const peer of peers) {
     for (;;) {
       const agent = agents.find((candidate) => candidate.peer === peer);
-      if (agent && agent.process.exitCode !== null) throw new Error(`demo: agent ${peer.nodeName} exited with status ${agent.process.exitCode} before it was ready`);
+      if (agent && agent.process.exitCode !== null) {
+        const log = await readFile(agent.logFile, 'utf8').catch(() => '');
+        throw new Error(`demo: agent ${peer.nodeName} exited with status ${agent.process.exitCode} before it was ready:\n${log.trim().split('\n').slice(-5).join('\n')}`);
+      }
       try {
         const response = await fetch(`http://${peer.ip}:${port}/healthz`, { signal: AbortSignal.timeout(500) });
         if (response.ok) break;

@@ -1,0 +1,94 @@
+// The peer scheduler with instrumented probe functions: never two runs of one test to one peer at a time, first runs
+// spread over the interval, interval + jitter between starts, departed peers stopped at once with results discarded.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPeerScheduler, type PeerTest } from '../../src/agent/peer-scheduler.ts';
+import type { Peer } from '../../src/discovery/peer.ts';
+
+const peer = (index: number): Peer => ({ name: `p${index}`, nodeName: `n${index}`, ip: `127.0.0.${index}`, zone: 'z' });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function instrumentedTest(name: string, intervalMs: number, runMs: number) {
+  const starts = new Map<string, number[]>();
+  const recorded: string[] = [];
+  let inFlight = new Map<string, number>();
+  let maxConcurrentPerPeer = 0;
+  const definition: PeerTest = {
+    name,
+    intervalMs,
+    async run(target, signal) {
+      const list = starts.get(target.name) ?? [];
+      list.push(performance.now());
+      starts.set(target.name, list);
+      const current = (inFlight.get(target.name) ?? 0) + 1;
+      inFlight.set(target.name, current);
+      maxConcurrentPerPeer = Math.max(maxConcurrentPerPeer, current);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, runMs);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      inFlight.set(target.name, (inFlight.get(target.name) ?? 1) - 1);
+      return target.name;
+    },
+    record(target) {
+      recorded.push(target.name);
+    },
+  };
+  return { definition, starts, recorded, maxConcurrent: () => maxConcurrentPerPeer, reset: () => (inFlight = new Map()) };
+}
+
+test('runs never overlap per peer, even when a run takes longer than the interval', async () => {
+  const slow = instrumentedTest('slow', 50, 120);
+  const scheduler = createPeerScheduler({ tests: [slow.definition], jitter: { min: 0, max: 0 }, onError: () => assert.fail() });
+  scheduler.setPeers([peer(1), peer(2)]);
+  await sleep(700);
+  await scheduler.stop();
+  assert.equal(slow.maxConcurrent(), 1);
+  for (const times of slow.starts.values()) {
+    assert.ok(times.length >= 3);
+    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 115, 'next run starts after the previous ended');
+  }
+});
+
+test('first runs spread over the interval; later runs follow at interval + jitter', async () => {
+  const fast = instrumentedTest('fast', 200, 1);
+  let draws = 0;
+  const random = () => ((draws++ * 0.37) % 1); // deterministic spread of offsets and jitter
+  const scheduler = createPeerScheduler({ tests: [fast.definition], jitter: { min: 20, max: 60 }, random, onError: () => assert.fail() });
+  const peers = Array.from({ length: 10 }, (_, index) => peer(index + 1));
+  const startedAt = performance.now();
+  scheduler.setPeers(peers);
+  await sleep(900);
+  await scheduler.stop();
+  const firsts = [...fast.starts.values()].map((times) => times[0]! - startedAt).sort((a, b) => a - b);
+  assert.equal(firsts.length, 10);
+  assert.ok(firsts[firsts.length - 1]! - firsts[0]! > 100, `first runs spread over the interval (${firsts.map(Math.round).join(', ')})`);
+  for (const times of fast.starts.values()) {
+    for (let i = 1; i < times.length; i++) {
+      const gap = times[i]! - times[i - 1]!;
+      assert.ok(gap >= 219 && gap < 400, `gap ${gap} ms is interval 200 + jitter 20–60`);
+    }
+  }
+});
+
+test('a removed peer stops at once and its in-flight result is never recorded; an IP change restarts it', async () => {
+  const probe = instrumentedTest('probe', 100, 80);
+  const scheduler = createPeerScheduler({ tests: [probe.definition], jitter: { min: 0, max: 0 }, random: () => 0, onError: () => assert.fail() });
+  scheduler.setPeers([peer(1), peer(2)]);
+  await sleep(40); // both are mid-run (runs take 80 ms)
+  const change = scheduler.setPeers([peer(1)]);
+  assert.deepEqual(change.removed.map((p) => p.name), ['p2']);
+  assert.deepEqual(change.added, []);
+  await sleep(200);
+  assert.ok(!probe.recorded.includes('p2'), 'the aborted run of p2 was not recorded');
+  assert.ok(probe.recorded.includes('p1'));
+  const moved = { ...peer(1), ip: '127.0.0.99' };
+  const restart = scheduler.setPeers([moved]);
+  assert.deepEqual(restart.removed.map((p) => p.ip), ['127.0.0.1']);
+  assert.deepEqual(restart.added.map((p) => p.ip), ['127.0.0.99']);
+  assert.deepEqual(scheduler.peers(), [moved]);
+  await scheduler.stop();
+});
