@@ -36,12 +36,15 @@ const metricsPrefix = z
   .string({ error: 'must be a string' })
   .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid Prometheus metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)');
 
+/** Objects say what they must be when given something else (`udp: must be an object`). */
+const OBJECT = { error: 'must be an object' } as const;
+
 const dnsTargetObject = z.strictObject({
   host: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
   label: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
   type: z.enum(['A', 'AAAA'], { error: 'must be A or AAAA' }).default('A'),
   resolvers: z.array(resolverAddress, { error: 'must be a list of resolver addresses' }).optional(),
-});
+}, OBJECT);
 
 /** A DNS target: a bare host name, or a host with its record type, resolvers and metric label. */
 const dnsTarget = z.union([z.string().min(1, 'must not be empty'), dnsTargetObject], {
@@ -56,25 +59,25 @@ const udp = z.strictObject({
   packetSize: boundedInt(4, 1472).default(4),
   packetSpacing: boundedInt(0, 10_000).default(50),
   echoFrom: z.enum(['peers', 'any'], { error: 'must be peers or any' }).default('peers'),
-});
+}, OBJECT);
 
 const tcp = z.strictObject({
   enabled: z.boolean({ error: 'must be true or false' }).default(true),
   interval: boundedInt(100, 3_600_000).default(5000),
   timeout: boundedInt(1, 60_000).default(1000),
-});
+}, OBJECT);
 
 const dns = z.strictObject({
   enabled: z.boolean({ error: 'must be true or false' }).default(true),
   interval: boundedInt(100, 3_600_000).default(5000),
   timeout: boundedInt(1, 60_000).default(1000),
   targets: z.array(dnsTarget, { error: 'must be a list' }).default(['kubernetes.default.svc.cluster.local']),
-});
+}, OBJECT);
 
 const jitter = z.strictObject({
   min: boundedInt(0, 60_000).default(50),
   max: boundedInt(0, 60_000).default(500),
-});
+}, OBJECT);
 
 const controllerDiscovery = z.strictObject({
   urls: z
@@ -82,13 +85,13 @@ const controllerDiscovery = z.strictObject({
     .min(1, 'must list at least one controller URL'),
   reconnectMin: boundedInt(10, 600_000).default(250),
   reconnectMax: boundedInt(10, 600_000).default(10_000),
-});
+}, OBJECT);
 
 const discovery = z.strictObject({
   peersFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
   newPeerDelay: boundedInt(0, 600_000).default(1000),
   controller: controllerDiscovery.optional(),
-});
+}, OBJECT);
 
 export const agentConfigSchema = z
   .strictObject({
@@ -102,7 +105,7 @@ export const agentConfigSchema = z
     tcp: tcp.prefault({}),
     dns: dns.prefault({}),
     discovery: discovery.prefault({}),
-  })
+  }, OBJECT)
   .superRefine((config, ctx) => {
     if (config.jitter.max < config.jitter.min) {
       ctx.addIssue({ code: 'custom', path: ['jitter', 'max'], message: `must be ≥ jitter.min (${config.jitter.min})` });

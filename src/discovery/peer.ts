@@ -18,7 +18,7 @@ const peerSchema = z.strictObject({
   nodeName: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
   ip: ipAddress,
   zone: z.string({ error: 'must be a string' }).min(1, 'must not be empty').default('unknown'),
-});
+}, { error: 'must be an object {name, nodeName, ip, zone}' });
 
 export const peerListSchema = z.array(peerSchema, { error: 'must be a list of peers {name, nodeName, ip, zone}' }).superRefine((peers, ctx) => {
   for (const field of ['name', 'nodeName'] as const) {

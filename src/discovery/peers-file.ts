@@ -1,7 +1,7 @@
 // Static discovery: a YAML or JSON list of peers, re-read when the file changes (polling the path's stat, which also
 // follows ConfigMap symlink swaps). A bad edit keeps the last good list and logs exactly what is wrong.
-import { readFile } from 'node:fs/promises';
-import { watchFile, unwatchFile, type Stats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parsePeerList, type Peer } from './peer.ts';
 import type { Logger } from '../log.ts';
@@ -43,23 +43,39 @@ export interface PeersFileWatcher {
  * `onPeers` after every change that parses; a change that does not parse is logged and ignored.
  */
 export async function watchPeersFile(path: string, onPeers: (peers: Peer[]) => void, log: Logger, pollMs = 500): Promise<PeersFileWatcher> {
+  // Baseline taken BEFORE the first read: any change after it is seen at the next poll (never lost).
+  let last: Stats | undefined = await stat(path).catch(() => undefined);
   onPeers(await readPeersFile(path));
   let generation = 0;
-  const listener = (current: Stats, previous: Stats) => {
-    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size && current.ino === previous.ino) return;
+  let closed = false;
+  const poll = async () => {
+    const current = await stat(path).catch(() => undefined);
+    if (closed || sameFile(current, last)) return;
+    last = current;
     const mine = ++generation;
     readPeersFile(path).then(
       (peers) => {
-        if (mine !== generation) return; // a newer change is being read
+        if (closed || mine !== generation) return;
         log.info({ path, peers: peers.length }, 'peers file reloaded');
         onPeers(peers);
       },
       (error: unknown) => {
-        if (mine !== generation) return;
+        if (closed || mine !== generation) return;
         log.error({ path, problems: (error as PeersFileError).problems ?? [(error as Error).message] }, 'peers file change rejected; keeping the last good peer list');
       },
     );
   };
-  watchFile(path, { interval: pollMs, persistent: false }, listener);
-  return { close: () => unwatchFile(path, listener) };
+  const timer = setInterval(() => void poll(), pollMs);
+  timer.unref();
+  return {
+    close: () => {
+      closed = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+function sameFile(a: Stats | undefined, b: Stats | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
 }
