@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config/format-issues.ts';
 import { PeersFileError } from './discovery/peers-file.ts';
 import { runAgentCommand } from './commands/agent.ts';
+import { runControllerCommand } from './commands/controller.ts';
 import { checkConfig } from './commands/check-config.ts';
 import { runDemo } from './demo/demo.ts';
 
@@ -10,6 +11,7 @@ const USAGE = `usage: kconmon <command> [options]
 
 commands:
   agent [--config FILE]                 run the agent (config also from $KCONMON_CONFIG)
+  controller [--config FILE]            run the controller (config also from $KCONMON_CONFIG)
   demo [--agents N] [--zones Z] [--duration S] [--interval MS] [--dns]
                                         run a local mesh of N agents on 127.0.0.x
   check-config FILE [--peers FILE]      validate a configuration (and peers file) and exit
@@ -23,6 +25,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'agent': {
         const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } }, strict: true });
         await runAgentCommand(values.config ?? process.env.KCONMON_CONFIG, process.env);
+        return -1; // keeps running until a signal
+      }
+      case 'controller': {
+        const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } }, strict: true });
+        await runControllerCommand(values.config ?? process.env.KCONMON_CONFIG, process.env);
         return -1; // keeps running until a signal
       }
       case 'check-config': {

@@ -44,6 +44,9 @@ export interface Agent {
    */
   setPeers(peers: readonly Peer[], otherAgents?: readonly string[]): void;
   peers(): Peer[];
+  /** The zone of the agent's own node (from the controller); a change relabels every series. */
+  setZone(zone: string): void;
+  zone(): string;
   /** Stops probing, keeps answering peers for `shutdownGracePeriod`, then closes everything. */
   shutdown(): Promise<void>;
   /** Closes everything at once. */
@@ -51,7 +54,8 @@ export interface Agent {
 }
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
-  const { config, identity } = options;
+  const { config } = options;
+  let identity = options.identity;
   const log = options.log.child({ component: 'agent' });
   const registry = options.registry ?? new Registry();
   const history = createResultHistory();
@@ -161,8 +165,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   // DNS targets: one loop each, independent of the peer set.
   const dnsController = new AbortController();
+  const dnsTargets = config.dns.enabled ? resolveDnsTargets(config) : [];
   const dnsLoops = config.dns.enabled
-    ? resolveDnsTargets(config).map((dnsTarget) => {
+    ? dnsTargets.map((dnsTarget) => {
         const resolver = createTargetResolver(dnsTarget, config.dns.timeout);
         metrics.addDnsTarget(dnsTarget.label);
         return runProbeLoop({
@@ -230,6 +235,16 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       }
     },
     peers: () => scheduler.peers(),
+    zone: () => identity.zone,
+    setZone(zone) {
+      if (zone === identity.zone) return;
+      log.info({ from: identity.zone, to: zone }, 'own zone changed; relabelling series');
+      identity = { ...identity, zone };
+      metrics.setSource({ nodeName: identity.nodeName, zone });
+      for (const peer of scheduler.peers()) metrics.addPeer(peer);
+      for (const dnsTarget of dnsTargets) metrics.addDnsTarget(dnsTarget.label);
+      metrics.setPeerCount(scheduler.peers().length);
+    },
     async shutdown() {
       if (stopping) return;
       stopping = true;

@@ -1,5 +1,6 @@
-// `kconmon demo`: a local mesh of N agent processes on 127.0.0.x sharing one port, like the nodes of a cluster, with
-// static discovery; prints each agent's metrics URL, then a live results table every round. Loopback only.
+// `kconmon demo`: a local mesh of N agent processes on 127.0.0.x sharing one port, like the nodes of a cluster, and a
+// controller process that discovers them from a peers file and pushes the list to them — the same push path as in a
+// cluster. Prints each agent's metrics URL, then a live results table every round. Loopback only.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
@@ -21,14 +22,12 @@ export interface DemoOptions {
   readonly out?: NodeJS.WritableStream;
 }
 
-interface DemoAgent {
+interface DemoAgent extends DemoProcess {
   readonly peer: Peer;
-  readonly logFile: string;
-  readonly process: ChildProcess;
-  readonly exited: Promise<number | null>;
 }
 
 const FIRST_HOST = 11;
+const CONTROLLER_ADDRESS = '127.0.0.10';
 
 export async function runDemo(options: DemoOptions): Promise<number> {
   const out = options.out ?? process.stdout;
@@ -41,25 +40,27 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     ip: `127.0.0.${FIRST_HOST + index}`,
     zone: `zone-${String.fromCharCode(97 + (index % options.zones))}`,
   }));
-  const port = await findSharedPort(peers.map((peer) => peer.ip));
+  const port = await findSharedPort([CONTROLLER_ADDRESS, ...peers.map((peer) => peer.ip)]);
   const peersFile = join(dir, 'peers.yaml');
-  // Agents start with no peers and are told about each other only once all are serving, as a controller lists only
-  // ready pods: no test ever hits an agent that is not up yet.
+  // The controller starts with no agents and lists them only once all are serving, as it lists only ready pods in a
+  // cluster: no test ever hits an agent that is not up yet.
   await writeFile(peersFile, '[]\n');
 
   let resolver: DemoResolver | undefined;
   if (options.dns) resolver = await startDemoResolver({ address: '127.0.0.10', names: peers.map((peer) => ({ name: `${peer.nodeName}.kconmon.demo`, ip: peer.ip })) });
 
   const agents: DemoAgent[] = [];
+  let controller: DemoProcess | undefined;
   let stopping = false;
   const stopAll = async () => {
     if (stopping) return;
     stopping = true;
-    for (const agent of agents) agent.process.kill('SIGTERM');
+    const all = [...agents, ...(controller ? [controller] : [])];
+    for (const child of all) child.process.kill('SIGTERM');
     const patience = new AbortController();
-    await Promise.race([Promise.all(agents.map((agent) => agent.exited)), sleep(10_000, patience.signal)]);
+    await Promise.race([Promise.all(all.map((child) => child.exited)), sleep(10_000, patience.signal)]);
     patience.abort();
-    for (const agent of agents) agent.process.kill('SIGKILL');
+    for (const child of all) child.process.kill('SIGKILL');
     await resolver?.close();
   };
   const onSignal = () => {
@@ -70,6 +71,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
+    const controllerConfig = join(dir, 'controller.yaml');
+    await writeFile(controllerConfig, toYaml({ port, listenAddress: CONTROLLER_ADDRESS, logLevel: 'info', source: { peersFile } }));
+    controller = spawnKconmon('controller', controllerConfig, join(dir, 'controller.log'), {});
+    const controllerUrl = `http://${CONTROLLER_ADDRESS}:${port}`;
     for (const peer of peers) {
       const config = {
         port,
@@ -81,19 +86,21 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         dns: resolver
           ? { enabled: true, interval: intervalMs, timeout: Math.min(1000, intervalMs / 2), targets: [{ host: `${peer.nodeName}.kconmon.demo`, resolvers: [resolver.server] }] }
           : { enabled: false },
-        discovery: { peersFile },
+        discovery: { controller: { urls: [controllerUrl] } },
       };
       const configFile = join(dir, `${peer.nodeName}.yaml`);
       await writeFile(configFile, toYaml(config));
-      agents.push(spawnAgent(peer, configFile, join(dir, `${peer.nodeName}.log`)));
+      const env = { NODE_NAME: peer.nodeName, POD_NAME: peer.name, POD_IP: peer.ip };
+      agents.push({ ...spawnKconmon('agent', configFile, join(dir, `${peer.nodeName}.log`), env), peer });
     }
     print(`kconmon demo: ${peers.length} agents in ${options.zones} zone(s) on port ${port}; logs and config in ${dir}`);
+    print(`  controller        ${controllerUrl}/agents (discovers the agents from ${peersFile} and pushes the list)`);
     for (const peer of peers) print(`  ${peer.nodeName.padEnd(8)} ${peer.zone.padEnd(7)} metrics http://${peer.ip}:${port}/metrics  results http://${peer.ip}:${port}/results`);
     if (resolver) print(`  DNS resolver for the demo: ${resolver.server}`);
 
-    await waitForAgents(peers, port, agents);
+    await waitForHealthy([{ name: 'controller', url: `${controllerUrl}/healthz`, child: controller }, ...agents.map((agent) => ({ name: agent.peer.nodeName, url: `http://${agent.peer.ip}:${port}/healthz`, child: agent }))]);
     await writeFile(peersFile, toYaml(peers));
-    print(`all agents are up; peers file written (${peersFile}); first results within ${Math.ceil(intervalMs / 1000) + 1} s`);
+    print(`all agents are up; the controller now lists them; first results within ${Math.ceil(intervalMs / 1000) + 2} s`);
 
     const startedAt = Date.now();
     const deadline = options.durationSeconds === undefined ? Number.POSITIVE_INFINITY : startedAt + options.durationSeconds * 1000;
@@ -131,36 +138,42 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   }
 }
 
-function spawnAgent(peer: Peer, configFile: string, logFile: string): DemoAgent {
+interface DemoProcess {
+  readonly logFile: string;
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `kconmon <command> --config FILE` with the same Node and entry script as this process, logging to a file. */
+function spawnKconmon(command: 'agent' | 'controller', configFile: string, logFile: string, env: Record<string, string>): DemoProcess {
   const script = process.argv[1];
   if (!script) throw new Error('demo: cannot find the kconmon entry script to start agents');
-  const child = spawn(process.execPath, [...process.execArgv, script, 'agent', '--config', configFile], {
-    env: { ...process.env, NODE_NAME: peer.nodeName, POD_NAME: peer.name, POD_IP: peer.ip, ZONE: peer.zone },
+  const child = spawn(process.execPath, [...process.execArgv, script, command, '--config', configFile], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile);
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { peer, logFile, process: child, exited };
+  return { logFile, process: child, exited };
 }
 
-async function waitForAgents(peers: readonly Peer[], port: number, agents: readonly DemoAgent[]): Promise<void> {
+async function waitForHealthy(targets: readonly { name: string; url: string; child: DemoProcess }[]): Promise<void> {
   const deadline = Date.now() + 20_000;
-  for (const peer of peers) {
+  for (const target of targets) {
     for (;;) {
-      const agent = agents.find((candidate) => candidate.peer === peer);
-      if (agent && agent.process.exitCode !== null) {
-        const log = await readFile(agent.logFile, 'utf8').catch(() => '');
-        throw new Error(`demo: agent ${peer.nodeName} exited with status ${agent.process.exitCode} before it was ready:\n${log.trim().split('\n').slice(-5).join('\n')}`);
+      if (target.child.process.exitCode !== null) {
+        const log = await readFile(target.child.logFile, 'utf8').catch(() => '');
+        throw new Error(`demo: ${target.name} exited with status ${target.child.process.exitCode} before it was ready:\n${log.trim().split('\n').slice(-5).join('\n')}`);
       }
       try {
-        const response = await fetch(`http://${peer.ip}:${port}/healthz`, { signal: AbortSignal.timeout(500) });
+        const response = await fetch(target.url, { signal: AbortSignal.timeout(500) });
         if (response.ok) break;
       } catch {
         // not up yet
       }
-      if (Date.now() > deadline) throw new Error(`demo: agent ${peer.nodeName} did not become healthy within 20 s`);
+      if (Date.now() > deadline) throw new Error(`demo: ${target.name} did not become healthy within 20 s`);
       await sleep(100);
     }
   }

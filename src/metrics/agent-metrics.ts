@@ -37,6 +37,11 @@ export interface AgentMetrics {
   udpSendError(code: string): void;
   echo(result: 'echoed' | 'refused_source' | 'refused_size'): void;
   setPeerCount(count: number): void;
+  /**
+   * The agent's own node or zone changed (the controller told it): every series carries the old source labels, so
+   * all are dropped; the caller re-adds its peers and DNS targets.
+   */
+  setSource(source: Source): void;
 }
 
 export interface AgentMetricsOptions {
@@ -48,7 +53,8 @@ export interface AgentMetricsOptions {
   readonly processMetrics?: boolean;
 }
 
-export function createAgentMetrics({ registry, prefix, source, version, processMetrics = true }: AgentMetricsOptions): AgentMetrics {
+export function createAgentMetrics({ registry, prefix, source: initialSource, version, processMetrics = true }: AgentMetricsOptions): AgentMetrics {
+  let source = initialSource;
   const registers = [registry];
   const name = (suffix: string) => `${prefix}_${suffix}`;
 
@@ -82,10 +88,9 @@ export function createAgentMetrics({ registry, prefix, source, version, processM
 
   // --- The agent's own health. ---
   const peers = new Gauge({ name: name('agent_peers'), help: 'Peers this agent currently probes', registers });
-  new Gauge({ name: name('agent_info'), help: 'Agent identity and version (always 1)', labelNames: ['source', 'source_zone', 'version'] as const, registers }).set(
-    { source: source.nodeName, source_zone: source.zone, version },
-    1,
-  );
+  const info = new Gauge({ name: name('agent_info'), help: 'Agent identity and version (always 1)', labelNames: ['source', 'source_zone', 'version'] as const, registers });
+  info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
+  const perSource = [tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss, udpResults, tcpResults, dnsResults, dnsDuration, udpSent, udpReceived, udpLate, udpDuplicates, tcpFailures, dnsFailures, udpRtt, tcpConnectSeconds, tcpDurationSeconds, dnsDurationSeconds, info];
   if (processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
 
   const pair = (peer: Peer) => ({ source: source.nodeName, destination: peer.nodeName, source_zone: source.zone, destination_zone: peer.zone });
@@ -151,5 +156,10 @@ export function createAgentMetrics({ registry, prefix, source, version, processM
     udpSendError: (code) => udpSendErrors.inc({ code }),
     echo: (result) => echoes.inc({ result }),
     setPeerCount: (count) => peers.set(count),
+    setSource(next) {
+      source = next;
+      for (const metric of perSource) metric.reset();
+      info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
+    },
   };
 }

@@ -1,0 +1,53 @@
+// Controller configuration schema: where it listens, and where agents come from — the Kubernetes API (namespace,
+// label selector, zone labels, credentials) or a peers file. Strict, like the agent's.
+import { z } from 'zod';
+import { boundedInt, ipAddress } from './schema.ts';
+import { DEFAULT_ZONE_LABELS } from '../controller/kube-agents.ts';
+
+const OBJECT = { error: 'must be an object' } as const;
+
+const labelSelector = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9_./-]+(\s*(=|==|!=)\s*[A-Za-z0-9_.-]*)?(\s*,\s*[A-Za-z0-9_./-]+(\s*(=|==|!=)\s*[A-Za-z0-9_.-]*)?)*$/, 'must be an equality-based label selector like app=kconmon,component=agent');
+
+const kubernetes = z.strictObject(
+  {
+    /** Namespace of the agent pods; default: $POD_NAMESPACE, then the service account's namespace, then `kconmon`. */
+    namespace: z.string({ error: 'must be a string' }).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a valid namespace name').optional(),
+    agentSelector: labelSelector.default('app=kconmon,component=agent'),
+    zoneLabels: z.array(z.string().min(1, 'must not be empty'), { error: 'must be a list of label keys' }).min(1, 'must list at least one label').default([...DEFAULT_ZONE_LABELS]),
+    /** Path of a kubeconfig; default: in-cluster service-account credentials, then $KUBECONFIG. */
+    kubeconfig: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+    restartBackoff: z
+      .strictObject({ min: boundedInt(10, 600_000).default(500), max: boundedInt(10, 600_000).default(30_000) }, OBJECT)
+      .prefault({}),
+  },
+  OBJECT,
+);
+
+export const controllerConfigSchema = z
+  .strictObject(
+    {
+      port: boundedInt(1, 65535).default(8080),
+      listenAddress: ipAddress.default('0.0.0.0'),
+      logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+      metricsPrefix: z.string({ error: 'must be a string' }).regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid Prometheus metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)').default('kconmon'),
+      heartbeatInterval: boundedInt(100, 600_000).default(5000),
+      source: z.strictObject({ kubernetes: kubernetes.optional(), peersFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional() }, OBJECT).prefault({}),
+    },
+    OBJECT,
+  )
+  .superRefine((config, ctx) => {
+    const { kubernetes: kube, peersFile } = config.source;
+    if (kube !== undefined && peersFile !== undefined) ctx.addIssue({ code: 'custom', path: ['source'], message: 'set only one of source.kubernetes or source.peersFile' });
+    if (kube && kube.restartBackoff.max < kube.restartBackoff.min) {
+      ctx.addIssue({ code: 'custom', path: ['source', 'kubernetes', 'restartBackoff', 'max'], message: `must be ≥ restartBackoff.min (${kube.restartBackoff.min})` });
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    // Kubernetes is the default source.
+    source: config.source.peersFile === undefined ? { kubernetes: config.source.kubernetes ?? kubernetes.parse({}) } : { peersFile: config.source.peersFile },
+  }));
+
+export type ControllerConfig = z.output<typeof controllerConfigSchema>;

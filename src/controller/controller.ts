@@ -1,0 +1,115 @@
+// The controller: discovers agents (Kubernetes informers, or a peers file), keeps the versioned agent set, and pushes
+// it to every connected agent — a snapshot on connect, each change within moments of the API event.
+import { resolve } from 'node:path';
+import { Registry } from 'prom-client';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ControllerConfig } from '../config/controller-schema.ts';
+import type { Logger } from '../log.ts';
+import { createControllerMetrics } from '../metrics/controller-metrics.ts';
+import { createAgentHub } from './agent-hub.ts';
+import { createKubeSource, type AgentSource } from './kube-source.ts';
+import { createStaticSource } from './static-source.ts';
+import { startControllerHttpServer } from './http-server.ts';
+import { loadKubeConfig, resolveNamespace } from './kube-config.ts';
+
+export interface ControllerOptions {
+  readonly config: ControllerConfig;
+  readonly log: Logger;
+  /** Overrides credential discovery (tests pass a kubeconfig for a service-account token). */
+  readonly kubeConfig?: KubeConfig;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Directory a relative `source.peersFile` is resolved against. */
+  readonly baseDir?: string;
+  readonly port?: number;
+  readonly processMetrics?: boolean;
+}
+
+export interface Controller {
+  readonly port: number;
+  readonly registry: Registry;
+  /** Resolves once discovery first synced. */
+  readonly synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startController(options: ControllerOptions): Promise<Controller> {
+  const { config } = options;
+  const env = options.env ?? process.env;
+  const log = options.log.child({ component: 'controller' });
+  const registry = new Registry();
+  const metrics = createControllerMetrics(registry, config.metricsPrefix, options.processMetrics ?? true);
+
+  let source: AgentSource | undefined;
+  const hub = createAgentHub({
+    zoneOfNode: (nodeName) => source?.zoneOfNode(nodeName),
+    events: {
+      onChange: (change) => {
+        metrics.changePushed();
+        log.info(change, 'agent set changed; pushed to connected agents');
+      },
+      onSlowSubscriberDropped: (subscriber) => {
+        metrics.slowAgentDropped();
+        log.warn({ node: subscriber.nodeName, pod: subscriber.podName }, 'agent stream dropped: the agent is not reading its changes');
+      },
+    },
+  });
+
+  const refresh = () => {
+    if (!source) return;
+    const entries = source.entries();
+    hub.update(entries);
+    const ready = entries.filter((entry) => entry.ready).length;
+    metrics.setAgents(ready, entries.length - ready);
+    metrics.setVersion(hub.version());
+  };
+
+  if ('peersFile' in config.source && config.source.peersFile !== undefined) {
+    source = createStaticSource({ path: resolve(options.baseDir ?? '.', config.source.peersFile), log, onChange: refresh });
+  } else {
+    const kube = config.source.kubernetes;
+    const namespace = resolveNamespace(kube.namespace, env);
+    source = createKubeSource({
+      kubeConfig: options.kubeConfig ?? loadKubeConfig(kube.kubeconfig, env),
+      namespace,
+      labelSelector: kube.agentSelector,
+      zoneLabels: kube.zoneLabels,
+      backoff: kube.restartBackoff,
+      log,
+      onChange: refresh,
+      onInformerRestart: (resource) => metrics.informerRestarted(resource),
+    });
+    log.info({ namespace, selector: kube.agentSelector, zoneLabels: kube.zoneLabels }, 'discovering agents from the Kubernetes API');
+  }
+
+  const http = await startControllerHttpServer({
+    address: config.listenAddress,
+    port: options.port ?? config.port,
+    hub,
+    registry,
+    ready: () => hub.synced(),
+    onSubscribersChanged: (count) => metrics.setConnected(count),
+  });
+
+  const heartbeat = setInterval(() => hub.heartbeat(), config.heartbeatInterval);
+  const activeSource = source;
+  const synced = activeSource.start().then(() => {
+    refresh();
+    hub.markSynced();
+    metrics.setSynced(true);
+    log.info({ agents: hub.entries().length, version: hub.version() }, 'discovery synced; serving agents');
+  });
+  synced.catch((error: unknown) => log.error({ err: error }, 'discovery failed to start'));
+  log.info({ port: http.port }, 'controller listening');
+
+  return {
+    port: http.port,
+    registry,
+    synced,
+    async stop() {
+      clearInterval(heartbeat);
+      hub.close();
+      await http.close();
+      await activeSource.stop();
+    },
+  };
+}

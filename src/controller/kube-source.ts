@@ -1,0 +1,163 @@
+// Kubernetes discovery: informers on Nodes (for zones) and on the agent Pods (namespace + label selector). A failed
+// informer is restarted with jittered backoff and resumes from its cache, so an API outage never empties or flaps
+// the agent set; the set is recomputed from both caches after every burst of events.
+import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import type { AgentEntry } from '../protocol/agent-stream.ts';
+import type { Logger } from '../log.ts';
+import { nodeZone, podToEntry } from './kube-agents.ts';
+
+export interface AgentSource {
+  /** Starts discovery; resolves once the first complete view is known (or rejects if it can never be had). */
+  start(): Promise<void>;
+  entries(): AgentEntry[];
+  zoneOfNode(nodeName: string): string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface KubeSourceOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly namespace: string;
+  readonly labelSelector: string;
+  readonly zoneLabels: readonly string[];
+  readonly backoff: { readonly min: number; readonly max: number };
+  readonly log: Logger;
+  /** Called (coalesced) whenever the computed agent set may have changed. */
+  readonly onChange: () => void;
+  readonly onInformerRestart?: (resource: 'nodes' | 'pods', error: string) => void;
+}
+
+interface Watched<T extends KubernetesObject> {
+  readonly resource: 'nodes' | 'pods';
+  readonly informer: Informer<T> & ObjectCache<T>;
+  /** Consecutive failures, for the backoff. */
+  failures: number;
+  synced: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export function createKubeSource(options: KubeSourceOptions): AgentSource {
+  const log = options.log.child({ component: 'kube-source' });
+  const core = options.kubeConfig.makeApiClient(CoreV1Api);
+  const nodes: Watched<V1Node> = {
+    resource: 'nodes',
+    informer: makeInformer(options.kubeConfig, '/api/v1/nodes', () => core.listNode()),
+    failures: 0,
+    synced: false,
+    timer: undefined,
+  };
+  const pods: Watched<V1Pod> = {
+    resource: 'pods',
+    informer: makeInformer(
+      options.kubeConfig,
+      `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`,
+      () => core.listNamespacedPod({ namespace: options.namespace, labelSelector: options.labelSelector }),
+      options.labelSelector,
+    ),
+    failures: 0,
+    synced: false,
+    timer: undefined,
+  };
+  let stopped = false;
+  let scheduled = false;
+  let firstSync: { resolve: () => void } | undefined;
+  /** Why each pod was last left out, so each reason is logged once. */
+  let reported = new Map<string, string>();
+
+  function scheduleChange(): void {
+    if (scheduled || !nodes.synced || !pods.synced) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      if (!stopped) options.onChange();
+    });
+  }
+
+  function checkFirstSync(): void {
+    if (nodes.synced && pods.synced && firstSync) {
+      firstSync.resolve();
+      firstSync = undefined;
+    }
+  }
+
+  async function run<T extends KubernetesObject>(watched: Watched<T>): Promise<void> {
+    let failed = false;
+    const onError = (error: unknown) => {
+      failed = true;
+      if (stopped) return;
+      watched.failures++;
+      const message = describeError(error);
+      const base = Math.min(options.backoff.max, options.backoff.min * 2 ** Math.min(watched.failures - 1, 20));
+      const delay = base / 2 + Math.random() * (base / 2);
+      log.warn({ resource: watched.resource, error: message, retryInMs: Math.round(delay), cached: watched.informer.list().length }, 'informer failed; keeping its cache and restarting');
+      options.onInformerRestart?.(watched.resource, message);
+      watched.informer.off('error', onError);
+      watched.timer = setTimeout(() => void run(watched), delay);
+    };
+    watched.informer.on('error', onError);
+    try {
+      await watched.informer.start();
+    } catch (error) {
+      if (!failed) onError(error);
+      return;
+    }
+    if (failed || stopped) return;
+    // start() resolves once the list (if one was needed) is in the cache and the watch is open.
+    watched.failures = 0;
+    if (!watched.synced) log.info({ resource: watched.resource, objects: watched.informer.list().length }, 'informer synced');
+    watched.synced = true;
+    checkFirstSync();
+    scheduleChange();
+  }
+
+  for (const watched of [nodes, pods] as const) {
+    for (const verb of ['add', 'update', 'delete'] as const) (watched.informer as Informer<KubernetesObject>).on(verb, scheduleChange);
+  }
+
+  function zoneOfNode(nodeName: string): string | undefined {
+    const node = nodes.informer.get(nodeName);
+    return node ? nodeZone(node, options.zoneLabels) : undefined;
+  }
+
+  return {
+    start() {
+      const synced = new Promise<void>((resolve) => (firstSync = { resolve }));
+      void run(nodes);
+      void run(pods);
+      return synced;
+    },
+    entries() {
+      const entries: AgentEntry[] = [];
+      const skipped = new Map<string, string>();
+      for (const pod of pods.informer.list()) {
+        const nodeName = pod.spec?.nodeName;
+        // A pod whose node is gone is no peer, whatever its last status says.
+        const verdict = nodeName && !nodes.informer.get(nodeName) ? { skip: `node ${nodeName} does not exist` } : podToEntry(pod, (name) => zoneOfNode(name) ?? 'unknown');
+        if ('entry' in verdict) {
+          entries.push(verdict.entry);
+          continue;
+        }
+        const name = pod.metadata?.name ?? '(unnamed)';
+        skipped.set(name, verdict.skip);
+        if (reported.get(name) !== verdict.skip) log.debug({ pod: name, reason: verdict.skip }, 'pod is not listed as an agent');
+      }
+      reported = skipped;
+      return entries;
+    },
+    zoneOfNode,
+    async stop() {
+      stopped = true;
+      for (const watched of [nodes, pods]) {
+        clearTimeout(watched.timer);
+        await watched.informer.stop();
+      }
+    },
+  };
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const status = (error as { statusCode?: number; code?: number | string }).statusCode ?? (error as { code?: number | string }).code;
+    return status !== undefined ? `${error.message} (${String(status)})` : error.message;
+  }
+  return String(error);
+}
