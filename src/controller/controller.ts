@@ -25,6 +25,8 @@ export interface ControllerOptions {
 }
 
 export interface Controller {
+  /** This replica's id, as sent in every snapshot. */
+  readonly id: string;
   readonly port: number;
   readonly registry: Registry;
   /** Resolves once discovery first synced. */
@@ -102,6 +104,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   log.info({ port: http.port }, 'controller listening');
 
   return {
+    id: hub.id,
     port: http.port,
     registry,
     synced,
