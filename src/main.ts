@@ -1,4 +1,5 @@
-// kconmon's command-line dispatcher: `agent`, `demo`, `check-config`. Bad configuration or usage returns status 2.
+// kconmon's command-line dispatcher: `agent`, `controller`, `demo`, `check-config`. Bad configuration or usage returns
+// status 2.
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/format-issues.ts';
 import { PeersFileError } from './discovery/peers-file.ts';
@@ -14,7 +15,8 @@ commands:
   controller [--config FILE]            run the controller (config also from $KCONMON_CONFIG)
   demo [--agents N] [--zones Z] [--duration S] [--interval MS] [--dns]
                                         run a local mesh of N agents on 127.0.0.x
-  check-config FILE [--peers FILE]      validate a configuration (and peers file) and exit
+  check-config FILE [--peers FILE] [--controller]
+                                        validate an agent (or controller) configuration and exit
 `;
 
 /** Runs one command; resolves to its exit status, or -1 when it keeps running (agent). */
@@ -33,10 +35,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return -1; // keeps running until a signal
       }
       case 'check-config': {
-        const { values, positionals } = parseArgs({ args: rest, options: { peers: { type: 'string' } }, allowPositionals: true, strict: true });
+        const { values, positionals } = parseArgs({ args: rest, options: { peers: { type: 'string' }, controller: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
         const file = positionals[0];
         if (!file || positionals.length > 1) return usage('check-config takes exactly one FILE');
-        for (const line of await checkConfig(file, values.peers)) console.log(line);
+        for (const line of await checkConfig(file, values.peers, values.controller ? 'controller' : 'agent')) console.log(line);
         return 0;
       }
       case 'demo': {

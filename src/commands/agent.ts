@@ -5,7 +5,7 @@ import { identityFromEnv } from '../config/identity.ts';
 import { createLogger } from '../log.ts';
 import { startAgent } from '../agent/agent.ts';
 import { watchPeersFile } from '../discovery/peers-file.ts';
-import { startControllerClient } from '../discovery/controller-client.ts';
+import { connectAgentToController } from '../discovery/controller-discovery.ts';
 import { readVersion } from '../version.ts';
 
 export async function runAgentCommand(configPath: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
@@ -28,21 +28,13 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
 
   const controller = config.discovery.controller;
   if (controller !== undefined) {
-    // Zone from the environment wins; otherwise the controller reports the zone of the agent's node.
-    const zoneFromEnv = Boolean(env.ZONE?.trim());
-    const client = startControllerClient({
+    const client = connectAgentToController(agent, {
       urls: controller.urls,
       nodeName: identity.nodeName,
       podName: identity.podName,
       reconnect: { min: controller.reconnectMin, max: controller.reconnectMax },
+      fixedZone: Boolean(env.ZONE?.trim()),
       log,
-      onUpdate: ({ agents, zone }) => {
-        if (!zoneFromEnv) agent.setZone(zone);
-        agent.setPeers(
-          agents.filter((entry) => entry.ready).map(({ name, nodeName, ip, zone: peerZone }) => ({ name, nodeName, ip, zone: peerZone })),
-          agents.map((entry) => entry.ip),
-        );
-      },
     });
     closers.push(() => void client.close());
   }

@@ -1,13 +1,20 @@
-// `kconmon check-config FILE`: validate a configuration (and the peers file it names) without starting anything.
+// `kconmon check-config FILE`: validate an agent configuration (and the peers file it names), or with --controller a
+// controller configuration, without starting anything.
 import { dirname, resolve } from 'node:path';
-import { loadAgentConfig } from '../config/load.ts';
+import { loadAgentConfig, loadControllerConfig } from '../config/load.ts';
 import { readPeersFile } from '../discovery/peers-file.ts';
 
 /** Returns the lines to print; throws ConfigError / PeersFileError with one line per problem. */
-export async function checkConfig(configPath: string, peersPath: string | undefined): Promise<string[]> {
-  const config = await loadAgentConfig(configPath);
+export async function checkConfig(configPath: string, peersPath: string | undefined, kind: 'agent' | 'controller' = 'agent'): Promise<string[]> {
   const lines = [`${configPath}: ok`];
-  const peersFile = peersPath ?? (config.discovery.peersFile !== undefined ? resolve(dirname(configPath), config.discovery.peersFile) : undefined);
+  let listed: string | undefined;
+  if (kind === 'controller') {
+    const config = await loadControllerConfig(configPath);
+    listed = 'peersFile' in config.source ? config.source.peersFile : undefined;
+  } else {
+    listed = (await loadAgentConfig(configPath)).discovery.peersFile;
+  }
+  const peersFile = peersPath ?? (listed !== undefined ? resolve(dirname(configPath), listed) : undefined);
   if (peersFile !== undefined) {
     const peers = await readPeersFile(peersFile);
     lines.push(`${peersFile}: ok (${peers.length} peers)`);

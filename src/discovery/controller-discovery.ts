@@ -1,0 +1,34 @@
+// Feeds an agent from the controller's stream: ready agents become probe targets, every agent's address is answered
+// by the echo, and the zone of the agent's own node becomes its `source_zone` (unless fixed by $ZONE).
+import type { Agent } from '../agent/agent.ts';
+import type { Logger } from '../log.ts';
+import { startControllerClient, type ControllerClient } from './controller-client.ts';
+
+export interface ControllerDiscoveryOptions {
+  readonly urls: readonly string[];
+  readonly nodeName: string;
+  readonly podName: string;
+  readonly reconnect: { readonly min: number; readonly max: number };
+  /** Keep this zone instead of the controller's (the operator set $ZONE). */
+  readonly fixedZone: boolean;
+  readonly log: Logger;
+  readonly silenceTimeoutMs?: number;
+}
+
+export function connectAgentToController(agent: Agent, options: ControllerDiscoveryOptions): ControllerClient {
+  return startControllerClient({
+    urls: options.urls,
+    nodeName: options.nodeName,
+    podName: options.podName,
+    reconnect: options.reconnect,
+    log: options.log,
+    ...(options.silenceTimeoutMs !== undefined ? { silenceTimeoutMs: options.silenceTimeoutMs } : {}),
+    onUpdate: ({ agents, zone }) => {
+      if (!options.fixedZone) agent.setZone(zone);
+      agent.setPeers(
+        agents.filter((entry) => entry.ready).map(({ name, nodeName, ip, zone: peerZone }) => ({ name, nodeName, ip, zone: peerZone })),
+        agents.map((entry) => entry.ip),
+      );
+    },
+  });
+}
