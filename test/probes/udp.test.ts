@@ -128,7 +128,8 @@ test('RTTs are microseconds from the monotonic clock; average and spread follow 
     assert.ok(result.rttMicros.some((rtt) => !Number.isInteger(rtt / 1000)), 'sub-millisecond resolution');
     const slowest = Math.max(...result.rttMicros);
     const fastest = Math.min(...result.rttMicros);
-    assert.ok(slowest >= 30_000, 'the delayed packet shows its delay');
+    // Node timers run on a cached millisecond loop clock and may fire ~1 ms early in real time.
+    assert.ok(slowest >= 28_000, `the delayed packet shows its delay (${slowest} µs)`);
     assert.ok(Math.abs(result.spreadMs - (slowest - fastest) / 1000) < 1e-9);
     const mean = result.rttMicros.reduce((a, b) => a + b, 0) / 4 / 1000;
     assert.ok(Math.abs(result.averageMs - mean) < 1e-9);
