@@ -1,5 +1,12 @@
 // kconmon executable entry: run the command named on the command line; a negative result means "keep running".
 import { main } from './main.ts';
 
-const code = await main(process.argv.slice(2));
-if (code >= 0) process.exitCode = code;
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -3,10 +3,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/format-issues.ts';
 import { PeersFileError } from './discovery/peers-file.ts';
-import { runAgentCommand } from './commands/agent.ts';
-import { runControllerCommand } from './commands/controller.ts';
-import { checkConfig } from './commands/check-config.ts';
-import { runDemo } from './demo/demo.ts';
+
+// Commands are imported when run: the agent never loads the Kubernetes client (tens of MB of heap it does not need).
 
 const USAGE = `usage: kconmon <command> [options]
 
@@ -26,18 +24,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case 'agent': {
         const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } }, strict: true });
-        await runAgentCommand(values.config ?? process.env.KCONMON_CONFIG, process.env);
+        await (await import('./commands/agent.ts')).runAgentCommand(values.config ?? process.env.KCONMON_CONFIG, process.env);
         return -1; // keeps running until a signal
       }
       case 'controller': {
         const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } }, strict: true });
-        await runControllerCommand(values.config ?? process.env.KCONMON_CONFIG, process.env);
+        await (await import('./commands/controller.ts')).runControllerCommand(values.config ?? process.env.KCONMON_CONFIG, process.env);
         return -1; // keeps running until a signal
       }
       case 'check-config': {
         const { values, positionals } = parseArgs({ args: rest, options: { peers: { type: 'string' }, controller: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
         const file = positionals[0];
         if (!file || positionals.length > 1) return usage('check-config takes exactly one FILE');
+        const { checkConfig } = await import('./commands/check-config.ts');
         for (const line of await checkConfig(file, values.peers, values.controller ? 'controller' : 'agent')) console.log(line);
         return 0;
       }
@@ -57,6 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         const zones = positiveInt(values.zones, '--zones', 1, agents);
         const duration = values.duration === undefined ? undefined : positiveInt(values.duration, '--duration', 1, 86_400);
         const intervalMs = positiveInt(values.interval, '--interval', 1000, 3_600_000);
+        const { runDemo } = await import('./demo/demo.ts');
         return await runDemo({ agents, zones, durationSeconds: duration, dns: values.dns, intervalMs });
       }
       case undefined:

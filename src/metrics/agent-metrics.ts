@@ -57,6 +57,9 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   let source = initialSource;
   const registers = [registry];
   const name = (suffix: string) => `${prefix}_${suffix}`;
+  // Every series names its agent, also the process and health metrics: scrape configs that drop `instance`/`pod`
+  // (as the original's README suggested) keep them apart.
+  registry.setDefaultLabels({ source: source.nodeName, source_zone: source.zone });
 
   // --- The original contract (milliseconds and percent, as its dashboards expect). ---
   const tcpConnect = new Gauge({ name: name('tcp_connect_milliseconds'), help: 'Time taken to establish the TCP socket', labelNames: PAIR_LABELS, registers });
@@ -158,6 +161,7 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
     setPeerCount: (count) => peers.set(count),
     setSource(next) {
       source = next;
+      registry.setDefaultLabels({ source: source.nodeName, source_zone: source.zone });
       for (const metric of perSource) metric.reset();
       info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
     },
