@@ -112,6 +112,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
 
   const target = (peer: Peer) => ({ ip: peer.ip, port: http.port });
+  const remember = (test: 'udp' | 'tcp', peer: Peer, passed: boolean, summary: Record<string, unknown>) =>
+    history.add({ test, target: peer.nodeName, targetZone: peer.zone, at: new Date().toISOString(), passed, summary });
   const tests = [];
   if (config.udp.enabled) {
     const udpOptions = { packets: config.udp.packets, packetSize: config.udp.packetSize, packetSpacingMs: config.udp.packetSpacing, timeoutMs: config.udp.timeout };
@@ -123,14 +125,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         const udp = result as UdpProbeResult;
         if (udp.aborted) return;
         metrics.recordUdp(peer, udp);
-        history.add({
-          test: 'udp',
-          target: peer.nodeName,
-          targetZone: peer.zone,
-          at: new Date().toISOString(),
-          passed: udp.passed,
-          summary: { averageMs: round(udp.averageMs), spreadMs: round(udp.spreadMs), lossPercent: udp.lossPercent, sent: udp.sent, received: udp.received, late: udp.late },
-        });
+        remember('udp', peer, udp.passed, { averageMs: round(udp.averageMs), spreadMs: round(udp.spreadMs), lossPercent: udp.lossPercent, sent: udp.sent, received: udp.received, late: udp.late });
       },
     });
   }
@@ -144,14 +139,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         const tcp = result as TcpProbeResult;
         if (tcp.aborted) return;
         metrics.recordTcp(peer, tcp);
-        history.add({
-          test: 'tcp',
-          target: peer.nodeName,
-          targetZone: peer.zone,
-          at: new Date().toISOString(),
-          passed: tcp.passed,
-          summary: { connectMs: round(tcp.connectMs), totalMs: round(tcp.totalMs), reason: tcp.reason ?? null, detail: tcp.detail ?? null },
-        });
+        remember('tcp', peer, tcp.passed, { connectMs: round(tcp.connectMs), totalMs: round(tcp.totalMs), reason: tcp.reason ?? null, detail: tcp.detail ?? null });
       },
     });
   }

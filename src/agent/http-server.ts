@@ -1,6 +1,7 @@
 // The agent's HTTP endpoints on the shared port: `/readiness` (what peers' TCP tests hit), `/healthz`, `/metrics`,
 // and `/results` (recent results as JSON). Anything else is a 404; methods other than GET/HEAD a 405.
 import http from 'node:http';
+import { listen, type ListeningServer } from '../util/http-listen.ts';
 import type { Registry } from 'prom-client';
 import type { ResultHistory } from './result-history.ts';
 
@@ -15,10 +16,7 @@ export interface AgentHttpServerOptions {
   readonly healthy: () => boolean;
 }
 
-export interface AgentHttpServer {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type AgentHttpServer = ListeningServer;
 
 export async function startAgentHttpServer(options: AgentHttpServerOptions): Promise<AgentHttpServer> {
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 5000, requestTimeout: 10_000, headersTimeout: 5000 }, (request, response) => {
@@ -64,20 +62,5 @@ export async function startAgentHttpServer(options: AgentHttpServerOptions): Pro
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: options.address, port: options.port, exclusive: true }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : options.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.address, options.port);
 }

@@ -7,6 +7,7 @@ import { startAgent } from '../agent/agent.ts';
 import { watchPeersFile } from '../discovery/peers-file.ts';
 import { connectAgentToController } from '../discovery/controller-discovery.ts';
 import { readVersion } from '../version.ts';
+import { exitOnSignals } from './shutdown-signals.ts';
 
 export async function runAgentCommand(configPath: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
   const config = await loadAgentConfig(configPath);
@@ -39,23 +40,8 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
     closers.push(() => void client.close());
   }
 
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    log.info({ signal }, 'shutting down');
+  exitOnSignals(log, async () => {
     for (const close of closers) close();
-    agent.shutdown().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+    await agent.shutdown();
+  });
 }

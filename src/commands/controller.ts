@@ -4,24 +4,11 @@ import { dirname } from 'node:path';
 import { loadControllerConfig } from '../config/load.ts';
 import { createLogger } from '../log.ts';
 import { startController } from '../controller/controller.ts';
+import { exitOnSignals } from './shutdown-signals.ts';
 
 export async function runControllerCommand(configPath: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
   const config = await loadControllerConfig(configPath);
   const log = createLogger(config.logLevel, { pod: env.POD_NAME ?? 'controller' });
   const controller = await startController({ config, log, env, baseDir: configPath ? dirname(configPath) : process.cwd() });
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    controller.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  exitOnSignals(log, () => controller.stop());
 }

@@ -1,6 +1,7 @@
 // The controller's HTTP endpoints: the agents' watch stream (`/v1/watch`), the original's `GET /agents` and
 // `GET /agent/<pod>`, `/metrics`, `/healthz` and `/readyz` (ready once discovery has synced).
 import http from 'node:http';
+import { listen, type ListeningServer } from '../util/http-listen.ts';
 import type { Registry } from 'prom-client';
 import type { AgentHub } from './agent-hub.ts';
 import { STREAM_CONTENT_TYPE, WATCH_PATH } from '../protocol/agent-stream.ts';
@@ -14,10 +15,7 @@ export interface ControllerHttpServerOptions {
   readonly onSubscribersChanged: (count: number) => void;
 }
 
-export interface ControllerHttpServer {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type ControllerHttpServer = ListeningServer;
 
 /** Kubernetes object names: DNS subdomain, at most 253 characters. */
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -81,20 +79,5 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     request.socket.once('close', done);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: options.address, port: options.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : options.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.address, options.port);
 }
