@@ -16,6 +16,15 @@ export const LATENCY_BUCKETS = [
   0.05, 0.1, 0.25, 0.5, 1,
 ];
 
+type PairLabels = Record<(typeof PAIR_LABELS)[number], string>;
+type ZoneLabels = Record<(typeof ZONE_PAIR_LABELS)[number], string>;
+interface PeerLabels {
+  readonly pair: PairLabels;
+  readonly zones: ZoneLabels;
+  readonly pass: PairLabels & { result: string };
+  readonly fail: PairLabels & { result: string };
+}
+
 export interface Source {
   readonly nodeName: string;
   readonly zone: string;
@@ -96,8 +105,24 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   const perSource = [tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss, udpResults, tcpResults, dnsResults, dnsDuration, udpSent, udpReceived, udpLate, udpDuplicates, tcpFailures, dnsFailures, udpRtt, tcpConnectSeconds, tcpDurationSeconds, dnsDurationSeconds, info];
   if (processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
 
-  const pair = (peer: Peer) => ({ source: source.nodeName, destination: peer.nodeName, source_zone: source.zone, destination_zone: peer.zone });
-  const zonePair = (peer: Peer) => ({ source: source.nodeName, source_zone: source.zone, destination_zone: peer.zone });
+  // Label objects are built once per peer (the hot path records ~1,000 results a second at 1,000 peers).
+  let labelCache = new WeakMap<Peer, PeerLabels>();
+  const labelsOf = (peer: Peer): PeerLabels => {
+    let labels = labelCache.get(peer);
+    if (!labels) {
+      const pairLabels = { source: source.nodeName, destination: peer.nodeName, source_zone: source.zone, destination_zone: peer.zone };
+      labels = {
+        pair: pairLabels,
+        zones: { source: source.nodeName, source_zone: source.zone, destination_zone: peer.zone },
+        pass: { ...pairLabels, result: 'pass' },
+        fail: { ...pairLabels, result: 'fail' },
+      };
+      labelCache.set(peer, labels);
+    }
+    return labels;
+  };
+  const pair = (peer: Peer) => labelsOf(peer).pair;
+  const zonePair = (peer: Peer) => labelsOf(peer).zones;
 
   return {
     addPeer(peer) {
@@ -124,7 +149,7 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
       udpDuration.set(labels, result.averageMs);
       udpVariance.set(labels, result.spreadMs);
       udpLoss.set(labels, result.lossPercent);
-      udpResults.inc({ ...labels, result: result.passed ? 'pass' : 'fail' });
+      udpResults.inc(result.passed ? labelsOf(peer).pass : labelsOf(peer).fail);
       udpSent.inc(labels, result.sent);
       udpReceived.inc(labels, result.received);
       const zones = zonePair(peer);
@@ -134,7 +159,7 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
       const labels = pair(peer);
       tcpConnect.set(labels, result.connectMs);
       tcpDuration.set(labels, result.totalMs);
-      tcpResults.inc({ ...labels, result: result.passed ? 'pass' : 'fail' });
+      tcpResults.inc(result.passed ? labelsOf(peer).pass : labelsOf(peer).fail);
       if (result.passed) {
         const zones = zonePair(peer);
         tcpConnectSeconds.observe(zones, result.connectMs / 1000);
@@ -161,6 +186,7 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
     setPeerCount: (count) => peers.set(count),
     setSource(next) {
       source = next;
+      labelCache = new WeakMap();
       registry.setDefaultLabels({ source: source.nodeName, source_zone: source.zone });
       for (const metric of perSource) metric.reset();
       info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);

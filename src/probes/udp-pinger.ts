@@ -28,7 +28,6 @@ export interface PingRequest {
   /** Datagram size in bytes (≥ 4: the id, then zero padding). */
   readonly size: number;
   readonly timeoutMs: number;
-  readonly signal?: AbortSignal | undefined;
   /** Called if this packet's echo arrives after its timeout (the outcome was already `lost`). */
   readonly onLate?: (() => void) | undefined;
 }
@@ -46,8 +45,6 @@ interface Outstanding {
   readonly sentAt: bigint;
   readonly resolve: (outcome: PingOutcome) => void;
   readonly timer: NodeJS.Timeout;
-  readonly onAbort: (() => void) | undefined;
-  readonly signal: AbortSignal | undefined;
   readonly onLate: (() => void) | undefined;
 }
 
@@ -141,7 +138,6 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
 
   function settle(id: number, entry: Outstanding, answered: boolean): void {
     clearTimeout(entry.timer);
-    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
     outstanding.delete(id);
     finished.set(id, { address: entry.address, port: entry.port, onLate: entry.onLate, answered, at: Date.now() });
   }
@@ -182,13 +178,13 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
   }
 
   return {
-    async ping({ address, port, size, timeoutMs, signal, onLate }) {
+    async ping({ address, port, size, timeoutMs, onLate }) {
       const family = isIP(address);
       if (family === 0) throw new Error(`udp ping: "${address}" is not an IP address`);
       if (size < ID_BYTES) throw new Error(`udp ping: size must be ≥ ${ID_BYTES} bytes`);
-      if (closed || signal?.aborted) return { status: 'aborted' };
-      const socket = await socketFor(family as 4 | 6);
-      if (closed || signal?.aborted) return { status: 'aborted' };
+      if (closed) return { status: 'aborted' };
+      const socket = sockets.get(family as 4 | 6) ?? (await socketFor(family as 4 | 6));
+      if (closed) return { status: 'aborted' };
       const id = nextId();
       const payload = Buffer.alloc(size);
       payload.writeUInt32BE(id, 0);
@@ -199,16 +195,7 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
           settle(id, entry, false);
           resolve({ status: 'lost' });
         }, timeoutMs);
-        const onAbort = signal
-          ? () => {
-              const entry = outstanding.get(id);
-              if (!entry) return;
-              settle(id, entry, false);
-              resolve({ status: 'aborted' });
-            }
-          : undefined;
-        if (signal && onAbort) signal.addEventListener('abort', onAbort, { once: true });
-        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, onAbort, signal, onLate });
+        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, onLate });
         socket.send(payload, port, address, (error) => {
           // A send error (no route, message too long) is a lost packet; it is reported at its timeout like any other.
           if (error) hooks.onSendError?.(address, (error as NodeJS.ErrnoException).code ?? 'unknown');

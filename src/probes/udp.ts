@@ -1,6 +1,5 @@
 // UDP probe: `packets` datagrams to one peer, spaced apart, each with its own id and timeout; returns RTT statistics.
 import type { PingOutcome, UdpPinger } from './udp-pinger.ts';
-import { sleep } from '../util/sleep.ts';
 
 export interface UdpProbeOptions {
   readonly packets: number;
@@ -31,32 +30,52 @@ export interface UdpProbeResult {
   readonly passed: boolean;
 }
 
-export async function probeUdp(
+/**
+ * Sends packet i at start + i × spacing (timers set up front, so spacing does not drift) and resolves when every
+ * packet is answered or timed out. Aborting resolves at once with `aborted`; packets still outstanding then simply
+ * time out inside the pinger, unrecorded.
+ */
+export function probeUdp(
   pinger: UdpPinger,
   target: { readonly ip: string; readonly port: number },
   options: UdpProbeOptions,
   signal?: AbortSignal,
 ): Promise<UdpProbeResult> {
-  const pings: Promise<PingOutcome>[] = [];
-  let late = 0;
-  let running = true;
-  const onLate = () => {
-    if (running) late++;
-  };
-  for (let index = 0; index < options.packets; index++) {
-    if (index > 0 && options.packetSpacingMs > 0) await sleep(options.packetSpacingMs, signal);
-    if (signal?.aborted) break;
-    pings.push(pinger.ping({ address: target.ip, port: target.port, size: options.packetSize, timeoutMs: options.timeoutMs, signal, onLate }));
-  }
-  const outcomes = await Promise.all(pings);
-  running = false;
-  const rttMicros: number[] = [];
-  let aborted = signal?.aborted === true;
-  for (const outcome of outcomes) {
-    if (outcome.status === 'received') rttMicros.push(outcome.rttMicros);
-    else if (outcome.status === 'aborted') aborted = true;
-  }
-  return summarise(rttMicros, outcomes.length, late, aborted);
+  if (signal?.aborted) return Promise.resolve(summarise([], 0, 0, true));
+  return new Promise<UdpProbeResult>((resolve) => {
+    const outcomes: (PingOutcome | undefined)[] = [];
+    const timers: NodeJS.Timeout[] = [];
+    let sent = 0;
+    let settled = 0;
+    let late = 0;
+    let done = false;
+    const onLate = () => {
+      if (!done) late++;
+    };
+    const finish = (aborted: boolean) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', onAbort);
+      for (const timer of timers) clearTimeout(timer);
+      const rttMicros: number[] = [];
+      for (const outcome of outcomes) if (outcome?.status === 'received') rttMicros.push(outcome.rttMicros);
+      resolve(summarise(rttMicros, sent, late, aborted || outcomes.some((outcome) => outcome?.status === 'aborted')));
+    };
+    const onAbort = () => finish(true);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const send = (index: number) => {
+      if (done) return;
+      sent++;
+      void pinger.ping({ address: target.ip, port: target.port, size: options.packetSize, timeoutMs: options.timeoutMs, onLate }).then((outcome) => {
+        outcomes[index] = outcome;
+        if (++settled === options.packets) finish(false);
+      });
+    };
+    for (let index = 0; index < options.packets; index++) {
+      if (index === 0 || options.packetSpacingMs === 0) send(index);
+      else timers.push(setTimeout(send, index * options.packetSpacingMs, index));
+    }
+  });
 }
 
 export function summarise(rttMicros: number[], sent: number, late: number, aborted: boolean): UdpProbeResult {
