@@ -1,0 +1,100 @@
+// The benchmark's command line: which configurations, how long, which port, and what to write.
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MAX_PEERS } from './addresses.ts';
+import type { Mode } from './scenario.ts';
+
+export interface BenchOptions {
+  readonly peers: readonly number[];
+  readonly modes: readonly Mode[];
+  readonly windowSeconds: number;
+  readonly warmupSeconds: number;
+  /** 0: pick a free port. */
+  readonly port: number;
+  readonly cpuProfile: boolean;
+  /** Seconds to wait, before each configuration, for other work on the host to drop below ~300 millicores. */
+  readonly settleSeconds: number;
+  /**
+   * Run the agent from src/cli.ts (type stripping), from a fresh tsc build (what bin/kconmon.js runs), or from another
+   * CLI file (an experimental copy of the sources elsewhere).
+   */
+  readonly agentEntry: string;
+  /** Extra Node flags for the agent only. */
+  readonly agentNodeFlags: readonly string[];
+  readonly docs: string | undefined;
+}
+
+export const USAGE = `usage: node bench/agent/run.ts [options]
+  --peers 100,1000                  synthetic peer counts (1..${MAX_PEERS})
+  --modes outbound,bidirectional    outbound: the agent probes the peers; bidirectional: the peers probe it too
+  --window 60                       measured window per configuration, seconds (5..600)
+  --warmup 15                       warm-up before the window, seconds (0..300)
+  --port 0                          the shared agent/peer port (0: pick a free one)
+  --settle 60                       before each configuration, wait up to this long for a quiet host (0: don't)
+  --cpu-prof                        write a V8 CPU profile of each agent run and print its top functions
+  --agent-entry dist                dist: a fresh tsc build, as bin/kconmon.js runs it in the image; src: node src/cli.ts
+                                    (type stripping); or the path of another kconmon CLI file (an experimental copy)
+  --agent-flags=FLAGS               Node flags for the agent only; default --max-semi-space-size=1, as the image's
+                                    NODE_OPTIONS sets it
+  --docs docs/benchmarks.md         markdown file whose "## Agent" section is (re)written
+  --no-docs                         print only
+`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      peers: { type: 'string', default: '100,1000' },
+      modes: { type: 'string', default: 'outbound,bidirectional' },
+      window: { type: 'string', default: '60' },
+      warmup: { type: 'string', default: '15' },
+      port: { type: 'string', default: '0' },
+      settle: { type: 'string', default: '60' },
+      'cpu-prof': { type: 'boolean', default: false },
+      'agent-entry': { type: 'string', default: 'dist' },
+      'agent-flags': { type: 'string', default: '--max-semi-space-size=1' },
+      docs: { type: 'string', default: 'docs/benchmarks.md' },
+      'no-docs': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) throw new HelpRequested();
+  const peers = values.peers.split(',').map((text) => int(text, '--peers', 1, MAX_PEERS));
+  const modes = values.modes.split(',').map((text) => {
+    if (text !== 'outbound' && text !== 'bidirectional') throw new Error(`--modes: "${text}" is not outbound or bidirectional`);
+    return text as Mode;
+  });
+  return {
+    peers,
+    modes,
+    windowSeconds: int(values.window, '--window', 5, 600),
+    warmupSeconds: int(values.warmup, '--warmup', 0, 300),
+    port: int(values.port, '--port', 0, 65535),
+    settleSeconds: int(values.settle, '--settle', 0, 600),
+    cpuProfile: values['cpu-prof'],
+    agentEntry: entry(values['agent-entry']),
+    agentNodeFlags: flags(values['agent-flags']),
+    docs: values['no-docs'] ? undefined : values.docs,
+  };
+}
+
+function flags(text: string): string[] {
+  const list = text.split(/\s+/).filter((flag) => flag !== '');
+  for (const flag of list) if (!flag.startsWith('--')) throw new Error(`--agent-flags: "${flag}" is not a --flag`);
+  return list;
+}
+
+function entry(text: string): string {
+  if (text !== 'src' && text !== 'dist' && !existsSync(text)) throw new Error(`--agent-entry: "${text}" is not src, dist or an existing file`);
+  return text === 'src' || text === 'dist' ? text : resolve(text);
+}
+
+export class HelpRequested extends Error {}
+
+function int(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text.trim());
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag}: must be an integer from ${min} to ${max} (got "${text}")`);
+  return value;
+}

@@ -1,0 +1,22 @@
+// Order statistics of raw samples (linear interpolation between closest ranks, like numpy's default).
+
+export interface Summary {
+  readonly count: number;
+  readonly median: number;
+  readonly p99: number;
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = (sorted.length - 1) * q;
+  const low = Math.floor(rank);
+  const high = Math.ceil(rank);
+  const a = sorted[low] as number;
+  const b = sorted[high] as number;
+  return a + (b - a) * (rank - low);
+}
+
+export function summarise(samples: readonly number[]): Summary {
+  const sorted = samples.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+  return { count: sorted.length, median: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
+}
