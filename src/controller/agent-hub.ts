@@ -6,7 +6,7 @@ import type { AgentEntry } from '../protocol/agent-stream.ts';
 
 /** What the hub needs of an agent's HTTP response. */
 export interface StreamSink {
-  write(chunk: string): boolean;
+  write(chunk: string | Buffer): boolean;
   /** Bytes queued but not yet sent (a stuck agent is dropped past a limit). */
   readonly writableLength: number;
   end(): void;
@@ -54,10 +54,12 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   let current = new Map<string, AgentEntry>();
   let currentVersion = 0;
   let isSynced = false;
-  let cachedAgentsJson: string | undefined;
+  /** The agent list of the current version, encoded once and shared by every snapshot written. */
+  let cachedAgentsJson: Buffer | undefined;
   const sinks = new Map<StreamSink, Subscriber>();
 
-  function broadcast(line: string): void {
+  function broadcast(text: string): void {
+    const line = Buffer.from(text); // one encoding, the same bytes queued on every socket
     for (const [sink, subscriber] of sinks) {
       sink.write(line);
       if (sink.writableLength > maxQueued) {
@@ -68,8 +70,8 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     }
   }
 
-  function agentsJson(): string {
-    cachedAgentsJson ??= JSON.stringify([...current.values()]);
+  function agentsJson(): Buffer {
+    cachedAgentsJson ??= Buffer.from(JSON.stringify([...current.values()]));
     return cachedAgentsJson;
   }
 
@@ -102,10 +104,11 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     subscribe(subscriber, sink) {
       const ownEntry = [...current.values()].find((entry) => entry.nodeName === subscriber.nodeName && (subscriber.podName === undefined || entry.name === subscriber.podName));
       const zone = ownEntry?.zone ?? options.zoneOfNode(subscriber.nodeName) ?? 'unknown';
-      // Built by concatenation so the (large) agent list is encoded once per version, not once per agent.
-      sink.write(
-        `{"type":"snapshot","version":${currentVersion},"controller":${JSON.stringify(id)},"self":${JSON.stringify({ nodeName: subscriber.nodeName, zone })},"agents":${agentsJson()}}\n`,
-      );
+      // Written in three parts so the (large) agent list is encoded once per version and its bytes shared by every
+      // agent's socket, not copied per agent: 5,000 agents reconnecting at once would otherwise queue gigabytes.
+      sink.write(`{"type":"snapshot","version":${currentVersion},"controller":${JSON.stringify(id)},"self":${JSON.stringify({ nodeName: subscriber.nodeName, zone })},"agents":`);
+      sink.write(agentsJson());
+      sink.write('}\n');
       sinks.set(sink, subscriber);
       return () => {
         sinks.delete(sink);

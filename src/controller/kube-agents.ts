@@ -35,3 +35,42 @@ export function podToEntry(pod: V1Pod, zoneOfNode: (nodeName: string) => string)
   const ready = phase === 'Running' && readyCondition?.status === 'True';
   return { entry: { name, nodeName, ip, zone: zoneOfNode(nodeName), ready } };
 }
+
+/**
+ * Trims a cached Node to what discovery reads (name, resourceVersion, the zone labels). Informer caches hold every
+ * object for the controller's lifetime; a kubelet-registered Node (status, images, managed fields) is tens of KB.
+ */
+export function slimNode(node: V1Node, zoneLabels: readonly string[]): void {
+  const metadata = node.metadata;
+  if (metadata) {
+    const labels = metadata.labels ?? {};
+    metadata.labels = Object.fromEntries(zoneLabels.filter((label) => labels[label] !== undefined).map((label) => [label, labels[label]!]));
+    delete metadata.annotations;
+    delete metadata.managedFields;
+    delete metadata.ownerReferences;
+  }
+  delete node.spec;
+  delete node.status;
+}
+
+/** Trims a cached agent Pod to what podToEntry reads: name, deletion, node, phase, IP and the Ready condition. */
+export function slimPod(pod: V1Pod): void {
+  const metadata = pod.metadata;
+  if (metadata) {
+    delete metadata.labels;
+    delete metadata.annotations;
+    delete metadata.managedFields;
+    delete metadata.ownerReferences;
+  }
+  const nodeName = pod.spec?.nodeName;
+  pod.spec = { containers: [], ...(nodeName !== undefined ? { nodeName } : {}) };
+  const status = pod.status;
+  if (status) {
+    const ready = status.conditions?.find((condition) => condition.type === 'Ready');
+    pod.status = {
+      ...(status.phase !== undefined ? { phase: status.phase } : {}),
+      ...(status.podIP !== undefined ? { podIP: status.podIP } : {}),
+      ...(ready ? { conditions: [{ type: 'Ready', status: ready.status }] } : {}),
+    };
+  }
+}

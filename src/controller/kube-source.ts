@@ -4,7 +4,7 @@
 import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import type { AgentEntry } from '../protocol/agent-stream.ts';
 import type { Logger } from '../log.ts';
-import { nodeZone, podToEntry } from './kube-agents.ts';
+import { nodeZone, podToEntry, slimNode, slimPod } from './kube-agents.ts';
 
 export interface AgentSource {
   /** Starts discovery; resolves once the first complete view is known (or rejects if it can never be had). */
@@ -109,6 +109,11 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
     scheduleChange();
   }
 
+  // Registered before the informers start, so every object is trimmed as it enters the cache.
+  for (const verb of ['add', 'update'] as const) {
+    nodes.informer.on(verb, (node) => slimNode(node, options.zoneLabels));
+    pods.informer.on(verb, slimPod);
+  }
   for (const watched of [nodes, pods] as const) {
     for (const verb of ['add', 'update', 'delete'] as const) (watched.informer as Informer<KubernetesObject>).on(verb, scheduleChange);
   }

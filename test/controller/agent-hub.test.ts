@@ -6,15 +6,20 @@ import { createAgentHub, type StreamSink } from '../../src/controller/agent-hub.
 import type { AgentEntry } from '../../src/protocol/agent-stream.ts';
 import { parseStreamLine } from '../../src/protocol/agent-stream.ts';
 
-function sink(): StreamSink & { lines: unknown[]; chunks: string[]; destroyed: boolean; queued: number } {
+function sink(): StreamSink & { lines: unknown[]; chunks: (string | Buffer)[]; destroyed: boolean; queued: number } {
+  let pending = '';
   const state = {
     lines: [] as unknown[],
-    chunks: [] as string[],
+    chunks: [] as (string | Buffer)[],
     destroyed: false,
     queued: 0,
-    write(chunk: string) {
+    write(chunk: string | Buffer) {
       state.chunks.push(chunk);
-      for (const line of chunk.split('\n').filter(Boolean)) {
+      pending += chunk.toString();
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) !== -1) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
         const parsed = parseStreamLine(line);
         assert.ok('message' in parsed, `valid protocol line: ${line}`);
         state.lines.push(parsed.message);
@@ -48,15 +53,17 @@ test('snapshot on subscribe, then versioned changes carrying only what changed',
   assert.deepEqual(stream.lines[2], { type: 'heartbeat', version: 2 });
 });
 
-test('a change is encoded once: every stream receives the very same string', () => {
+test('a change and a snapshot\'s agent list are encoded once: every stream receives the very same bytes', () => {
   const hub = createAgentHub({ zoneOfNode: () => 'a' });
   hub.update([entry('a')]);
   hub.markSynced();
   const streams = Array.from({ length: 3 }, () => sink());
   streams.forEach((stream, index) => hub.subscribe({ nodeName: `n${index}`, podName: undefined, connectedAt: 0 }, stream));
+  const lists = streams.map((stream) => stream.chunks[1]);
+  assert.ok(Buffer.isBuffer(lists[0]) && lists.every((chunk) => chunk === lists[0]), 'one shared agent-list buffer');
   hub.update([entry('a'), entry('b')]);
-  const changes = streams.map((stream) => stream.chunks[1]);
-  assert.ok(changes.every((chunk) => chunk === changes[0]));
+  const changes = streams.map((stream) => stream.chunks.at(-1));
+  assert.ok(Buffer.isBuffer(changes[0]) && changes.every((chunk) => chunk === changes[0]), 'one shared change buffer');
 });
 
 test('no change is broadcast before the source has synced', () => {
