@@ -66,7 +66,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   };
 
   if ('peersFile' in config.source && config.source.peersFile !== undefined) {
-    source = createStaticSource({ path: resolve(options.baseDir ?? '.', config.source.peersFile), log, onChange: refresh });
+    source = createStaticSource({ path: resolve(options.baseDir ?? '.', config.source.peersFile), log: options.log, onChange: refresh });
   } else {
     const kube = config.source.kubernetes;
     const namespace = resolveNamespace(kube.namespace, env);
@@ -76,7 +76,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       labelSelector: kube.agentSelector,
       zoneLabels: kube.zoneLabels,
       backoff: kube.restartBackoff,
-      log,
+      log: options.log,
       onChange: refresh,
       onInformerRestart: (resource) => metrics.informerRestarted(resource),
     });

@@ -3,7 +3,7 @@
 import { Resolver } from 'node:dns/promises';
 import { parseResolverAddress, type DnsTarget } from '../config/schema.ts';
 
-export type DnsFailureReason = 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'error';
+export type DnsFailureReason = 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'unreachable' | 'timeout' | 'error';
 
 export interface DnsProbeResult {
   readonly kind: 'dns';
@@ -70,6 +70,9 @@ export function dnsReasonFor(code: string | undefined): DnsFailureReason {
       return 'refused';
     case 'ETIMEOUT':
       return 'timeout';
+    case 'ECONNREFUSED':
+      // Nothing listens (ICMP port unreachable), e.g. a stopped server or a Service without endpoints.
+      return 'unreachable';
     default:
       return 'error';
   }
