@@ -64,3 +64,14 @@ test('timeout: a resolver that never answers fails with reason timeout at the co
     silent.close();
   }
 });
+
+test('unreachable: nothing listens on the resolver\'s port', async () => {
+  const closed = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => closed.bind({ address: '127.0.0.1', port: 0 }, () => resolve()));
+  const port = closed.address().port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const dnsTarget = { host: TEST_ZONE.pass, label: 'closed', type: 'A' as const, resolvers: [`127.0.0.1:${port}`] };
+  const result = await probeDns(createTargetResolver(dnsTarget, 1000), dnsTarget, 1000);
+  assert.equal(result.passed, false);
+  assert.equal(result.reason, 'unreachable', result.detail);
+});
