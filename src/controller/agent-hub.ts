@@ -36,6 +36,7 @@ export interface AgentHub {
   /** Sends the snapshot and registers the stream for changes; returns the unsubscribe function. */
   subscribe(subscriber: Subscriber, sink: StreamSink): () => void;
   subscribers(): Subscriber[];
+  subscriberCount(): number;
   heartbeat(): void;
   close(): void;
 }
@@ -102,8 +103,8 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     version: () => currentVersion,
     entries: () => [...current.values()],
     subscribe(subscriber, sink) {
-      const ownEntry = [...current.values()].find((entry) => entry.nodeName === subscriber.nodeName && (subscriber.podName === undefined || entry.name === subscriber.podName));
-      const zone = ownEntry?.zone ?? options.zoneOfNode(subscriber.nodeName) ?? 'unknown';
+      const ownEntry = subscriber.podName === undefined ? undefined : current.get(subscriber.podName);
+      const zone = options.zoneOfNode(subscriber.nodeName) ?? ownEntry?.zone ?? 'unknown';
       // Written in three parts so the (large) agent list is encoded once per version and its bytes shared by every
       // agent's socket, not copied per agent: 5,000 agents reconnecting at once would otherwise queue gigabytes.
       sink.write(`{"type":"snapshot","version":${currentVersion},"controller":${JSON.stringify(id)},"self":${JSON.stringify({ nodeName: subscriber.nodeName, zone })},"agents":`);
@@ -115,6 +116,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       };
     },
     subscribers: () => [...sinks.values()],
+    subscriberCount: () => sinks.size,
     heartbeat() {
       if (isSynced) broadcast(`{"type":"heartbeat","version":${currentVersion}}\n`);
     },

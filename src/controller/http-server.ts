@@ -71,10 +71,10 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     response.writeHead(200, { 'content-type': STREAM_CONTENT_TYPE, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     response.socket?.setKeepAlive(true, 10_000);
     const unsubscribe = hub.subscribe({ nodeName, podName, connectedAt: Date.now() }, response);
-    options.onSubscribersChanged(hub.subscribers().length);
+    options.onSubscribersChanged(hub.subscriberCount());
     const done = () => {
       unsubscribe();
-      options.onSubscribersChanged(hub.subscribers().length);
+      options.onSubscribersChanged(hub.subscriberCount());
     };
     request.socket.once('close', done);
   }

@@ -1,7 +1,8 @@
 // Kubernetes discovery: informers on Nodes (for zones) and on the agent Pods (namespace + label selector). A failed
 // informer is restarted with jittered backoff and resumes from its cache, so an API outage never empties or flaps
 // the agent set; the set is recomputed from both caches after every burst of events.
-import { CoreV1Api, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, ListWatch, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { SlimWatch } from './slim-watch.ts';
 import type { AgentEntry } from '../protocol/agent-stream.ts';
 import type { Logger } from '../log.ts';
 import { nodeZone, podToEntry, slimNode, slimPod } from './kube-agents.ts';
@@ -38,19 +39,22 @@ interface Watched<T extends KubernetesObject> {
 export function createKubeSource(options: KubeSourceOptions): AgentSource {
   const log = options.log.child({ component: 'kube-source' });
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
+  // Caches hold trimmed objects only (the informers keep every object for the controller's lifetime).
+  const slimNodeHere = (node: V1Node) => slimNode(node, options.zoneLabels);
   const nodes: Watched<V1Node> = {
     resource: 'nodes',
-    informer: makeInformer(options.kubeConfig, '/api/v1/nodes', () => core.listNode()),
+    informer: new ListWatch<V1Node>('/api/v1/nodes', new SlimWatch<V1Node>(options.kubeConfig, slimNodeHere), async () => slimList(await core.listNode(), slimNodeHere), false),
     failures: 0,
     synced: false,
     timer: undefined,
   };
   const pods: Watched<V1Pod> = {
     resource: 'pods',
-    informer: makeInformer(
-      options.kubeConfig,
+    informer: new ListWatch<V1Pod>(
       `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`,
-      () => core.listNamespacedPod({ namespace: options.namespace, labelSelector: options.labelSelector }),
+      new SlimWatch<V1Pod>(options.kubeConfig, slimPod),
+      async () => slimList(await core.listNamespacedPod({ namespace: options.namespace, labelSelector: options.labelSelector }), slimPod),
+      false,
       options.labelSelector,
     ),
     failures: 0,
@@ -109,11 +113,6 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
     scheduleChange();
   }
 
-  // Registered before the informers start, so every object is trimmed as it enters the cache.
-  for (const verb of ['add', 'update'] as const) {
-    nodes.informer.on(verb, (node) => slimNode(node, options.zoneLabels));
-    pods.informer.on(verb, slimPod);
-  }
   for (const watched of [nodes, pods] as const) {
     for (const verb of ['add', 'update', 'delete'] as const) (watched.informer as Informer<KubernetesObject>).on(verb, scheduleChange);
   }
@@ -157,6 +156,11 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
       }
     },
   };
+}
+
+function slimList<L extends { items: T[] }, T>(list: L, slim: (object: T) => void): L {
+  for (const item of list.items) slim(item);
+  return list;
 }
 
 function describeError(error: unknown): string {

@@ -1,0 +1,119 @@
+// `npm run bench:controller`: the controller at scale against a real kube-apiserver — for each N, N Nodes, N agent Pods
+// and N connected (simulated) agents: controller RSS and CPU, time for a change to reach every agent (p50/p99/max) and
+// the controller's API requests (which must not grow with N). Prints markdown and rewrites the "## Controller" section
+// of docs/benchmarks.md. The cluster and every child process are stopped on exit, error, signal or deadline.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBenchCluster, type BenchCluster } from './cluster.ts';
+import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options.ts';
+import { killNow, stopAll } from './processes.ts';
+import { describeMachine, renderSection, resultsTable, changesTable, verdictList, verdicts, writeSection } from './report.ts';
+import { runSize, type SizeResult } from './scenario.ts';
+import { findKubeBinaries } from '../../test/harness/kube-cluster.ts';
+import { buildController, type ControllerBuild } from './build.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const AGENTS_SCRIPT = fileURLToPath(new URL('./agents.ts', import.meta.url));
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (Number(process.versions.node.split('.')[0]) < 24) {
+    console.error(`bench:controller needs Node ≥ 24 (this is ${process.version}); run it with node_modules/.bin/node or npm run`);
+    return 2;
+  }
+  let options: BenchOptions;
+  try {
+    options = parseOptions(argv, REPO);
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const missing = findKubeBinaries().reason;
+  if (missing) {
+    console.error(`bench:controller needs etcd and kube-apiserver: ${missing}`);
+    return 2;
+  }
+
+  const log = (line: string) => console.log(line);
+  let bench: BenchCluster | undefined;
+  let build: ControllerBuild | undefined;
+  const cleanup = async () => {
+    await stopAll(2000);
+    await bench?.cluster.stop().catch(() => undefined);
+    await build?.remove().catch(() => undefined);
+  };
+  process.on('exit', () => killNow());
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: stopping the benchmark's processes and the cluster`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  // Generous: set-up of 20,000 objects is a few minutes on 2 CPUs; each size adds start, connect and the window.
+  const budgetSeconds = 300 + options.sizes.reduce((sum, n) => sum + n * 0.05 + options.windowSeconds + 300, 0);
+  const deadline = setTimeout(() => {
+    console.error(`bench:controller: over its ${budgetSeconds.toFixed(0)} s budget; killing everything`);
+    killNow();
+    void bench?.cluster.stop().finally(() => process.exit(1));
+  }, budgetSeconds * 1000);
+  deadline.unref();
+
+  const dir = await mkdtemp(join(tmpdir(), 'kconmon-bench-controller-'));
+  const machine = describeMachine();
+  const command = ['npm run bench:controller', ...(argv.length ? ['--', ...argv] : [])].join(' ');
+  const results: SizeResult[] = [];
+  let cliEntry = options.controllerEntry;
+  try {
+    log(`# kconmon controller benchmark: N = ${options.sizes.join(', ')}; ${machine.cpus} CPUs (${machine.model}), Node ${machine.node}; work dir ${dir}`);
+    cliEntry = options.controllerEntry;
+    if (cliEntry === 'dist') {
+      build = await buildController();
+      if (build.warnings) log(`(tsc reported problems but emitted the build:\n${build.warnings.split('\n').slice(0, 10).join('\n')})`);
+      cliEntry = build.entry;
+    } else if (cliEntry === 'src') {
+      cliEntry = join(REPO, 'src', 'cli.ts');
+    }
+    log(`controller: ${process.execPath} ${cliEntry} controller${options.controllerFlags.length ? ` (flags ${options.controllerFlags.join(' ')})` : ''}`);
+    const started = performance.now();
+    bench = await startBenchCluster(dir);
+    log(`kube-apiserver + etcd up in ${((performance.now() - started) / 1000).toFixed(1)} s at ${bench.cluster.server}`);
+    for (const n of options.sizes) {
+      results.push(await runSize({ options, bench, dir, nodeBinary: process.execPath, cliEntry, agentsScript: AGENTS_SCRIPT, log }, n));
+    }
+  } catch (error) {
+    console.error(`bench:controller failed: ${(error as Error).stack ?? String(error)}`);
+    console.error(`(logs kept in ${dir})`);
+    await cleanup();
+    return 1;
+  }
+  await cleanup();
+  clearTimeout(deadline);
+
+  log('');
+  log(resultsTable(results));
+  log('');
+  log(verdictList(verdicts(results)));
+  log('');
+  log(changesTable(results.at(-1)!));
+  if (options.docs) {
+    const entry =
+      options.controllerEntry === 'dist'
+        ? 'a fresh tsc build of src/, as bin/kconmon.js runs it'
+        : options.controllerEntry === 'src'
+          ? 'src/cli.ts through type stripping'
+          : `experimental CLI ${options.controllerEntry}`;
+    const flags = options.controllerFlags.length ? `, Node flags ${options.controllerFlags.join(' ')}` : '';
+    await writeSection(options.docs, renderSection(results, options, machine, command, `${entry}${flags}`));
+    log(`\nwrote the "## Controller" section of ${options.docs}`);
+  }
+  if (options.keepLogs) log(`logs kept in ${dir}`);
+  else await rm(dir, { recursive: true, force: true });
+  return verdicts(results).every((verdict) => verdict.pass) ? 0 : 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));
