@@ -63,10 +63,10 @@ export function rttTable(results: readonly ScenarioResult[]): string {
       return [
         String(r.peers),
         r.mode,
-        `${num(h.median)} / ${num(h.p99)} (n=${h.count})`,
-        `${num(a.median)} / ${num(a.p99)} (n=${a.count})`,
-        `${num(c.median)} / ${num(c.p99)} (n=${c.count}, lost ${c.lost})`,
-        `${num(h.median - c.median)} (histogram), ${num(a.median - c.median)} (/results)`,
+        `${num(h.p50)} / ${num(h.p99)} (n=${h.count})`,
+        `${num(a.p50)} / ${num(a.p99)} (n=${a.count})`,
+        `${num(c.p50)} / ${num(c.p99)} (n=${c.count}, lost ${c.lost})`,
+        `${num(h.p50 - c.p50)} (histogram), ${num(a.p50 - c.p50)} (/results)`,
         p ? `${num(p.avgMicros)} / ${num(p.mdevMicros)} (${num(p.minMicros)})` : 'n/a',
       ];
     }),
@@ -88,7 +88,7 @@ export function peersTable(results: readonly ScenarioResult[]): string {
         bidirectional ? `${s.udpRounds} / ${num(expected)} (${pct(s.udpRounds, expected)})` : '—',
         bidirectional ? `${s.udpReceived} / ${s.udpSent} (${pct(s.udpReceived, s.udpSent, 2)}; agent echoed ${r.agentEchoed})` : '—',
         bidirectional ? `${s.tcpPassed} / ${s.tcpPassed + s.tcpFailed}` : '—',
-        bidirectional ? `${num(s.rttMicros.median)} / ${num(s.rttMicros.p99)}` : '—',
+        bidirectional ? `${num(s.rttMicros.p50)} / ${num(s.rttMicros.p99)}` : '—',
         `${num(s.loopDelayP99Ms, 1)} / ${num(s.loopDelayMaxMs, 1)}`,
       ];
     }),
@@ -103,15 +103,15 @@ export function targets(results: readonly ScenarioResult[]): Target[] {
   }
   const udp = (r.udp.passed + r.udp.failed) / r.expectedPerTest;
   const tcp = (r.tcp.passed + r.tcp.failed) / r.expectedPerTest;
-  const gap = r.rtt.agentHistogram.median - r.rtt.client.median;
-  const gapResults = r.rtt.agentResults.median - r.rtt.client.median;
+  const gap = r.rtt.agentHistogram.p50 - r.rtt.client.p50;
+  const gapResults = r.rtt.agentResults.p50 - r.rtt.client.p50;
   return [
     { name: 'CPU ≤ 50 millicores', measured: `${num(r.agent.cpuMillicores, 1)} millicores`, pass: r.agent.cpuMillicores <= 50 },
     { name: 'RSS ≤ 64 MiB', measured: `max ${num(r.agent.rssMaxMiB, 1)} MiB (mean ${num(r.agent.rssMeanMiB, 1)})`, pass: r.agent.rssMaxMiB <= 64 },
     { name: 'probes ≥ 99 % of expected', measured: `UDP ${num(udp * 100, 1)} %, TCP ${num(tcp * 100, 1)} %`, pass: udp >= 0.99 && tcp >= 0.99 },
     {
       name: 'median UDP RTT ≤ minimal client + 50 µs',
-      measured: `agent ${num(r.rtt.agentHistogram.median)} µs (histogram; ${num(r.rtt.agentResults.median)} µs from /results) vs client ${num(r.rtt.client.median)} µs: +${num(gap)} µs (+${num(gapResults)} µs)`,
+      measured: `agent ${num(r.rtt.agentHistogram.p50)} µs (histogram; ${num(r.rtt.agentResults.p50)} µs from /results) vs client ${num(r.rtt.client.p50)} µs: +${num(gap)} µs (+${num(gapResults)} µs)`,
       pass: gap <= 50,
     },
   ];

@@ -14,7 +14,7 @@ import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options
 import { newestProfile, runScenario, type ScenarioResult } from './scenario.ts';
 import { describeMachine } from './machine.ts';
 import { loadTable, peersTable, proberFloor, renderSection, rttTable, targetList, targets } from './report.ts';
-import { writeSection } from './docs-section.ts';
+import { writeSection } from '../common/docs-section.ts';
 import { formatProfile, summariseProfileFile } from './profile-summary.ts';
 import { buildAgent, type AgentBuild } from './agent-build.ts';
 import { waitForQuietHost } from './quiet-host.ts';

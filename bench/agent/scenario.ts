@@ -13,7 +13,7 @@ import type { CpuTimes, ProcReader } from './proc-stats.ts';
 import { sampleRss } from './proc-stats.ts';
 import { bucketDelta, histogramQuantile, sum, value, type Scrape } from './prometheus.ts';
 import { runPing, type PingResult } from './ping.ts';
-import { summarise, type Summary } from './quantiles.ts';
+import { summarise, type Summary } from '../common/quantiles.ts';
 import type { SyntheticPeersConfig, SyntheticPeersStats } from './synthetic-peers.ts';
 import type { UdpClientConfig, UdpClientStats } from './udp-client.ts';
 
@@ -226,7 +226,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       tcp: count('kconmon_tcp_results_total'),
       agentEchoed: delta(m0.scrape, m1.scrape, 'kconmon_udp_echo_requests_total', { result: 'echoed' }),
       rtt: {
-        agentHistogram: { count: observed, median: histogramQuantile(rttBuckets, 0.5) * 1e6, p99: histogramQuantile(rttBuckets, 0.99) * 1e6 },
+        agentHistogram: { count: observed, p50: histogramQuantile(rttBuckets, 0.5) * 1e6, p99: histogramQuantile(rttBuckets, 0.99) * 1e6, max: Number.NaN },
         agentResults: summarise(resultAverages),
         client: { ...summarise(clientStats.rttMicros), sent: clientStats.sent, lost: clientStats.lost },
         ping: pingResult,

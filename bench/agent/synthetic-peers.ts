@@ -7,7 +7,7 @@ import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { exitWithParent, sendToParent, type ControlMessage } from './ipc.ts';
 import { isLoopback } from './addresses.ts';
-import { summarise, type Summary } from './quantiles.ts';
+import { summarise, type Summary } from '../common/quantiles.ts';
 
 export interface SyntheticPeersConfig {
   readonly agent: string;

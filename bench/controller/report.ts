@@ -1,6 +1,6 @@
 // Markdown for the controller benchmark: one column per size N, the targets with PASS/FAIL, the per-change timings of
 // the largest N, and the "## Controller" section of docs/benchmarks.md (only that section is replaced).
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeSection as writeDocsSection } from '../common/docs-section.ts';
 import { availableParallelism, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { formatCount } from './audit.ts';
@@ -165,27 +165,5 @@ export function renderSection(results: readonly SizeResult[], options: BenchOpti
 
 /** Replaces (or appends) this section; re-reads the file right before writing so concurrent edits of others survive. */
 export async function writeSection(path: string, body: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    text = '# Benchmarks\n';
-  }
-  await writeFile(path, replaceSection(text, HEADING, body));
-}
-
-export function replaceSection(text: string, heading: string, body: string): string {
-  const section = body.endsWith('\n') ? body : `${body}\n`;
-  const lines = text.split('\n');
-  const start = lines.findIndex((line) => line.trimEnd() === heading);
-  if (start === -1) {
-    const base = text.endsWith('\n') ? text : `${text}\n`;
-    return `${base}\n${section}`;
-  }
-  let end = lines.findIndex((line, index) => index > start && /^#{1,2} /.test(line));
-  if (end === -1) end = lines.length;
-  const before = lines.slice(0, start).join('\n');
-  const after = lines.slice(end).join('\n');
-  return `${before}${before ? '\n' : ''}${section}${after ? `\n${after}` : ''}`;
+  await writeDocsSection(path, HEADING, body);
 }

@@ -11,7 +11,7 @@ import { SETTLE_SECONDS, type BenchOptions } from './options.ts';
 import { cpuSeconds, memory, millicores, sampleRss } from './proc.ts';
 import { startAgentsProcess, startControllerProcess, stopChild, type AgentsProcess, type ControllerProcess } from './processes.ts';
 import type { ConnectedReport, ReceiptsReport } from './agents.ts';
-import { summarise, type Summary } from './stats.ts';
+import { summarise, type Summary } from '../common/quantiles.ts';
 
 export interface ChangeResult {
   readonly kind: 'zone label' | 'pod NotReady';

@@ -68,15 +68,4 @@ export function median(values: readonly number[]): number {
 }
 
 /** Parses a text exposition into samples (name, labels, value). */
-export function parseExposition(exposition: string): { name: string; labels: Record<string, string>; value: number }[] {
-  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
-  for (const line of exposition.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-    if (!match) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
-    out.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return out;
-}
+export { samples as parseExposition } from '../helpers/agents.ts';
