@@ -1,8 +1,10 @@
-// Kubernetes discovery: informers on Nodes (for zones) and on the agent Pods (namespace + label selector). A failed
+// Kubernetes discovery: informers on Nodes (for zones) and on the agent Pods (namespace + label selector), holding
+// trimmed objects and listing by stream (initial-list.ts). A failed
 // informer is restarted with jittered backoff and resumes from its cache, so an API outage never empties or flaps
 // the agent set; the set is recomputed from both caches after every burst of events.
 import { CoreV1Api, ListWatch, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { SlimWatch } from './slim-watch.ts';
+import { streamedList } from './initial-list.ts';
 import type { AgentEntry } from '../protocol/agent-stream.ts';
 import type { Logger } from '../log.ts';
 import { nodeZone, podToEntry, slimNode, slimPod } from './kube-agents.ts';
@@ -41,9 +43,15 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   // Caches hold trimmed objects only (the informers keep every object for the controller's lifetime).
   const slimNodeHere = (node: V1Node) => slimNode(node, options.zoneLabels);
+  const podsPath = `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`;
   const nodes: Watched<V1Node> = {
     resource: 'nodes',
-    informer: new ListWatch<V1Node>('/api/v1/nodes', new SlimWatch<V1Node>(options.kubeConfig, slimNodeHere), async () => slimList(await core.listNode(), slimNodeHere), false),
+    informer: new ListWatch<V1Node>(
+      '/api/v1/nodes',
+      new SlimWatch<V1Node>(options.kubeConfig, slimNodeHere),
+      () => streamedList({ kubeConfig: options.kubeConfig, path: '/api/v1/nodes', slim: slimNodeHere, fallback: () => core.listNode(), log }),
+      false,
+    ),
     failures: 0,
     synced: false,
     timer: undefined,
@@ -51,9 +59,17 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
   const pods: Watched<V1Pod> = {
     resource: 'pods',
     informer: new ListWatch<V1Pod>(
-      `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods`,
+      podsPath,
       new SlimWatch<V1Pod>(options.kubeConfig, slimPod),
-      async () => slimList(await core.listNamespacedPod({ namespace: options.namespace, labelSelector: options.labelSelector }), slimPod),
+      () =>
+        streamedList({
+          kubeConfig: options.kubeConfig,
+          path: podsPath,
+          labelSelector: options.labelSelector,
+          slim: slimPod,
+          fallback: () => core.listNamespacedPod({ namespace: options.namespace, labelSelector: options.labelSelector }),
+          log,
+        }),
       false,
       options.labelSelector,
     ),
@@ -156,11 +172,6 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
       }
     },
   };
-}
-
-function slimList<L extends { items: T[] }, T>(list: L, slim: (object: T) => void): L {
-  for (const item of list.items) slim(item);
-  return list;
 }
 
 function describeError(error: unknown): string {
