@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createChildGroup } from './children.ts';
 import { createProcReader } from './proc-stats.ts';
 import { addressPlan } from './addresses.ts';
-import { findFreePort } from './free-port.ts';
+import { findSharedPort } from '../../src/util/shared-port.ts';
 import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options.ts';
 import { newestProfile, runScenario, type ScenarioResult } from './scenario.ts';
 import { describeMachine } from './machine.ts';
@@ -69,7 +69,7 @@ async function main(argv: readonly string[]): Promise<number> {
       build = await buildAgent();
     }
     const largest = addressPlan(Math.max(...options.peers));
-    const port = options.port || (await findFreePort([largest.agent, largest.client, ...largest.peers.slice(0, 3), largest.peers.at(-1) as string]));
+    const port = options.port || (await findSharedPort([largest.agent, largest.client, ...largest.peers.slice(0, 3), largest.peers.at(-1) as string]));
     log(`bench:agent: ${configurations.length} configuration(s), ${options.warmupSeconds} s warm-up + ${options.windowSeconds} s window each, port ${port}`);
     const results: ScenarioResult[] = [];
     for (const { peers, mode } of configurations) {

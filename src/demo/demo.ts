@@ -6,12 +6,12 @@ import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
 import { stringify as toYaml } from 'yaml';
 import type { Peer } from '../discovery/peer.ts';
 import { renderResultsTable, type AgentSnapshot } from './results-table.ts';
 import { startDemoResolver, type DemoResolver } from './demo-resolver.ts';
 import { sleep } from '../util/sleep.ts';
+import { findSharedPort } from '../util/shared-port.ts';
 
 export interface DemoOptions {
   readonly agents: number;
@@ -191,38 +191,4 @@ async function fetchSnapshots(peers: readonly Peer[], port: number): Promise<Age
       }
     }),
   );
-}
-
-/** A port free for both TCP and UDP on every given address. */
-async function findSharedPort(addresses: readonly string[]): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const candidate = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen({ host: addresses[0], port: 0 }, () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    if (await isFreeEverywhere(addresses, candidate)) return candidate;
-  }
-  throw new Error('demo: could not find a port free on every demo address');
-}
-
-async function isFreeEverywhere(addresses: readonly string[], port: number): Promise<boolean> {
-  const { createSocket } = await import('node:dgram');
-  for (const address of addresses) {
-    const tcpFree = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen({ host: address, port, exclusive: true }, () => server.close(() => resolve(true)));
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind({ address, port, exclusive: true }, () => socket.close(() => resolve(true)));
-    });
-    if (!tcpFree || !udpFree) return false;
-  }
-  return true;
 }

@@ -1,9 +1,9 @@
-// Picks a port that is free for both TCP and UDP on the given loopback addresses (the agent's and a sample of the
-// synthetic peers'), the way several agents share one port number in a cluster.
+// Picks a port number free for both TCP and UDP on every given address, so several agents on distinct addresses can
+// share one port as in a cluster (the demo, the benchmarks).
 import net from 'node:net';
 import dgram from 'node:dgram';
 
-export async function findFreePort(addresses: readonly string[], attempts = 20): Promise<number> {
+export async function findSharedPort(addresses: readonly string[], attempts = 20): Promise<number> {
   for (let attempt = 0; attempt < attempts; attempt++) {
     const candidate = await new Promise<number>((resolve, reject) => {
       const server = net.createServer();
@@ -15,7 +15,7 @@ export async function findFreePort(addresses: readonly string[], attempts = 20):
     });
     if (candidate > 0 && (await freeEverywhere(addresses, candidate))) return candidate;
   }
-  throw new Error('could not find a port free on every benchmark address');
+  throw new Error('could not find a port free for TCP and UDP on every address');
 }
 
 async function freeEverywhere(addresses: readonly string[], port: number): Promise<boolean> {
