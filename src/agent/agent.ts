@@ -154,32 +154,30 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   // DNS targets: one loop each, independent of the peer set.
   const dnsController = new AbortController();
   const dnsTargets = config.dns.enabled ? resolveDnsTargets(config) : [];
-  const dnsLoops = config.dns.enabled
-    ? dnsTargets.map((dnsTarget) => {
-        const resolver = createTargetResolver(dnsTarget, config.dns.timeout);
-        metrics.addDnsTarget(dnsTarget.label);
-        return runProbeLoop({
-          intervalMs: config.dns.interval,
-          jitter: config.jitter,
-          initialDelayMs: Math.random() * Math.min(config.dns.interval, 1000),
-          signal: dnsController.signal,
-          random: Math.random,
-          run: () => probeDns(resolver, dnsTarget, config.dns.timeout),
-          record: (result) => {
-            metrics.recordDns(dnsTarget.label, result);
-            history.add({
-              test: 'dns',
-              target: dnsTarget.label,
-              targetZone: undefined,
-              at: new Date().toISOString(),
-              passed: result.passed,
-              summary: { durationMs: round(result.durationMs), answers: result.answers, reason: result.reason ?? null, detail: result.detail ?? null },
-            });
-          },
-          onError: (error) => log.error({ test: 'dns', host: dnsTarget.host, err: error }, 'dns probe failed unexpectedly'),
+  const dnsLoops = dnsTargets.map((dnsTarget) => {
+    const resolver = createTargetResolver(dnsTarget, config.dns.timeout);
+    metrics.addDnsTarget(dnsTarget.label);
+    return runProbeLoop({
+      intervalMs: config.dns.interval,
+      jitter: config.jitter,
+      initialDelayMs: Math.random() * Math.min(config.dns.interval, 1000),
+      signal: dnsController.signal,
+      random: Math.random,
+      run: () => probeDns(resolver, dnsTarget, config.dns.timeout),
+      record: (result) => {
+        metrics.recordDns(dnsTarget.label, result);
+        history.add({
+          test: 'dns',
+          target: dnsTarget.label,
+          targetZone: undefined,
+          at: new Date().toISOString(),
+          passed: result.passed,
+          summary: { durationMs: round(result.durationMs), answers: result.answers, reason: result.reason ?? null, detail: result.detail ?? null },
         });
-      })
-    : [];
+      },
+      onError: (error) => log.error({ test: 'dns', host: dnsTarget.host, err: error }, 'dns probe failed unexpectedly'),
+    });
+  });
 
   function isSelf(peer: Peer): boolean {
     return peer.nodeName === identity.nodeName || peer.name === identity.podName || (identity.ip !== undefined && peer.ip === identity.ip);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { CHART_DIR, REPO_ROOT } from './helm.ts';
+import { CHART_DIR, ORIGINAL_SYSCTLS, REPO_ROOT } from './helm.ts';
 
 type Json = any;
 
@@ -127,17 +127,7 @@ describe('chart files: tcp-tweaks script (files/tune-sysctls.sh)', () => {
   it('the default list (values.yaml) is the original chart\'s nine sysctls, each a valid name', () => {
     const values = YAML.parse(readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8')) as Json;
     const sysctls = (values.tcpTweaks.sysctls as Json[]).map((s) => `${s.name}=${s.value}`);
-    assert.deepEqual(sysctls, [
-      'net.core.somaxconn=32768',
-      'net.ipv4.tcp_fin_timeout=60',
-      'net.ipv4.tcp_keepalive_time=30',
-      'net.ipv4.tcp_keepalive_intvl=30',
-      'net.ipv4.tcp_keepalive_probes=3',
-      'net.ipv4.tcp_window_scaling=1',
-      'net.ipv4.tcp_max_syn_backlog=3240000',
-      'net.ipv4.tcp_timestamps=0',
-      'net.ipv4.tcp_sack=0',
-    ]);
+    assert.deepEqual(sysctls, ORIGINAL_SYSCTLS);
     assert.equal(values.enableTcpTweaks, true);
   });
 });

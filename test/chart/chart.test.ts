@@ -16,6 +16,7 @@ import { skipOption } from '../harness/require.ts';
 import {
   ALL_OPTIONS,
   CHART_DIR,
+  ORIGINAL_SYSCTLS,
   PODMONITOR,
   badFixtures,
   byComponent,
@@ -31,17 +32,6 @@ import {
 
 const skip = skipOption(helmMissing);
 
-const ORIGINAL_SYSCTLS = [
-  'net.core.somaxconn=32768',
-  'net.ipv4.tcp_fin_timeout=60',
-  'net.ipv4.tcp_keepalive_time=30',
-  'net.ipv4.tcp_keepalive_intvl=30',
-  'net.ipv4.tcp_keepalive_probes=3',
-  'net.ipv4.tcp_window_scaling=1',
-  'net.ipv4.tcp_max_syn_backlog=3240000',
-  'net.ipv4.tcp_timestamps=0',
-  'net.ipv4.tcp_sack=0',
-];
 
 type Json = any;
 

@@ -130,3 +130,16 @@ export function prometheusOperatorCrdsMissing(): string | undefined {
   const missing = PROMETHEUS_OPERATOR_CRDS.filter((name) => !existsSync(path.join(dir, name)));
   return missing.length === 0 ? undefined : `Prometheus Operator CRDs missing in ${dir} (${missing.join(', ')}); run scripts/setup/prometheus-operator-crds.sh`;
 }
+
+/** The original chart's TCP sysctls, the default of `tcpTweaks.sysctls`. */
+export const ORIGINAL_SYSCTLS = [
+  'net.core.somaxconn=32768',
+  'net.ipv4.tcp_fin_timeout=60',
+  'net.ipv4.tcp_keepalive_time=30',
+  'net.ipv4.tcp_keepalive_intvl=30',
+  'net.ipv4.tcp_keepalive_probes=3',
+  'net.ipv4.tcp_window_scaling=1',
+  'net.ipv4.tcp_max_syn_backlog=3240000',
+  'net.ipv4.tcp_timestamps=0',
+  'net.ipv4.tcp_sack=0',
+];
