@@ -4,8 +4,11 @@ import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { StartupError, socketErrorReason } from './startup-error.ts';
 
-/** Resolves if `address` can be bound; otherwise rejects with a StartupError naming `what` and the cause. */
-export async function assertBindable(address: string, what: string): Promise<void> {
+/**
+ * Resolves if `address` can be bound; otherwise rejects with a StartupError `cannot <action>: <cause>`, e.g.
+ * `cannot send probes from POD_IP 10.9.9.9: address not available on this host`.
+ */
+export async function assertBindable(address: string, action: string): Promise<void> {
   const socket = dgram.createSocket(isIP(address) === 6 ? 'udp6' : 'udp4');
   try {
     await new Promise<void>((resolve, reject) => {
@@ -13,7 +16,7 @@ export async function assertBindable(address: string, what: string): Promise<voi
       socket.bind({ address, port: 0, exclusive: true }, () => resolve());
     });
   } catch (error) {
-    throw new StartupError(`cannot use ${what} ${address}: ${socketErrorReason(error)}`);
+    throw new StartupError(`cannot ${action}: ${socketErrorReason(error)}`);
   } finally {
     try {
       socket.close();
