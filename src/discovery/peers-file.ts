@@ -55,12 +55,18 @@ export interface PeersFileWatchOptions {
 
 export const DEFAULT_PEERS_FILE_POLL_MS = 100;
 export const DEFAULT_PEERS_FILE_SETTLE_MS = 1000;
+const INVALID_AT_START = 'peers file invalid; re-reading it on every change until it is good';
 
 /**
  * Reads the file now and then calls `onPeers` after every change that parses and differs from the last list
  * delivered; a change that does not parse is logged and ignored (the last good list stands).
  */
-export async function watchPeersFile(path: string, onPeers: (peers: Peer[]) => void, log: Logger, options: PeersFileWatchOptions = {}): Promise<PeersFileWatcher> {
+export async function watchPeersFile(
+  path: string,
+  onPeers: (peers: Peer[]) => void,
+  log: Logger,
+  options: PeersFileWatchOptions = {},
+): Promise<PeersFileWatcher> {
   const pollMs = options.pollMs ?? DEFAULT_PEERS_FILE_POLL_MS;
   const settleMs = options.settleMs ?? DEFAULT_PEERS_FILE_SETTLE_MS;
   // Baseline taken BEFORE the first read: any change after it is seen at a later poll (never lost).
@@ -84,7 +90,7 @@ export async function watchPeersFile(path: string, onPeers: (peers: Peer[]) => v
     deliver(await readPeersFile(path));
   } catch (error) {
     if (options.badStart !== 'wait') throw error;
-    log.error({ path, problems: problemsOf(error) }, 'peers file invalid; re-reading it on every change until it is good');
+    log.error({ path, problems: problemsOf(error) }, INVALID_AT_START);
   }
 
   let polling = false;
@@ -109,7 +115,7 @@ export async function watchPeersFile(path: string, onPeers: (peers: Peer[]) => v
     // Changed while being read: the next poll sees the change and reads it once it has settled.
     if (closed || (await signatureOf(path)) !== current) return;
     if (peers === undefined) {
-      const message = delivered === undefined ? 'peers file invalid; re-reading it on every change until it is good' : 'peers file change rejected; keeping the last good peer list';
+      const message = delivered === undefined ? INVALID_AT_START : 'peers file change rejected; keeping the last good peer list';
       log.error({ path, problems: problemsOf(failure) }, message);
     } else if (deliver(peers)) {
       log.info({ path, peers: peers.length }, 'peers file reloaded');

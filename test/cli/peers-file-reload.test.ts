@@ -46,7 +46,8 @@ describe('peers file re-reading by the real processes', { concurrency: true }, (
     const peersFile = join(dir, 'agent-peers.yaml');
     writeFileSync(peersFile, peerLines('node-1', 'node-2', 'node-3', 'node-4'));
     const config = join(dir, 'agent.yaml');
-    writeFileSync(config, JSON.stringify({ port, listenAddress: AGENT, logLevel: 'info', dns: { enabled: false }, discovery: { peersFile: 'agent-peers.yaml' } }));
+    const settings = { port, listenAddress: AGENT, logLevel: 'info', dns: { enabled: false }, discovery: { peersFile: 'agent-peers.yaml' } };
+    writeFileSync(config, JSON.stringify(settings));
     const agent = await startKconmon('agent', config, `http://${AGENT}:${port}/healthz`, { NODE_NAME: 'node-0', POD_IP: AGENT });
     const changes = () => logLines(agent.output()).filter((line) => line.msg === 'peer set changed');
     try {

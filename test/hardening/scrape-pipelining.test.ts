@@ -83,7 +83,8 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
           discovery: { peersFile: `./${name}-peers.json`, newPeerDelay: 0 },
         };
         writeFileSync(join(dir, `${name}.yaml`), JSON.stringify(config));
-        agents.push(await startKconmon('agent', join(dir, `${name}.yaml`), `http://${ip}:${port}/healthz`, { NODE_NAME: name, POD_NAME: `kconmon-${name}`, POD_IP: ip, ZONE: 'zone-a' }));
+        const identity = { NODE_NAME: name, POD_NAME: `kconmon-${name}`, POD_IP: ip, ZONE: 'zone-a' };
+        agents.push(await startKconmon('agent', join(dir, `${name}.yaml`), `http://${ip}:${port}/healthz`, identity));
       }
       const [attacked, prober] = agents as [KconmonProcess, KconmonProcess];
       const fromB = { source: 'node-b', destination: 'node-a' };

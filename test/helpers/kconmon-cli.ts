@@ -51,7 +51,12 @@ export interface KconmonProcess {
  * Starts `node src/cli.ts <command> --config FILE` and resolves once `healthUrl` answers 200 (rejects with the output
  * if the process exits or is not healthy within 20 s).
  */
-export async function startKconmon(command: 'agent' | 'controller', configFile: string, healthUrl: string, env: Record<string, string | undefined> = {}): Promise<KconmonProcess> {
+export async function startKconmon(
+  command: 'agent' | 'controller',
+  configFile: string,
+  healthUrl: string,
+  env: Record<string, string | undefined> = {},
+): Promise<KconmonProcess> {
   const child = spawn(NODE, [CLI, command, '--config', configFile], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
