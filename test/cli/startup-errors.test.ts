@@ -1,7 +1,7 @@
 // Tests that an operator's mistake stops `kconmon agent` / `kconmon controller` (the real CLI as a child process) with
 // exit status 2 and the cause alone on stderr — no stack trace, nothing logged as started: a port already in use (TCP
-// or UDP), a listenAddress or POD_IP that is not on this host, a bad peers file (checked before anything is bound) and
-// an empty dns.targets list. Every process must exit by itself: nothing it bound may keep it running.
+// or UDP), a listenAddress or POD_IP that is not on this host, a bad peers file (checked before anything is bound), an
+// empty dns.targets list, an unreadable kubeconfig. Every process must exit by itself: nothing bound may keep it running.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -118,6 +118,15 @@ describe('kconmon controller start-up errors', { concurrency: true }, () => {
     } finally {
       holder.close();
     }
+  });
+
+  // Before: the kubeconfig loader's ENOENT with its stack trace, exit 1.
+  it('a source.kubernetes.kubeconfig that cannot be read: one line, exit 2', async () => {
+    const port = await findSharedPort([LOOPBACK]);
+    const missing = join(dir, 'no-such-kubeconfig');
+    const config = configFile({ port, listenAddress: LOOPBACK, source: { kubernetes: { kubeconfig: missing } } });
+    const run = await runKconmon(['controller', '--config', config]);
+    assertStartupFailure(run, `kconmon: cannot load source.kubernetes.kubeconfig ${missing}: ENOENT\n`);
   });
 
   it('a listenAddress that is not on this host: one line, exit 2', async () => {
