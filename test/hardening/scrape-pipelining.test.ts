@@ -61,7 +61,7 @@ function sum(all: ReturnType<typeof samples>, name: string, labels: Record<strin
 const peer = (name: string, ip: string) => ({ name: `kconmon-${name}`, nodeName: name, ip, zone: 'zone-a' });
 
 describe('20,000 pipelined scrapes on one connection that never reads', { concurrency: false }, () => {
-  it('the agent stays within its memory bound, alive, and its peer sees no failed UDP or TCP test', async () => {
+  it('the agent stays within its memory bound, alive, and its peer sees no failed UDP or TCP test', async (t) => {
     const port = await findSharedPort([AGENT_A, AGENT_B]);
     const silent = Array.from({ length: SILENT_PEERS }, (_, index) => peer(`silent-${index}`, `127.0.61.${10 + index}`));
     const agents: KconmonProcess[] = [];
@@ -120,6 +120,7 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
 
         assert.ok(attacked.alive(), `the attacked agent exited:\n${attacked.output()}`);
         const growth = rssAfter - rssBefore;
+        t.diagnostic(`RSS ${(rssBefore / 2 ** 20).toFixed(1)} → ${(rssAfter / 2 ** 20).toFixed(1)} MiB`);
         assert.ok(growth < RSS_GROWTH_BOUND, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND / 2 ** 20} MiB)`);
         assert.deepEqual(
           { udpFailed: during.udpFailed - before.udpFailed, tcpFailed: during.tcpFailed - before.tcpFailed },
@@ -140,7 +141,7 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
     }
   });
 
-  it('the controller stays within its memory bound and alive, and keeps answering agents and its watch stream', async () => {
+  it('the controller stays within its memory bound and alive, and keeps answering agents and its watch stream', async (t) => {
     const port = await findSharedPort([CONTROLLER]);
     const listed = Array.from({ length: SILENT_PEERS }, (_, index) => peer(`node-${index}`, `127.0.61.${10 + index}`));
     writeFileSync(join(dir, 'controller-peers.json'), JSON.stringify(listed));
@@ -177,6 +178,7 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
 
         assert.ok(controller.alive(), `the controller exited:\n${controller.output()}`);
         const growth = rssAfter - rssBefore;
+        t.diagnostic(`RSS ${(rssBefore / 2 ** 20).toFixed(1)} → ${(rssAfter / 2 ** 20).toFixed(1)} MiB`);
         assert.ok(growth < RSS_GROWTH_BOUND, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND / 2 ** 20} MiB)`);
         assert.deepEqual(answers, Array.from({ length: 20 }, () => SILENT_PEERS), 'every agent-list request answered in full');
         assert.equal(streamEnded, false, 'the watch stream was dropped');
