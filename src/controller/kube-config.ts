@@ -17,7 +17,9 @@ export function loadKubeConfig(kubeconfigPath: string | undefined, env: NodeJS.P
     }
   } else if (env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
   else kubeConfig.loadFromDefault();
-  if (!kubeConfig.getCurrentCluster()) throw new StartupError('no Kubernetes cluster configured: set source.kubernetes.kubeconfig, $KUBECONFIG, or run in a pod');
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new StartupError('no Kubernetes cluster configured: set source.kubernetes.kubeconfig, $KUBECONFIG, or run in a pod');
+  }
   return kubeConfig;
 }
 
