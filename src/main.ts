@@ -1,8 +1,10 @@
-// kconmon's command-line dispatcher: `agent`, `controller`, `demo`, `check-config`. Bad configuration or usage returns
-// status 2.
+// kconmon's command-line dispatcher: `agent`, `controller`, `demo`, `check-config`. Exit status: 0 done, 1 a runtime
+// failure, 2 bad usage or configuration, or a start-up error (port in use, address not on this host), printed as
+// the message alone, without a stack trace.
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/format-issues.ts';
 import { PeersFileError } from './discovery/peers-file.ts';
+import { StartupError } from './util/startup-error.ts';
 
 // Commands are imported when run: the agent never loads the Kubernetes client (tens of MB of heap it does not need).
 
@@ -69,7 +71,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return usage(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof PeersFileError || error instanceof UsageError) {
+    if (error instanceof ConfigError || error instanceof PeersFileError || error instanceof StartupError || error instanceof UsageError) {
       console.error(error.message);
       return 2;
     }

@@ -75,6 +75,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     address: config.listenAddress,
     port: options.port ?? config.port,
     registry,
+    metricsPrefix: config.metricsPrefix,
     history,
     healthy: () => !stopping,
     status: () => ({ node: identity.nodeName, zone: identity.zone, pod: identity.podName, ip: identity.ip ?? null, peers: scheduler.peers().length }),

@@ -1,7 +1,11 @@
 // The agent's HTTP endpoints on the shared port: `/readiness` (what peers' TCP tests hit), `/healthz`, `/metrics`,
-// and `/results` (recent results as JSON). Anything else is a 404; methods other than GET/HEAD a 405.
+// and `/results` (recent results as JSON). Anything else is a 404; methods other than GET/HEAD a 405. A scrape is
+// rendered at most once at a time and a connection cannot queue more than a few unanswered requests, so scrapes
+// cannot exhaust memory or starve the echo peers measure.
 import http from 'node:http';
 import { listen, type ListeningServer } from '../util/http-listen.ts';
+import { createMetricsEndpoint } from '../util/metrics-endpoint.ts';
+import { limitPipelining } from '../util/pipelining-limit.ts';
 import type { Registry } from 'prom-client';
 import type { ResultHistory } from './result-history.ts';
 
@@ -9,6 +13,8 @@ export interface AgentHttpServerOptions {
   readonly address: string;
   readonly port: number;
   readonly registry: Registry;
+  /** Prefix of the server's own metrics (`<prefix>_metrics_renders_total`, `<prefix>_http_connections_closed_total`). */
+  readonly metricsPrefix: string;
   readonly history: ResultHistory;
   /** Extra JSON for `/results` (identity, peer count). */
   readonly status: () => Record<string, unknown>;
@@ -19,12 +25,17 @@ export interface AgentHttpServerOptions {
 export type AgentHttpServer = ListeningServer;
 
 export async function startAgentHttpServer(options: AgentHttpServerOptions): Promise<AgentHttpServer> {
-  const server = http.createServer({ noDelay: true, keepAliveTimeout: 5000, requestTimeout: 10_000, headersTimeout: 5000 }, (request, response) => {
-    void handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-      response.end(`internal error: ${(error as Error).message}\n`);
-    });
-  });
+  const metricsEndpoint = createMetricsEndpoint({ registry: options.registry, rendersMetricName: `${options.metricsPrefix}_metrics_renders_total` });
+  const onRequest = limitPipelining(
+    (request, response) => {
+      void handle(request, response).catch((error: unknown) => {
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+        response.end(`internal error: ${(error as Error).message}\n`);
+      });
+    },
+    { registry: options.registry, closedMetricName: `${options.metricsPrefix}_http_connections_closed_total` },
+  );
+  const server = http.createServer({ noDelay: true, keepAliveTimeout: 5000, requestTimeout: 10_000, headersTimeout: 5000 }, onRequest);
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -45,12 +56,8 @@ export async function startAgentHttpServer(options: AgentHttpServerOptions): Pro
         response.end(healthy ? 'ok\n' : 'stopping\n');
         return;
       }
-      case '/metrics': {
-        const body = await options.registry.metrics();
-        response.writeHead(200, { 'content-type': options.registry.contentType });
-        response.end(body);
-        return;
-      }
+      case '/metrics':
+        return metricsEndpoint.serve(request, response);
       case '/results': {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(`${JSON.stringify({ ...options.status(), ...options.history.snapshot() }, null, 2)}\n`);

@@ -1,6 +1,7 @@
 // The agent's UDP echo: returns each datagram, byte for byte, to its sender if the sender is allowed (a known peer by
 // default). A reply is never larger than its request, so the echo cannot amplify traffic.
 import dgram from 'node:dgram';
+import { listenFailure } from '../util/startup-error.ts';
 
 export interface UdpEchoOptions {
   readonly address: string;
@@ -34,9 +35,10 @@ export async function startUdpEcho(options: UdpEchoOptions): Promise<UdpEcho> {
     // Per-datagram send errors (peer gone) must not stop the echo.
   });
   await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
+    const fail = (error: Error) => reject(listenFailure(error, options.address, options.port, 'udp echo'));
+    socket.once('error', fail);
     socket.bind({ address: options.address, port: options.port, exclusive: true }, () => {
-      socket.off('error', reject);
+      socket.off('error', fail);
       resolve();
     });
   });

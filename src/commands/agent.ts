@@ -1,10 +1,12 @@
-// `kconmon agent`: load config and identity, start the agent, feed it peers, shut down gracefully on SIGTERM.
+// `kconmon agent`: load config and identity, check everything an operator can get wrong (config, environment, peers
+// file, POD_IP on this host) before binding anything, start the agent, feed it peers, shut down gracefully on SIGTERM.
 import { dirname, resolve } from 'node:path';
 import { loadAgentConfig } from '../config/load.ts';
 import { identityFromEnv } from '../config/identity.ts';
 import { createLogger } from '../log.ts';
 import { startAgent } from '../agent/agent.ts';
-import { watchPeersFile } from '../discovery/peers-file.ts';
+import { readPeersFile, watchPeersFile } from '../discovery/peers-file.ts';
+import { assertBindable } from '../util/bindable.ts';
 import { connectAgentToController } from '../discovery/controller-discovery.ts';
 import { readVersion } from '../version.ts';
 import { exitOnSignals } from './shutdown-signals.ts';
@@ -12,12 +14,16 @@ import { exitOnSignals } from './shutdown-signals.ts';
 export async function runAgentCommand(configPath: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
   const config = await loadAgentConfig(configPath);
   const identity = identityFromEnv(env);
+  const peersPath = config.discovery.peersFile === undefined ? undefined : resolve(configPath ? dirname(configPath) : '.', config.discovery.peersFile);
+  // Start-up checks, before anything is bound: each failure is one message and exit status 2.
+  if (peersPath !== undefined) await readPeersFile(peersPath);
+  // Probes are sent from POD_IP: an address that is not on this host would fail only at the first round.
+  if (identity.ip !== undefined) await assertBindable(identity.ip, `send probes from POD_IP ${identity.ip}`);
   const log = createLogger(config.logLevel, { node: identity.nodeName });
   const agent = await startAgent({ config, identity, log, version: readVersion() });
 
   const closers: Array<() => void> = [];
-  if (config.discovery.peersFile !== undefined) {
-    const peersPath = configPath ? resolve(dirname(configPath), config.discovery.peersFile) : resolve(config.discovery.peersFile);
+  if (peersPath !== undefined) {
     try {
       const watcher = await watchPeersFile(peersPath, (peers) => agent.setPeers(peers), log.child({ component: 'peers-file' }));
       closers.push(() => watcher.close());

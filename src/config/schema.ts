@@ -72,7 +72,12 @@ const dns = z.strictObject({
   interval: boundedInt(100, 3_600_000).default(5000),
   timeout: boundedInt(1, 60_000).default(1000),
   targets: z.array(dnsTarget, { error: 'must be a list' }).default(['kubernetes.default.svc.cluster.local']),
-}, OBJECT);
+}, OBJECT).superRefine((section, ctx) => {
+  // An empty list would silently disable DNS tests: turning them off is what `enabled: false` is for.
+  if (section.enabled && section.targets.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['targets'], message: 'must list at least one target; set dns.enabled: false to turn DNS off' });
+  }
+});
 
 const jitter = z.strictObject({
   min: boundedInt(0, 60_000).default(50),

@@ -88,6 +88,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     port: options.port ?? config.port,
     hub,
     registry,
+    metricsPrefix: `${config.metricsPrefix}_controller`,
     ready: () => hub.synced(),
     onSubscribersChanged: (count) => metrics.setConnected(count),
   });

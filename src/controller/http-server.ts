@@ -2,6 +2,8 @@
 // `GET /agent/<pod>`, `/metrics`, `/healthz` and `/readyz` (ready once discovery has synced).
 import http from 'node:http';
 import { listen, type ListeningServer } from '../util/http-listen.ts';
+import { createMetricsEndpoint } from '../util/metrics-endpoint.ts';
+import { limitPipelining } from '../util/pipelining-limit.ts';
 import type { Registry } from 'prom-client';
 import type { AgentHub } from './agent-hub.ts';
 import { STREAM_CONTENT_TYPE, WATCH_PATH } from '../protocol/agent-stream.ts';
@@ -11,6 +13,8 @@ export interface ControllerHttpServerOptions {
   readonly port: number;
   readonly hub: AgentHub;
   readonly registry: Registry;
+  /** Prefix of the server's own metrics (`<prefix>_metrics_renders_total`, `<prefix>_http_connections_closed_total`). */
+  readonly metricsPrefix: string;
   readonly ready: () => boolean;
   readonly onSubscribersChanged: (count: number) => void;
 }
@@ -22,12 +26,18 @@ const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export async function startControllerHttpServer(options: ControllerHttpServerOptions): Promise<ControllerHttpServer> {
   const { hub } = options;
-  const server = http.createServer({ noDelay: true }, (request, response) => {
-    void handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-      response.end(`internal error: ${(error as Error).message}\n`);
-    });
-  });
+  // /metrics renders once at a time and a connection cannot queue unanswered requests without bound (as the agent's).
+  const metricsEndpoint = createMetricsEndpoint({ registry: options.registry, rendersMetricName: `${options.metricsPrefix}_metrics_renders_total` });
+  const onRequest = limitPipelining(
+    (request, response) => {
+      void handle(request, response).catch((error: unknown) => {
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+        response.end(`internal error: ${(error as Error).message}\n`);
+      });
+    },
+    { registry: options.registry, closedMetricName: `${options.metricsPrefix}_http_connections_closed_total` },
+  );
+  const server = http.createServer({ noDelay: true }, onRequest);
 
   function text(response: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
     response.writeHead(status, { 'content-type': 'text/plain', ...headers });
@@ -51,12 +61,7 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
       const entry = hub.entries().find((candidate) => candidate.name === name);
       return entry ? json(response, entry) : text(response, 404, `no agent named "${name}"`);
     }
-    if (url.pathname === '/metrics') {
-      const body = await options.registry.metrics();
-      response.writeHead(200, { 'content-type': options.registry.contentType });
-      response.end(body);
-      return;
-    }
+    if (url.pathname === '/metrics') return metricsEndpoint.serve(request, response);
     if (url.pathname === '/healthz') return text(response, 200, 'ok');
     if (url.pathname === '/readyz') return options.ready() ? text(response, 200, 'ok') : text(response, 503, 'discovery not synced yet');
     return text(response, 404, `not found: try ${WATCH_PATH}, /agents, /agent/<pod>, /metrics, /healthz, /readyz`);

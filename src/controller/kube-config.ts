@@ -2,15 +2,24 @@
 // service-account auth, else $KUBECONFIG / ~/.kube/config.
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { StartupError } from '../util/startup-error.ts';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 export function loadKubeConfig(kubeconfigPath: string | undefined, env: NodeJS.ProcessEnv): KubeConfig {
   const kubeConfig = new KubeConfig();
-  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
-  else if (env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
+  if (kubeconfigPath) {
+    try {
+      kubeConfig.loadFromFile(kubeconfigPath);
+    } catch (error) {
+      const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0];
+      throw new StartupError(`cannot load source.kubernetes.kubeconfig ${kubeconfigPath}: ${cause}`);
+    }
+  } else if (env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
   else kubeConfig.loadFromDefault();
-  if (!kubeConfig.getCurrentCluster()) throw new Error('no Kubernetes cluster configured: set source.kubernetes.kubeconfig, $KUBECONFIG, or run in a pod');
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new StartupError('no Kubernetes cluster configured: set source.kubernetes.kubeconfig, $KUBECONFIG, or run in a pod');
+  }
   return kubeConfig;
 }
 

@@ -1,5 +1,6 @@
 // Discovery from a peers file instead of the Kubernetes API (the local demo, non-Kubernetes use): every listed agent
-// is ready; the file is re-read on change and a bad edit keeps the last good list.
+// is ready; the file is re-read on change and a bad edit keeps the last good list. A file that is bad at start is
+// logged and re-read on every change: discovery syncs (the controller becomes ready) once it is good.
 import { watchPeersFile, type PeersFileWatcher } from '../discovery/peers-file.ts';
 import type { Peer } from '../discovery/peer.ts';
 import type { AgentEntry } from '../protocol/agent-stream.ts';
@@ -11,15 +12,19 @@ export function createStaticSource(options: { path: string; log: Logger; onChang
   let watcher: PeersFileWatcher | undefined;
   return {
     async start() {
+      let firstList: () => void = () => {};
+      const listed = new Promise<void>((resolve) => (firstList = resolve));
       watcher = await watchPeersFile(
         options.path,
         (next) => {
           peers = next;
+          firstList();
           options.onChange();
         },
         options.log.child({ component: 'peers-file' }),
-        options.pollMs,
+        { badStart: 'wait', ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) },
       );
+      await listed;
     },
     entries: () => peers.map((peer) => ({ ...peer, ready: true }) satisfies AgentEntry),
     zoneOfNode: (nodeName) => peers.find((peer) => peer.nodeName === nodeName)?.zone,

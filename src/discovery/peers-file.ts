@@ -1,7 +1,7 @@
 // Static discovery: a YAML or JSON list of peers, re-read when the file changes (polling the path's stat, which also
-// follows ConfigMap symlink swaps). A bad edit keeps the last good list and logs exactly what is wrong.
+// follows ConfigMap symlink swaps) and has then been left alone for a settle time, so a file rewritten in place is
+// never read half-written. A bad edit keeps the last good list and logs exactly what is wrong.
 import { readFile, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parsePeerList, type Peer } from './peer.ts';
 import type { Logger } from '../log.ts';
@@ -38,34 +38,94 @@ export interface PeersFileWatcher {
   close(): void;
 }
 
+export interface PeersFileWatchOptions {
+  /** How often the file's metadata is checked for a change (default 100 ms). */
+  readonly pollMs?: number;
+  /**
+   * A change is read only once the file has been unchanged for this long (default 1000 ms): a file rewritten in place
+   * in several writes (an editor, `cat >`) is never read half-written, when it may parse as a shorter list.
+   */
+  readonly settleMs?: number;
+  /**
+   * A bad file at start: `reject` (default; the agent must not start on a broken list) or `wait` (the controller: log
+   * the problem and keep re-reading the file on every change until it is good; `onPeers` is first called then).
+   */
+  readonly badStart?: 'reject' | 'wait';
+}
+
+export const DEFAULT_PEERS_FILE_POLL_MS = 100;
+export const DEFAULT_PEERS_FILE_SETTLE_MS = 1000;
+const INVALID_AT_START = 'peers file invalid; re-reading it on every change until it is good';
+
 /**
- * Reads the file now (throwing if the first read is bad: the agent must not start on a broken list) and then calls
- * `onPeers` after every change that parses; a change that does not parse is logged and ignored.
+ * Reads the file now and then calls `onPeers` after every change that parses and differs from the last list
+ * delivered; a change that does not parse is logged and ignored (the last good list stands).
  */
-export async function watchPeersFile(path: string, onPeers: (peers: Peer[]) => void, log: Logger, pollMs = 500): Promise<PeersFileWatcher> {
-  // Baseline taken BEFORE the first read: any change after it is seen at the next poll (never lost).
-  let last: Stats | undefined = await stat(path).catch(() => undefined);
-  onPeers(await readPeersFile(path));
-  let generation = 0;
+export async function watchPeersFile(
+  path: string,
+  onPeers: (peers: Peer[]) => void,
+  log: Logger,
+  options: PeersFileWatchOptions = {},
+): Promise<PeersFileWatcher> {
+  const pollMs = options.pollMs ?? DEFAULT_PEERS_FILE_POLL_MS;
+  const settleMs = options.settleMs ?? DEFAULT_PEERS_FILE_SETTLE_MS;
+  // Baseline taken BEFORE the first read: any change after it is seen at a later poll (never lost).
+  let seen = await signatureOf(path);
+  /** When `seen` was first observed (monotonic): the file has been unchanged since then. */
+  let seenSince = performance.now();
+  /** Signature of the version last read (good or bad): it is not read again until it changes. */
+  let read = seen;
+  let delivered: string | undefined;
   let closed = false;
-  const poll = async () => {
-    const current = await stat(path).catch(() => undefined);
-    if (closed || sameFile(current, last)) return;
-    last = current;
-    const mine = ++generation;
-    readPeersFile(path).then(
-      (peers) => {
-        if (closed || mine !== generation) return;
-        log.info({ path, peers: peers.length }, 'peers file reloaded');
-        onPeers(peers);
-      },
-      (error: unknown) => {
-        if (closed || mine !== generation) return;
-        log.error({ path, problems: (error as PeersFileError).problems ?? [(error as Error).message] }, 'peers file change rejected; keeping the last good peer list');
-      },
-    );
+
+  const deliver = (peers: Peer[]): boolean => {
+    const key = JSON.stringify(peers);
+    if (key === delivered) return false;
+    delivered = key;
+    onPeers(peers);
+    return true;
   };
-  const timer = setInterval(() => void poll(), pollMs);
+
+  try {
+    deliver(await readPeersFile(path));
+  } catch (error) {
+    if (options.badStart !== 'wait') throw error;
+    log.error({ path, problems: problemsOf(error) }, INVALID_AT_START);
+  }
+
+  let polling = false;
+  const poll = async () => {
+    const current = await signatureOf(path);
+    if (closed) return;
+    if (current !== seen) {
+      // Changed (or still changing): wait until it has been left alone for the settle time.
+      seen = current;
+      seenSince = performance.now();
+      return;
+    }
+    if (current === read || performance.now() - seenSince < settleMs) return;
+    read = current;
+    let peers: Peer[] | undefined;
+    let failure: unknown;
+    try {
+      peers = await readPeersFile(path);
+    } catch (error) {
+      failure = error;
+    }
+    // Changed while being read: the next poll sees the change and reads it once it has settled.
+    if (closed || (await signatureOf(path)) !== current) return;
+    if (peers === undefined) {
+      const message = delivered === undefined ? INVALID_AT_START : 'peers file change rejected; keeping the last good peer list';
+      log.error({ path, problems: problemsOf(failure) }, message);
+    } else if (deliver(peers)) {
+      log.info({ path, peers: peers.length }, 'peers file reloaded');
+    }
+  };
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    void poll().finally(() => (polling = false));
+  }, pollMs);
   timer.unref();
   return {
     close: () => {
@@ -75,7 +135,16 @@ export async function watchPeersFile(path: string, onPeers: (peers: Peer[]) => v
   };
 }
 
-function sameFile(a: Stats | undefined, b: Stats | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
+/** Identity and version of the file at `path` (which inode, size, modification and change times); `missing` if none. */
+async function signatureOf(path: string): Promise<string> {
+  try {
+    const stats = await stat(path, { bigint: true });
+    return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+  } catch (error) {
+    return `missing:${(error as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+}
+
+function problemsOf(error: unknown): readonly string[] {
+  return error instanceof PeersFileError ? error.problems : [(error as Error).message];
 }

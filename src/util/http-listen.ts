@@ -1,17 +1,20 @@
 // Starts an HTTP server on an address and port (0 = any free port) and returns the port and a close function that
-// also ends open connections (streams, keep-alives), so shutdown never waits on a client.
+// also ends open connections (streams, keep-alives), so shutdown never waits on a client. A port in use or an address
+// not on this host is a StartupError naming both.
 import type http from 'node:http';
+import { listenFailure } from './startup-error.ts';
 
 export interface ListeningServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
-export async function listen(server: http.Server, address: string, port: number): Promise<ListeningServer> {
+export async function listen(server: http.Server, address: string, port: number, name = 'http'): Promise<ListeningServer> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: Error) => reject(listenFailure(error, address, port, name));
+    server.once('error', fail);
     server.listen({ host: address, port, exclusive: true }, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

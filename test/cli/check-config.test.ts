@@ -3,43 +3,13 @@
 // the usage for bad arguments; `agent` with a bad config (or bad environment) exits 2 with the message, never starting.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT, runKconmon as kconmon } from '../helpers/kconmon-cli.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
-const CLI = join(ROOT, 'src', 'cli.ts');
 const GOOD = join(ROOT, 'test', 'fixtures', 'config', 'good');
 const BAD = join(ROOT, 'test', 'fixtures', 'config', 'bad');
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node src/cli.ts ...args` to completion (killed after 20 s: a command that should exit but keeps running fails). */
-function kconmon(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      NODE,
-      [CLI, ...args],
-      { cwd: ROOT, timeout: 20_000, env: { ...process.env, KCONMON_CONFIG: undefined, NODE_NAME: 'test-node', POD_IP: undefined, ...env } },
-      (error, stdout, stderr) => {
-        const failed = error as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
-        resolve({
-          code: failed ? (typeof failed.code === 'number' ? failed.code : null) : 0,
-          signal: failed?.signal ?? null,
-          stdout,
-          stderr,
-        });
-      },
-    );
-  });
-}
 
 const USAGE_HEAD = 'usage: kconmon <command> [options]';
 

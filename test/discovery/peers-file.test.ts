@@ -4,7 +4,7 @@
 // deletion and re-creation, and close() stopping delivery.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -134,6 +134,9 @@ describe('readPeersFile', () => {
 // ---- watchPeersFile ----
 
 const POLL_MS = 50;
+/** A change is delivered once the file has been left alone this long. */
+const SETTLE_MS = 300;
+const WATCH = { pollMs: POLL_MS, settleMs: SETTLE_MS };
 /** Generous bound for "delivered within a couple of poll intervals", so a loaded CI machine does not flake. */
 const DELIVERY_TIMEOUT_MS = 2000;
 
@@ -181,7 +184,7 @@ describe('watchPeersFile', () => {
     const path = file(peerYaml('a'));
     const { log, lines } = capturingLogger();
     const deliveries: Peer[][] = [];
-    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), log, POLL_MS);
+    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), log, WATCH);
     try {
       // Initial list: delivered before watchPeersFile resolves.
       assert.deepEqual(deliveries, [[{ name: 'a', nodeName: 'node-a', ip: '10.0.0.1', zone: 'unknown' }]]);
@@ -214,7 +217,7 @@ describe('watchPeersFile', () => {
     // After close() nothing more is delivered or logged.
     const logged = lines.length;
     writeFileSync(path, peerYaml('z'));
-    await sleep(POLL_MS * 6);
+    await sleep(SETTLE_MS + POLL_MS * 6);
     assert.equal(deliveries.length, 3, 'delivered after close()');
     assert.equal(lines.length, logged, 'logged after close()');
   });
@@ -222,7 +225,7 @@ describe('watchPeersFile', () => {
   it('an edit to an empty file delivers an empty peer set', async () => {
     const path = file(peerYaml('a', 'b'));
     const deliveries: Peer[][] = [];
-    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, POLL_MS);
+    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, WATCH);
     try {
       await settle();
       writeFileSync(path, '');
@@ -236,7 +239,7 @@ describe('watchPeersFile', () => {
   it('follows an atomic replacement (rename over the path, as a ConfigMap update does)', async () => {
     const path = file(peerYaml('a'));
     const deliveries: Peer[][] = [];
-    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, POLL_MS);
+    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, WATCH);
     try {
       await settle();
       const staging = join(dir, `staging-${++counter}.yaml`);
@@ -253,7 +256,7 @@ describe('watchPeersFile', () => {
     const path = file(peerYaml('a', 'b'));
     const { log, lines } = capturingLogger();
     const deliveries: Peer[][] = [];
-    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), log, POLL_MS);
+    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), log, WATCH);
     try {
       await settle();
       unlinkSync(path);
@@ -277,10 +280,10 @@ describe('watchPeersFile', () => {
       Array.from({ length: 20 }, async () => {
         const path = file(peerYaml('a', 'b'));
         const deliveries: Peer[][] = [];
-        const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, POLL_MS);
+        const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, WATCH);
         writeFileSync(path, '');
         try {
-          const deadline = Date.now() + POLL_MS * 20;
+          const deadline = Date.now() + SETTLE_MS + POLL_MS * 20;
           while (deliveries.length < 2 && Date.now() < deadline) await sleep(10);
           return deliveries.at(-1)?.length === 0;
         } finally {
@@ -291,10 +294,59 @@ describe('watchPeersFile', () => {
     assert.equal(results.filter((delivered) => !delivered).length, 0, 'edits made right after start were lost');
   });
 
+  // Fails without the settle time: the poll after the first write reads the half-written file, which parses as the
+  // shorter list [a, b], and peers c and d are removed and re-added.
+  it('a file rewritten in place in two writes with a pause (an editor, `cat >`) is never read half-written', async () => {
+    const path = file(peerYaml('a', 'b', 'c', 'd'));
+    const { log, lines } = capturingLogger();
+    const deliveries: Peer[][] = [];
+    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), log, WATCH);
+    try {
+      await settle();
+      const full = peerYaml('a', 'b', 'c', 'd', 'e');
+      const cut = full.indexOf('- {name: c');
+      writeFileSync(path, full.slice(0, cut)); // truncates, then writes the first two entries: a valid, shorter list
+      await sleep(POLL_MS * 2); // several polls see the half-written file, but it has not been left alone long enough
+      appendFileSync(path, full.slice(cut));
+      await waitFor('the complete file', () => deliveries.length === 2);
+      await sleep(SETTLE_MS + POLL_MS * 4);
+      assert.deepEqual(deliveries.map(namesOf), [
+        ['a', 'b', 'c', 'd'],
+        ['a', 'b', 'c', 'd', 'e'],
+      ]);
+      assert.deepEqual(lines.filter((line) => line.level >= 50), [], 'nothing rejected either');
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it("badStart 'wait': a bad file at start is logged and re-read on every change; the first good version is delivered", async () => {
+    const path = file('- {name: a, nodeName: n1, ip: not-an-ip}\n');
+    const { log, lines } = capturingLogger();
+    const deliveries: Peer[][] = [];
+    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), log, { ...WATCH, badStart: 'wait' });
+    try {
+      assert.deepEqual(deliveries, []);
+      assert.deepEqual(
+        lines.map((line) => [line.level, line.msg, line.problems]),
+        [[50, 'peers file invalid; re-reading it on every change until it is good', ['peers[0].ip: must be an IPv4 or IPv6 address']]],
+      );
+      writeFileSync(path, '- {name: a, nodeName: n1, ip: 10.0.0.1, extra: 1}\n');
+      await waitFor('the second bad version to be logged', () => lines.length === 2);
+      assert.deepEqual(lines[1]?.problems, ['peers[0].extra: unknown key']);
+      assert.equal(lines[1]?.msg, 'peers file invalid; re-reading it on every change until it is good');
+      writeFileSync(path, peerYaml('a', 'b'));
+      await waitFor('the good version', () => deliveries.length === 1);
+      assert.deepEqual(namesOf(deliveries[0]), ['a', 'b']);
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('a bad file at start rejects (the agent must not start on a broken list) and delivers nothing', async () => {
     const path = file('- {name: a, nodeName: n1, ip: 10.0.0.1}\n- {name: a, nodeName: n2, ip: 10.0.0.2}\n');
     const deliveries: Peer[][] = [];
-    await assert.rejects(watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, POLL_MS), (error: unknown) => {
+    await assert.rejects(watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, WATCH), (error: unknown) => {
       assert.ok(error instanceof PeersFileError);
       assert.deepEqual(error.problems, ['peers[1].name: duplicate of peers[0].name "a"']);
       return true;

@@ -1,0 +1,98 @@
+// Runs the real `kconmon` CLI (src/cli.ts) as a child process: to completion (a command that should exit), or as a
+// long-running agent / controller whose RSS, log and HTTP endpoints tests can read.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+const CLI = join(ROOT, 'src', 'cli.ts');
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment of every run: no inherited KCONMON_CONFIG or POD_IP, a fixed NODE_NAME; `env` overrides. */
+function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return { ...process.env, KCONMON_CONFIG: undefined, NODE_NAME: 'test-node', POD_IP: undefined, ...env };
+}
+
+/** Runs `node src/cli.ts ...args` to completion (killed after 20 s: a command that should exit but keeps running fails). */
+export function runKconmon(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(NODE, [CLI, ...args], { cwd: ROOT, timeout: 20_000, env: childEnv(env) }, (error, stdout, stderr) => {
+      const failed = error as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
+      resolve({
+        code: failed ? (typeof failed.code === 'number' ? failed.code : null) : 0,
+        signal: failed?.signal ?? null,
+        stdout,
+        stderr,
+      });
+    });
+  });
+}
+
+export interface KconmonProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  alive(): boolean;
+  /** Resident set size in bytes, from /proc/PID/status (VmRSS). */
+  rssBytes(): number;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGKILL and wait for the exit. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts `node src/cli.ts <command> --config FILE` and resolves once `healthUrl` answers 200 (rejects with the output
+ * if the process exits or is not healthy within 20 s).
+ */
+export async function startKconmon(
+  command: 'agent' | 'controller',
+  configFile: string,
+  healthUrl: string,
+  env: Record<string, string | undefined> = {},
+): Promise<KconmonProcess> {
+  const child = spawn(NODE, [CLI, command, '--config', configFile], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const handle: KconmonProcess = {
+    child,
+    pid: child.pid ?? -1,
+    alive,
+    rssBytes() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+      if (!match) throw new Error(`no VmRSS in /proc/${child.pid}/status`);
+      return Number(match[1]) * 1024;
+    },
+    output: () => output,
+    async kill() {
+      if (alive()) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (!alive()) throw new Error(`kconmon ${command} exited (${child.signalCode ?? `status ${child.exitCode}`}) before it was healthy:\n${output}`);
+    try {
+      const response = await fetch(healthUrl, { signal: AbortSignal.timeout(1000) });
+      await response.text();
+      if (response.ok) return handle;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await handle.kill();
+      throw new Error(`kconmon ${command} not healthy within 20 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
