@@ -86,7 +86,12 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   const dnsDuration = new Gauge({ name: name('dns_duration_milliseconds'), help: 'Total time taken to complete the DNS test', labelNames: ['source', 'source_zone', 'host'] as const, registers });
 
   // --- Counters: loss over any window is 1 − rate(received) / rate(sent). ---
-  const udpSent = new Counter({ name: name('udp_packets_sent_total'), help: 'UDP probe packets sent to the peer and measured (unmeasured ones are counted apart)', labelNames: PAIR_LABELS, registers });
+  const udpSent = new Counter({
+    name: name('udp_packets_sent_total'),
+    help: 'UDP probe packets sent to the peer and measured (unmeasured ones are counted apart)',
+    labelNames: PAIR_LABELS,
+    registers,
+  });
   const udpReceived = new Counter({ name: name('udp_packets_received_total'), help: 'UDP probe packets whose echo came back within the timeout', labelNames: PAIR_LABELS, registers });
   const udpLate = new Counter({ name: name('udp_packets_late_total'), help: 'UDP echoes that arrived after their packet timed out (not credited)', labelNames: PAIR_LABELS, registers });
   const udpDuplicates = new Counter({ name: name('udp_packets_duplicate_total'), help: 'UDP echoes received more than once for the same packet', labelNames: PAIR_LABELS, registers });
@@ -95,7 +100,12 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   const tcpFailures = new Counter({ name: name('tcp_failures_total'), help: 'Failed TCP tests by reason', labelNames: [...PAIR_LABELS, 'reason'] as const, registers });
   const dnsFailures = new Counter({ name: name('dns_failures_total'), help: 'Failed DNS tests by reason', labelNames: ['source', 'source_zone', 'host', 'reason'] as const, registers });
   const echoes = new Counter({ name: name('udp_echo_requests_total'), help: 'UDP echo requests received by this agent, by outcome', labelNames: ['result'] as const, registers });
-  const echoSendErrors = new Counter({ name: name('udp_echo_send_errors_total'), help: 'UDP echo replies the kernel refused to send, by errno code', labelNames: ['code'] as const, registers });
+  const echoSendErrors = new Counter({
+    name: name('udp_echo_send_errors_total'),
+    help: 'UDP echo replies the kernel refused to send, by errno code',
+    labelNames: ['code'] as const,
+    registers,
+  });
 
   // --- Measurements overlapping a stall of the agent's own event loop: neither results nor loss. ---
   const udpUnmeasured = new Counter({
@@ -111,7 +121,7 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
     registers,
   });
   const loopStalls = new Counter({ name: name('agent_event_loop_stalls_total'), help: 'Event-loop stalls detected while probes were in flight', registers });
-  const loopStallSeconds = new Counter({ name: name('agent_event_loop_stall_seconds_total'), help: 'Total duration of the detected event-loop stalls', registers });
+  const loopStallSeconds = new Counter({ name: name('agent_event_loop_stall_seconds_total'), help: 'Total length of the detected event-loop stalls', registers });
 
   // --- Histograms by zone pair only: bounded cardinality whatever the cluster size. ---
   const udpRtt = new Histogram({ name: name('udp_rtt_seconds'), help: 'Round-trip time of answered UDP probe packets', labelNames: ZONE_PAIR_LABELS, buckets: LATENCY_BUCKETS, registers });
@@ -123,7 +133,10 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   const peers = new Gauge({ name: name('agent_peers'), help: 'Peers this agent currently probes', registers });
   const info = new Gauge({ name: name('agent_info'), help: 'Agent identity and version (always 1)', labelNames: ['source', 'source_zone', 'version'] as const, registers });
   info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
-  const perSource = [tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss, udpResults, tcpResults, dnsResults, dnsDuration, udpSent, udpReceived, udpLate, udpDuplicates, tcpFailures, dnsFailures, udpRtt, tcpConnectSeconds, tcpDurationSeconds, dnsDurationSeconds, info, udpUnmeasured, tcpUnmeasured];
+  const perSource = [
+    tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss, udpResults, tcpResults, dnsResults, dnsDuration, udpSent, udpReceived, udpLate,
+    udpDuplicates, tcpFailures, dnsFailures, udpRtt, tcpConnectSeconds, tcpDurationSeconds, dnsDurationSeconds, info, udpUnmeasured, tcpUnmeasured,
+  ];
   if (processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
 
   // Label objects are built once per peer (the hot path records ~1,000 results a second at 1,000 peers).

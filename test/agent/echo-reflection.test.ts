@@ -39,7 +39,9 @@ test('a datagram forged from a peer\'s echo port is refused once, not echoed bac
     const agentX = await group.start(x, [x, y], idle);
     agentX.signal('SIGSTOP');
     const forger = await bindUdp(y.ip, group.port);
-    await new Promise<void>((resolve, reject) => forger.send(Buffer.from('forged-reflection'), group.port, x.ip, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) => {
+      forger.send(Buffer.from('forged-reflection'), group.port, x.ip, (error) => (error ? reject(error) : resolve()));
+    });
     await new Promise<void>((resolve) => forger.close(() => resolve()));
     const agentY = await group.start(y, [x, y], idle);
     agentX.signal('SIGCONT');
@@ -96,7 +98,8 @@ test('echo replies the kernel refuses to send are counted by errno code', (t) =>
   if (!skipUnlessAvailable(t, unavailable)) return;
   const netns = createNetns('kcaecho');
   try {
-    netns.exec('nft', ['add table inet kconmon_test; add chain inet kconmon_test out { type filter hook output priority 0; }; add rule inet kconmon_test out udp dport 40000 drop']);
+    const rules = 'add table inet kctest; add chain inet kctest out { type filter hook output priority 0; }; add rule inet kctest out udp dport 40000 drop';
+    netns.exec('nft', [rules]);
     const helpers = fileURLToPath(new URL('../helpers/agents.ts', import.meta.url));
     const output = netns.exec(process.execPath, ['--input-type=module', '--eval', `
       import dgram from 'node:dgram';

@@ -45,8 +45,11 @@ test('an agent stopped for 1 s while probing records no lost packet, no late ech
     // the prober stops for 1 s while the peer resumes and answers into the prober's socket buffer. A resumed prober
     // starts its overdue test at once and sends for 450 ms, so from the second round on the peer's pause, 100 ms
     // after the resume, finds packets to hold; rounds repeat until a stop caught some.
-    const caught = async () =>
-      (await results('kconmon_udp_packets_unmeasured_total')) + (await results('kconmon_udp_packets_sent_total')) - (await results('kconmon_udp_packets_received_total')) > 0;
+    const caught = async () => {
+      const now = await agent.metrics();
+      const packets = (kind: string) => sumOf(now, `kconmon_udp_packets_${kind}_total`, pair);
+      return packets('unmeasured') + packets('sent') - packets('received') > 0;
+    };
     for (let round = 0; round < 10 && !(await caught()); round++) {
       peerAgent.signal('SIGSTOP');
       await sleep(300);

@@ -59,7 +59,11 @@ export async function createAgentProcessGroup(addresses: readonly string[]): Pro
       };
       await writeFile(configFile, JSON.stringify(config)); // JSON is YAML
       const child = spawn(process.execPath, ['--import', GUARD, CLI, 'agent', '--config', configFile], {
-        env: { ...process.env, NODE_NAME: peer.nodeName, POD_NAME: peer.name, POD_IP: peer.ip, ZONE: peer.zone, KCONMON_BENCH_DEADLINE_MS: String(DEADLINE_MS) },
+        env: {
+          ...process.env,
+          ...{ NODE_NAME: peer.nodeName, POD_NAME: peer.name, POD_IP: peer.ip, ZONE: peer.zone },
+          KCONMON_BENCH_DEADLINE_MS: String(DEADLINE_MS),
+        },
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
       children.push(child);
