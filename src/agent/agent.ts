@@ -131,8 +131,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         if (udp.aborted) return;
         metrics.recordUdp(peer, udp);
         if (!udp.measured) return;
-        const summary = { averageMs: round(udp.averageMs), spreadMs: round(udp.spreadMs), lossPercent: round(udp.lossPercent), sent: udp.sent, received: udp.received, late: udp.late };
-        remember('udp', peer, udp.passed, { ...summary, unmeasured: udp.unmeasured });
+        const { sent, received, late, unmeasured } = udp;
+        const timings = { averageMs: round(udp.averageMs), spreadMs: round(udp.spreadMs), lossPercent: round(udp.lossPercent) };
+        remember('udp', peer, udp.passed, { ...timings, sent, received, late, unmeasured });
       },
     });
   }

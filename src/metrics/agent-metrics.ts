@@ -121,7 +121,7 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
     registers,
   });
   const loopStalls = new Counter({ name: name('agent_event_loop_stalls_total'), help: 'Event-loop stalls detected while probes were in flight', registers });
-  const loopStallSeconds = new Counter({ name: name('agent_event_loop_stall_seconds_total'), help: 'Total length of the detected event-loop stalls', registers });
+  const loopStallSeconds = new Counter({ name: name('agent_event_loop_stall_seconds_total'), help: 'Total length of detected event-loop stalls', registers });
 
   // --- Histograms by zone pair only: bounded cardinality whatever the cluster size. ---
   const udpRtt = new Histogram({ name: name('udp_rtt_seconds'), help: 'Round-trip time of answered UDP probe packets', labelNames: ZONE_PAIR_LABELS, buckets: LATENCY_BUCKETS, registers });
