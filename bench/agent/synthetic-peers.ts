@@ -1,7 +1,8 @@
 // Child process: N synthetic kconmon peers in one Node process. On each peer address it echoes UDP datagrams and
 // answers `GET /readiness` (200, Connection: close) on the agent's port; in bidirectional mode each peer also probes
 // the agent at the agent's own default rate (5 × 4-byte UDP packets 50 ms apart, one fresh TCP `GET /readiness`,
-// each every interval + jitter) from its own address. Run by the benchmark with `fork`; config is argv[2] as JSON.
+// each every interval + jitter) from its own address and an ephemeral port, as the agent does (its echo refuses
+// datagrams from its own port number). Run by the benchmark with `fork`; config is argv[2] as JSON.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -67,13 +68,14 @@ async function main(): Promise<void> {
   let nextId = 1;
 
   const sockets = await Promise.all(config.peers.map((address) => bindUdp(address)));
+  const probeSockets = config.bidirectional ? await Promise.all(config.peers.map((address) => bindProbeSocket(address))) : [];
   await Promise.all(config.peers.map((address) => listenTcp(address)));
 
   function bindUdp(address: string): Promise<dgram.Socket> {
     const socket = dgram.createSocket({ type: 'udp4', lookup: syncLookup as never });
     socket.on('message', (message, remote) => {
-      // The agent's echo answers from its own port: those are replies to this peer's probes, never echoed again.
-      if (remote.port === config.port && remote.address === config.agent) return onReply(message);
+      // Never echo an echo (a datagram from an echo port): that would start a reflection loop.
+      if (remote.port === config.port) return;
       counters.udpEchoed++;
       socket.send(message, remote.port, remote.address);
     });
@@ -81,6 +83,21 @@ async function main(): Promise<void> {
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ address, port: config.port, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve(socket);
+      });
+    });
+  }
+
+  function bindProbeSocket(address: string): Promise<dgram.Socket> {
+    const socket = dgram.createSocket({ type: 'udp4', lookup: syncLookup as never });
+    socket.on('message', (message, remote) => {
+      if (remote.port === config.port && remote.address === config.agent) onReply(message);
+    });
+    socket.on('error', () => {});
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port: 0 }, () => {
         socket.off('error', reject);
         resolve(socket);
       });
@@ -130,7 +147,7 @@ async function main(): Promise<void> {
   const jitter = () => config.jitter.min + Math.random() * (config.jitter.max - config.jitter.min);
 
   function udpRound(index: number): void {
-    const socket = sockets[index] as dgram.Socket;
+    const socket = probeSockets[index] as dgram.Socket;
     counters.udpRounds++;
     let sent = 0;
     const sendOne = () => {

@@ -8,6 +8,7 @@ import type { Peer } from '../discovery/peer.ts';
 import type { Logger } from '../log.ts';
 import { createAgentMetrics, type AgentMetrics } from '../metrics/agent-metrics.ts';
 import { createUdpPinger, type UdpPinger } from '../probes/udp-pinger.ts';
+import { createStallDetector } from '../probes/stall-detector.ts';
 import { probeUdp, type UdpProbeResult } from '../probes/udp.ts';
 import { probeTcp, type TcpProbeResult } from '../probes/tcp.ts';
 import { createTargetResolver, probeDns } from '../probes/dns.ts';
@@ -88,14 +89,18 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       maxSize: 1472,
       allow: config.udp.echoFrom === 'any' ? () => true : (address) => echoAllowlist.allows(address),
       onRequest: (result) => metrics.echo(result),
+      onSendError: (code) => metrics.echoSendError(code),
     });
   } catch (error) {
     await http.close();
     throw error;
   }
 
+  // One per agent: probes judge their timeouts and RTTs against stalls of this process's event loop.
+  const stallDetector = createStallDetector({ thresholdMs: config.stallThreshold, onStall: (durationMs) => metrics.eventLoopStall(durationMs) });
   const pinger: UdpPinger = await createUdpPinger({
     bindAddress: identity.ip,
+    stallDetector,
     hooks: {
       onLate: (address) => withPeer(address, (peer) => metrics.udpLate(peer)),
       onDuplicate: (address) => withPeer(address, (peer) => metrics.udpDuplicate(peer)),
@@ -126,12 +131,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         const udp = result as UdpProbeResult;
         if (udp.aborted) return;
         metrics.recordUdp(peer, udp);
-        remember('udp', peer, udp.passed, { averageMs: round(udp.averageMs), spreadMs: round(udp.spreadMs), lossPercent: udp.lossPercent, sent: udp.sent, received: udp.received, late: udp.late });
+        if (!udp.measured) return;
+        const { sent, received, late, unmeasured } = udp;
+        const timings = { averageMs: round(udp.averageMs), spreadMs: round(udp.spreadMs), lossPercent: round(udp.lossPercent) };
+        remember('udp', peer, udp.passed, { ...timings, sent, received, late, unmeasured });
       },
     });
   }
   if (config.tcp.enabled) {
-    const tcpOptions = { timeoutMs: config.tcp.timeout, localAddress: identity.ip };
+    const tcpOptions = { timeoutMs: config.tcp.timeout, localAddress: identity.ip, stallDetector };
     tests.push({
       name: 'tcp',
       intervalMs: config.tcp.interval,
@@ -140,6 +148,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         const tcp = result as TcpProbeResult;
         if (tcp.aborted) return;
         metrics.recordTcp(peer, tcp);
+        if (tcp.unmeasured) return;
         remember('tcp', peer, tcp.passed, { connectMs: round(tcp.connectMs), totalMs: round(tcp.totalMs), reason: tcp.reason ?? null, detail: tcp.detail ?? null });
       },
     });
@@ -192,6 +201,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     await scheduler.stop();
     await Promise.all(dnsLoops);
     await pinger.close();
+    stallDetector.close();
     await Promise.all([echo.close(), http.close()]);
   }
 

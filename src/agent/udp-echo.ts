@@ -1,7 +1,15 @@
 // The agent's UDP echo: returns each datagram, byte for byte, to its sender if the sender is allowed (a known peer by
-// default). A reply is never larger than its request, so the echo cannot amplify traffic.
+// default). A reply is never larger than its request, so the echo cannot amplify traffic. It never answers a datagram
+// from an echo port (its own number: every agent's echo uses it) or a well-known port (< 1024: echo/7, chargen/19,
+// DNS/53…): probes always come from an ephemeral port, and answering those would let one spoofed datagram bounce
+// between two echoes (or an echo and itself) forever.
 import dgram from 'node:dgram';
 import { listenFailure } from '../util/startup-error.ts';
+
+export type EchoRequestResult = 'echoed' | 'refused_source' | 'refused_size' | 'refused_echo_port' | 'refused_low_port';
+
+/** Source ports below this are well-known services (possible reflectors), never a probe socket's ephemeral port. */
+const FIRST_UNPRIVILEGED_PORT = 1024;
 
 export interface UdpEchoOptions {
   readonly address: string;
@@ -10,7 +18,9 @@ export interface UdpEchoOptions {
   readonly maxSize: number;
   /** Whether a source address may be answered. */
   readonly allow: (address: string) => boolean;
-  readonly onRequest?: (result: 'echoed' | 'refused_source' | 'refused_size') => void;
+  readonly onRequest?: (result: EchoRequestResult) => void;
+  /** The kernel refused to send a reply (e.g. EPERM from a firewall, ENETUNREACH); the echo keeps running. */
+  readonly onSendError?: (code: string) => void;
 }
 
 export interface UdpEcho {
@@ -25,14 +35,20 @@ export async function startUdpEcho(options: UdpEchoOptions): Promise<UdpEcho> {
     // Replies go to the IP literal we received from: resolve synchronously so the echo leaves at once.
     lookup: (address, _options, callback) => (callback as (e: null, a: string, f: number) => void)(null, address, family),
   });
+  let echoPort = options.port;
+  const onSent = (error: Error | null) => {
+    if (error) options.onSendError?.((error as NodeJS.ErrnoException).code ?? 'unknown');
+  };
   socket.on('message', (message, remote) => {
     if (message.length > options.maxSize) return options.onRequest?.('refused_size');
+    if (remote.port === echoPort) return options.onRequest?.('refused_echo_port');
+    if (remote.port < FIRST_UNPRIVILEGED_PORT) return options.onRequest?.('refused_low_port');
     if (!options.allow(remote.address)) return options.onRequest?.('refused_source');
-    socket.send(message, remote.port, remote.address);
+    socket.send(message, remote.port, remote.address, onSent);
     options.onRequest?.('echoed');
   });
   socket.on('error', () => {
-    // Per-datagram send errors (peer gone) must not stop the echo.
+    // Per-datagram send errors reach onSent; a socket-level error must not stop the echo.
   });
   await new Promise<void>((resolve, reject) => {
     const fail = (error: Error) => reject(listenFailure(error, options.address, options.port, 'udp echo'));
@@ -42,8 +58,9 @@ export async function startUdpEcho(options: UdpEchoOptions): Promise<UdpEcho> {
       resolve();
     });
   });
+  echoPort = socket.address().port;
   return {
-    port: socket.address().port,
+    port: echoPort,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }

@@ -105,6 +105,7 @@ export const agentConfigSchema = z
     metricsPrefix: metricsPrefix.default('kconmon'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
     shutdownGracePeriod: boundedInt(0, 600_000).default(5000),
+    stallThreshold: boundedInt(1, 10_000).default(10),
     jitter: jitter.prefault({}),
     udp: udp.prefault({}),
     tcp: tcp.prefault({}),

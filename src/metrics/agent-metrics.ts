@@ -6,6 +6,7 @@ import type { UdpProbeResult } from '../probes/udp.ts';
 import type { TcpFailureReason, TcpProbeResult } from '../probes/tcp.ts';
 import type { DnsProbeResult } from '../probes/dns.ts';
 import type { IgnoredReason } from '../probes/udp-pinger.ts';
+import type { EchoRequestResult } from '../agent/udp-echo.ts';
 
 const PAIR_LABELS = ['source', 'destination', 'source_zone', 'destination_zone'] as const;
 const ZONE_PAIR_LABELS = ['source', 'source_zone', 'destination_zone'] as const;
@@ -44,7 +45,10 @@ export interface AgentMetrics {
   udpDuplicate(peer: Peer): void;
   udpIgnored(reason: IgnoredReason): void;
   udpSendError(code: string): void;
-  echo(result: 'echoed' | 'refused_source' | 'refused_size'): void;
+  echo(result: EchoRequestResult): void;
+  echoSendError(code: string): void;
+  /** The event loop stalled for `durationMs` beyond the detector's tick: measurements overlapping it are unmeasured. */
+  eventLoopStall(durationMs: number): void;
   setPeerCount(count: number): void;
   /**
    * The agent's own node or zone changed (the controller told it): every series carries the old source labels, so
@@ -82,7 +86,12 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   const dnsDuration = new Gauge({ name: name('dns_duration_milliseconds'), help: 'Total time taken to complete the DNS test', labelNames: ['source', 'source_zone', 'host'] as const, registers });
 
   // --- Counters: loss over any window is 1 − rate(received) / rate(sent). ---
-  const udpSent = new Counter({ name: name('udp_packets_sent_total'), help: 'UDP probe packets sent to the peer', labelNames: PAIR_LABELS, registers });
+  const udpSent = new Counter({
+    name: name('udp_packets_sent_total'),
+    help: 'UDP probe packets sent to the peer and measured (unmeasured ones are counted apart)',
+    labelNames: PAIR_LABELS,
+    registers,
+  });
   const udpReceived = new Counter({ name: name('udp_packets_received_total'), help: 'UDP probe packets whose echo came back within the timeout', labelNames: PAIR_LABELS, registers });
   const udpLate = new Counter({ name: name('udp_packets_late_total'), help: 'UDP echoes that arrived after their packet timed out (not credited)', labelNames: PAIR_LABELS, registers });
   const udpDuplicates = new Counter({ name: name('udp_packets_duplicate_total'), help: 'UDP echoes received more than once for the same packet', labelNames: PAIR_LABELS, registers });
@@ -91,6 +100,28 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   const tcpFailures = new Counter({ name: name('tcp_failures_total'), help: 'Failed TCP tests by reason', labelNames: [...PAIR_LABELS, 'reason'] as const, registers });
   const dnsFailures = new Counter({ name: name('dns_failures_total'), help: 'Failed DNS tests by reason', labelNames: ['source', 'source_zone', 'host', 'reason'] as const, registers });
   const echoes = new Counter({ name: name('udp_echo_requests_total'), help: 'UDP echo requests received by this agent, by outcome', labelNames: ['result'] as const, registers });
+  const echoSendErrors = new Counter({
+    name: name('udp_echo_send_errors_total'),
+    help: 'UDP echo replies the kernel refused to send, by errno code',
+    labelNames: ['code'] as const,
+    registers,
+  });
+
+  // --- Measurements overlapping a stall of the agent's own event loop: neither results nor loss. ---
+  const udpUnmeasured = new Counter({
+    name: name('udp_packets_unmeasured_total'),
+    help: 'UDP probe packets outstanding during an event-loop stall of this agent (neither received nor lost)',
+    labelNames: PAIR_LABELS,
+    registers,
+  });
+  const tcpUnmeasured = new Counter({
+    name: name('tcp_unmeasured_total'),
+    help: 'TCP tests that passed or timed out during an event-loop stall of this agent (not counted as results)',
+    labelNames: PAIR_LABELS,
+    registers,
+  });
+  const loopStalls = new Counter({ name: name('agent_event_loop_stalls_total'), help: 'Event-loop stalls detected while probes were in flight', registers });
+  const loopStallSeconds = new Counter({ name: name('agent_event_loop_stall_seconds_total'), help: 'Total length of detected event-loop stalls', registers });
 
   // --- Histograms by zone pair only: bounded cardinality whatever the cluster size. ---
   const udpRtt = new Histogram({ name: name('udp_rtt_seconds'), help: 'Round-trip time of answered UDP probe packets', labelNames: ZONE_PAIR_LABELS, buckets: LATENCY_BUCKETS, registers });
@@ -102,7 +133,10 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   const peers = new Gauge({ name: name('agent_peers'), help: 'Peers this agent currently probes', registers });
   const info = new Gauge({ name: name('agent_info'), help: 'Agent identity and version (always 1)', labelNames: ['source', 'source_zone', 'version'] as const, registers });
   info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
-  const perSource = [tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss, udpResults, tcpResults, dnsResults, dnsDuration, udpSent, udpReceived, udpLate, udpDuplicates, tcpFailures, dnsFailures, udpRtt, tcpConnectSeconds, tcpDurationSeconds, dnsDurationSeconds, info];
+  const perSource = [
+    tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss, udpResults, tcpResults, dnsResults, dnsDuration, udpSent, udpReceived, udpLate,
+    udpDuplicates, tcpFailures, dnsFailures, udpRtt, tcpConnectSeconds, tcpDurationSeconds, dnsDurationSeconds, info, udpUnmeasured, tcpUnmeasured,
+  ];
   if (processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
 
   // Label objects are built once per peer (the hot path records ~1,000 results a second at 1,000 peers).
@@ -133,11 +167,13 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
       }
       udpSent.inc(labels, 0);
       udpReceived.inc(labels, 0);
+      udpUnmeasured.inc(labels, 0);
+      tcpUnmeasured.inc(labels, 0);
     },
     removePeer(peer) {
       const labels = pair(peer);
       for (const gauge of [tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss]) gauge.remove(labels);
-      for (const counter of [udpSent, udpReceived, udpLate, udpDuplicates]) counter.remove(labels);
+      for (const counter of [udpSent, udpReceived, udpLate, udpDuplicates, udpUnmeasured, tcpUnmeasured]) counter.remove(labels);
       for (const result of ['pass', 'fail']) {
         udpResults.remove({ ...labels, result });
         tcpResults.remove({ ...labels, result });
@@ -146,17 +182,24 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
     },
     recordUdp(peer, result) {
       const labels = pair(peer);
+      // sent counts measured packets only, so that 1 − received / sent stays the path's loss.
+      udpSent.inc(labels, result.sent - result.unmeasured);
+      udpReceived.inc(labels, result.received);
+      if (result.unmeasured > 0) udpUnmeasured.inc(labels, result.unmeasured);
+      if (!result.measured) return; // every packet unmeasured: not a result
       udpDuration.set(labels, result.averageMs);
       udpVariance.set(labels, result.spreadMs);
       udpLoss.set(labels, result.lossPercent);
       udpResults.inc(result.passed ? labelsOf(peer).pass : labelsOf(peer).fail);
-      udpSent.inc(labels, result.sent);
-      udpReceived.inc(labels, result.received);
       const zones = zonePair(peer);
       for (const rtt of result.rttMicros) udpRtt.observe(zones, rtt / 1e6);
     },
     recordTcp(peer, result) {
       const labels = pair(peer);
+      if (result.unmeasured) {
+        tcpUnmeasured.inc(labels);
+        return;
+      }
       tcpConnect.set(labels, result.connectMs);
       tcpDuration.set(labels, result.totalMs);
       tcpResults.inc(result.passed ? labelsOf(peer).pass : labelsOf(peer).fail);
@@ -183,6 +226,11 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
     udpIgnored: (reason) => udpIgnored.inc({ reason }),
     udpSendError: (code) => udpSendErrors.inc({ code }),
     echo: (result) => echoes.inc({ result }),
+    echoSendError: (code) => echoSendErrors.inc({ code }),
+    eventLoopStall(durationMs) {
+      loopStalls.inc();
+      loopStallSeconds.inc(durationMs / 1000);
+    },
     setPeerCount: (count) => peers.set(count),
     setSource(next) {
       source = next;

@@ -3,7 +3,11 @@
 //
 // Why not http.request: the probe needs exactly one new socket per test, timestamps in the socket's own callbacks and
 // nothing else (no agent, no pooling, no header parsing); the only thing read from the response is its status line.
+//
+// A test whose times or timeout overlapped a stall of this process's event loop is `unmeasured`, neither a pass with
+// the stall in its times nor a timeout failure; failures the kernel reports (refused, reset, …) stay failures.
 import net from 'node:net';
+import type { StallDetector } from './stall-detector.ts';
 
 export type TcpFailureReason = 'refused' | 'timeout' | 'reset' | 'unreachable' | 'bad_status' | 'error';
 
@@ -19,6 +23,8 @@ export interface TcpProbeResult {
   /** Human-readable detail of a failure (errno code, status line). */
   readonly detail: string | undefined;
   readonly aborted: boolean;
+  /** The test passed or timed out while the event loop stalled: not a result (passed is false, reason undefined). */
+  readonly unmeasured: boolean;
 }
 
 export interface TcpProbeOptions {
@@ -26,6 +32,8 @@ export interface TcpProbeOptions {
   readonly path?: string;
   /** Local address to dial from (the agent's own IP). */
   readonly localAddress?: string | undefined;
+  /** Judges whether the event loop stalled during the test; without one, no test is unmeasured. */
+  readonly stallDetector?: StallDetector | undefined;
 }
 
 const MAX_RESPONSE_HEAD = 1024;
@@ -42,6 +50,7 @@ export function probeTcp(
   const request = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: kconmon\r\nConnection: close\r\n\r\n`;
 
   return new Promise<TcpProbeResult>((resolve) => {
+    const release = options.stallDetector?.watch();
     const startedAt = process.hrtime.bigint();
     let connectedAt: bigint | undefined;
     let statusCode: number | undefined;
@@ -69,16 +78,20 @@ export function probeTcp(
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();
-      const passed = !aborted && reason === undefined;
+      const timed = reason === undefined || reason === 'timeout';
+      const unmeasured = !aborted && timed && (options.stallDetector?.stalledWithin(startedAt, endedAt) ?? false);
+      release?.();
+      const passed = !aborted && !unmeasured && reason === undefined;
       resolve({
         kind: 'tcp',
         passed,
-        connectMs: connectedAt === undefined ? Number.NaN : Number(connectedAt - startedAt) / 1e6,
+        connectMs: connectedAt === undefined || unmeasured ? Number.NaN : Number(connectedAt - startedAt) / 1e6,
         totalMs: passed ? Number(endedAt - startedAt) / 1e6 : Number.NaN,
         statusCode,
-        reason,
-        detail,
+        reason: unmeasured ? undefined : reason,
+        detail: unmeasured ? `event loop stalled during the test (${reason === undefined ? 'passed' : reason} not counted)` : detail,
         aborted,
+        unmeasured,
       });
     }
 

@@ -1,12 +1,16 @@
 // The UDP probe's transport: one socket per IP family, one random 32-bit id per datagram, replies matched by id,
-// sender address and port, and length. Late, duplicate, foreign and malformed replies are never credited.
+// sender address and port, and length. Late, duplicate, foreign and malformed replies are never credited. A packet
+// whose wait overlapped a stall of this process's event loop is `unmeasured`: neither lost nor an RTT.
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { StallDetector } from './stall-detector.ts';
 
 export type PingOutcome =
   | { readonly status: 'received'; readonly rttMicros: number }
   | { readonly status: 'lost' }
+  /** The event loop stalled while the packet was outstanding: its timeout or RTT says nothing about the path. */
+  | { readonly status: 'unmeasured' }
   | { readonly status: 'aborted' };
 
 /** Why a datagram arriving on the probe socket was not credited to any packet. */
@@ -46,14 +50,21 @@ interface Outstanding {
   readonly resolve: (outcome: PingOutcome) => void;
   readonly timer: NodeJS.Timeout;
   readonly onLate: (() => void) | undefined;
+  /** Ends the stall detector's watch over this packet. */
+  readonly release: () => void;
 }
+
+/**
+ * How a packet ended, which decides what a later reply is: after `timed_out` it is late, after `answered` a
+ * duplicate, after `unmeasured` (timed out during a stall) it is expected and counted nowhere (then `answered`).
+ */
+type FinishedState = 'answered' | 'timed_out' | 'unmeasured';
 
 interface Finished {
   readonly address: string;
   readonly port: number;
   readonly onLate: (() => void) | undefined;
-  /** Whether the packet timed out (a later reply is late) or was answered (a later reply is a duplicate). */
-  readonly answered: boolean;
+  readonly state: FinishedState;
   readonly at: number;
 }
 
@@ -63,6 +74,8 @@ export interface UdpPingerOptions {
   readonly hooks?: UdpPingerHooks;
   /** How long ids of finished packets are remembered to recognise late and duplicate replies. */
   readonly memoryMs?: number;
+  /** Judges whether the event loop stalled while a packet was outstanding; without one, no packet is unmeasured. */
+  readonly stallDetector?: StallDetector | undefined;
 }
 
 /** The id lives in the first 4 bytes; the rest is zero padding up to the requested size. */
@@ -70,6 +83,8 @@ const ID_BYTES = 4;
 
 export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<UdpPinger> {
   const hooks = options.hooks ?? {};
+  const stallDetector = options.stallDetector;
+  const noWatch = () => {};
   const memoryMs = options.memoryMs ?? 10_000;
   const outstanding = new Map<number, Outstanding>();
   const finished = new Map<number, Finished>();
@@ -118,16 +133,19 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
         hooks.onIgnored?.('malformed');
         return;
       }
-      settle(id, entry, true);
-      entry.resolve({ status: 'received', rttMicros: Number(receivedAt - entry.sentAt) / 1000 });
+      // The reply may have waited in the socket buffer through a stall: its RTT would be the stall's, not the path's.
+      const stalled = stallDetector?.stalledWithin(entry.sentAt, receivedAt) ?? false;
+      settle(id, entry, 'answered');
+      entry.resolve(stalled ? { status: 'unmeasured' } : { status: 'received', rttMicros: Number(receivedAt - entry.sentAt) / 1000 });
       return;
     }
     const done = finished.get(id);
     if (done && done.address === remote.address && done.port === remote.port) {
-      if (done.answered) hooks.onDuplicate?.(remote.address);
+      // Count a late packet once; further copies are duplicates.
+      if (done.state === 'answered') hooks.onDuplicate?.(remote.address);
+      else if (done.state === 'unmeasured') finished.set(id, { ...done, state: 'answered' });
       else {
-        // Count a late packet once; further copies are duplicates.
-        finished.set(id, { ...done, answered: true });
+        finished.set(id, { ...done, state: 'answered' });
         done.onLate?.();
         hooks.onLate?.(remote.address);
       }
@@ -136,10 +154,11 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     hooks.onIgnored?.(done ? 'wrong_sender' : 'unknown_id');
   }
 
-  function settle(id: number, entry: Outstanding, answered: boolean): void {
+  function settle(id: number, entry: Outstanding, state: FinishedState): void {
     clearTimeout(entry.timer);
+    entry.release();
     outstanding.delete(id);
-    finished.set(id, { address: entry.address, port: entry.port, onLate: entry.onLate, answered, at: Date.now() });
+    finished.set(id, { address: entry.address, port: entry.port, onLate: entry.onLate, state, at: Date.now() });
   }
 
   function socketFor(family: 4 | 6): Promise<dgram.Socket> {
@@ -189,13 +208,17 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       const payload = Buffer.alloc(size);
       payload.writeUInt32BE(id, 0);
       return new Promise<PingOutcome>((resolve) => {
+        const release = stallDetector?.watch() ?? noWatch;
         const timer = setTimeout(() => {
           const entry = outstanding.get(id);
           if (!entry) return;
-          settle(id, entry, false);
-          resolve({ status: 'lost' });
+          // libuv runs due timers before it reads sockets: after a stall this timeout fires while the echo may be
+          // waiting unread in the socket buffer, so it proves nothing about the path.
+          const stalled = stallDetector?.stalledWithin(entry.sentAt, process.hrtime.bigint()) ?? false;
+          settle(id, entry, stalled ? 'unmeasured' : 'timed_out');
+          resolve(stalled ? { status: 'unmeasured' } : { status: 'lost' });
         }, timeoutMs);
-        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, onLate });
+        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, onLate, release });
         socket.send(payload, port, address, (error) => {
           // A send error (no route, message too long) is a lost packet; it is reported at its timeout like any other.
           if (error) hooks.onSendError?.(address, (error as NodeJS.ErrnoException).code ?? 'unknown');
@@ -206,7 +229,7 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       closed = true;
       clearInterval(sweeper);
       for (const [id, entry] of outstanding) {
-        settle(id, entry, false);
+        settle(id, entry, 'timed_out');
         entry.resolve({ status: 'aborted' });
       }
       await Promise.all([...sockets.values()].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));

@@ -1,4 +1,5 @@
 // UDP probe: `packets` datagrams to one peer, spaced apart, each with its own id and timeout; returns RTT statistics.
+// Packets the pinger calls unmeasured (the event loop stalled while they were outstanding) are left out of loss and RTT.
 import type { PingOutcome, UdpPinger } from './udp-pinger.ts';
 
 export interface UdpProbeOptions {
@@ -17,16 +18,21 @@ export interface UdpProbeResult {
   readonly received: number;
   /** Packets not answered within their timeout. */
   readonly lost: number;
+  /** Packets outstanding during an event-loop stall: neither received nor lost. */
+  readonly unmeasured: number;
   /** Lost packets whose echo did arrive after the timeout, while this probe still ran (never credited). */
   readonly late: number;
   /** Mean RTT of answered packets in ms; NaN when none was answered. */
   readonly averageMs: number;
   /** Slowest − fastest answered packet in ms (the original's "variance"); NaN when none was answered. */
   readonly spreadMs: number;
-  /** Percentage of packets lost, 0–100. */
+  /** Percentage of the measured packets (received + lost) lost, 0–100; NaN when none was measured. */
   readonly lossPercent: number;
   /** The probe was cancelled (peer removed, agent stopping); its result must not be recorded. */
   readonly aborted: boolean;
+  /** At least one packet was measured: only then is the test a result (passed or failed). */
+  readonly measured: boolean;
+  /** Measured, and no measured packet lost. */
   readonly passed: boolean;
 }
 
@@ -41,7 +47,7 @@ export function probeUdp(
   options: UdpProbeOptions,
   signal?: AbortSignal,
 ): Promise<UdpProbeResult> {
-  if (signal?.aborted) return Promise.resolve(summarise([], 0, 0, true));
+  if (signal?.aborted) return Promise.resolve(summarise({ rttMicros: [], sent: 0, unmeasured: 0, late: 0, aborted: true }));
   return new Promise<UdpProbeResult>((resolve) => {
     const outcomes: (PingOutcome | undefined)[] = [];
     const timers: NodeJS.Timeout[] = [];
@@ -58,8 +64,13 @@ export function probeUdp(
       signal?.removeEventListener('abort', onAbort);
       for (const timer of timers) clearTimeout(timer);
       const rttMicros: number[] = [];
-      for (const outcome of outcomes) if (outcome?.status === 'received') rttMicros.push(outcome.rttMicros);
-      resolve(summarise(rttMicros, sent, late, aborted || outcomes.some((outcome) => outcome?.status === 'aborted')));
+      let unmeasured = 0;
+      for (const outcome of outcomes) {
+        if (outcome?.status === 'received') rttMicros.push(outcome.rttMicros);
+        else if (outcome?.status === 'unmeasured') unmeasured++;
+      }
+      aborted ||= outcomes.some((outcome) => outcome?.status === 'aborted');
+      resolve(summarise({ rttMicros, sent, unmeasured, late, aborted }));
     };
     const onAbort = () => finish(true);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -78,7 +89,15 @@ export function probeUdp(
   });
 }
 
-export function summarise(rttMicros: number[], sent: number, late: number, aborted: boolean): UdpProbeResult {
+export interface UdpOutcomes {
+  readonly rttMicros: number[];
+  readonly sent: number;
+  readonly unmeasured: number;
+  readonly late: number;
+  readonly aborted: boolean;
+}
+
+export function summarise({ rttMicros, sent, unmeasured, late, aborted }: UdpOutcomes): UdpProbeResult {
   const received = rttMicros.length;
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
@@ -88,18 +107,22 @@ export function summarise(rttMicros: number[], sent: number, late: number, abort
     if (rtt > max) max = rtt;
     sum += rtt;
   }
-  const lost = sent - received;
+  const lost = sent - received - unmeasured;
+  const measuredPackets = received + lost;
+  const measured = !aborted && measuredPackets > 0;
   return {
     kind: 'udp',
     rttMicros,
     sent,
     received,
     lost,
+    unmeasured,
     late,
     averageMs: received > 0 ? sum / received / 1000 : Number.NaN,
     spreadMs: received > 0 ? (max - min) / 1000 : Number.NaN,
-    lossPercent: sent > 0 ? (lost / sent) * 100 : 0,
+    lossPercent: measuredPackets > 0 ? (lost / measuredPackets) * 100 : Number.NaN,
     aborted,
-    passed: !aborted && sent > 0 && lost === 0,
+    measured,
+    passed: measured && lost === 0,
   };
 }

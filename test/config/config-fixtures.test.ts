@@ -120,6 +120,7 @@ describe('defaults', () => {
       metricsPrefix: 'kconmon',
       logLevel: 'info',
       shutdownGracePeriod: 5000,
+      stallThreshold: 10,
       jitter: { min: 50, max: 500 },
       udp: { enabled: true, interval: 5000, timeout: 250, packets: 5, packetSize: 4, packetSpacing: 50, echoFrom: 'peers' },
       tcp: { enabled: true, interval: 5000, timeout: 1000 },
