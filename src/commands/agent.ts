@@ -1,8 +1,12 @@
 // `kconmon agent`: load config and identity, start the agent, feed it peers, shut down gracefully on SIGTERM.
 import { dirname, resolve } from 'node:path';
+import { ConfigError } from '../config/format-issues.ts';
+import { openTokenFile } from '../util/token-file.ts';
+import { readPemFile } from '../util/pem-file.ts';
 import { loadAgentConfig } from '../config/load.ts';
 import { identityFromEnv } from '../config/identity.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { AgentConfig } from '../config/schema.ts';
 import { startAgent } from '../agent/agent.ts';
 import { watchPeersFile } from '../discovery/peers-file.ts';
 import { connectAgentToController } from '../discovery/controller-discovery.ts';
@@ -13,6 +17,7 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
   const config = await loadAgentConfig(configPath);
   const identity = identityFromEnv(env);
   const log = createLogger(config.logLevel, { node: identity.nodeName });
+  const controllerSecrets = await readControllerSecrets(config.discovery.controller, configPath, log);
   const agent = await startAgent({ config, identity, log, version: readVersion() });
 
   const closers: Array<() => void> = [];
@@ -30,6 +35,7 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
   const controller = config.discovery.controller;
   if (controller !== undefined) {
     const client = connectAgentToController(agent, {
+      ...controllerSecrets,
       urls: controller.urls,
       nodeName: identity.nodeName,
       podName: identity.podName,
@@ -44,4 +50,28 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
     for (const close of closers) close();
     await agent.shutdown();
   });
+}
+
+
+/** The controller token reader and pinned CA, read before anything starts: a missing file is a configuration error. */
+async function readControllerSecrets(
+  controller: AgentConfig['discovery']['controller'],
+  configPath: string | undefined,
+  log: Logger,
+): Promise<{ token?: () => Promise<string>; ca?: Buffer }> {
+  if (controller === undefined) return {};
+  const relative = (file: string) => (configPath ? resolve(dirname(configPath), file) : resolve(file));
+  const secrets: { token?: () => Promise<string>; ca?: Buffer } = {};
+  try {
+    if (controller.tokenFile !== undefined) {
+      const tokenFile = await openTokenFile(relative(controller.tokenFile), { log: log.child({ component: 'controller-token' }) }).catch((error: Error) => {
+        throw new Error(`discovery.controller.tokenFile: ${error.message}`);
+      });
+      secrets.token = () => tokenFile.current();
+    }
+    if (controller.caFile !== undefined) secrets.ca = await readPemFile(relative(controller.caFile), 'discovery.controller.caFile', 'certificate');
+  } catch (error) {
+    throw new ConfigError(configPath ?? 'configuration', [(error as Error).message]);
+  }
+  return secrets;
 }

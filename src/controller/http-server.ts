@@ -1,10 +1,15 @@
-// The controller's HTTP endpoints: the agents' watch stream (`/v1/watch`), the original's `GET /agents` and
-// `GET /agent/<pod>`, `/metrics`, `/healthz` and `/readyz` (ready once discovery has synced).
+// The controller's HTTP(S) endpoints: the agents' watch stream (`/v1/watch`), the original's `GET /agents` and
+// `GET /agent/<pod>`, `/metrics`, `/healthz` and `/readyz` (ready once discovery has synced). With a token, the
+// watch and the agent list require `Authorization: Bearer <token>` (401 otherwise); streams past the cap get 503.
 import http from 'node:http';
+import https from 'node:https';
 import { listen, type ListeningServer } from '../util/http-listen.ts';
 import type { Registry } from 'prom-client';
 import type { AgentHub } from './agent-hub.ts';
-import { STREAM_CONTENT_TYPE, WATCH_PATH } from '../protocol/agent-stream.ts';
+import { HEARTBEAT_HEADER, STREAM_CONTENT_TYPE, WATCH_PATH } from '../protocol/agent-stream.ts';
+
+/** Why a watch request was refused (the label of the rejection counter). */
+export type WatchRejection = 'unauthorized' | 'over_capacity' | 'bad_request' | 'not_synced';
 
 export interface ControllerHttpServerOptions {
   readonly address: string;
@@ -13,6 +18,15 @@ export interface ControllerHttpServerOptions {
   readonly registry: Registry;
   readonly ready: () => boolean;
   readonly onSubscribersChanged: (count: number) => void;
+  /** Checks a presented bearer token; absent: no authentication. */
+  readonly authenticate?: (token: string) => Promise<boolean>;
+  /** Streams served at once; one more gets 503. */
+  readonly maxAgentStreams: number;
+  /** Announced to agents in the watch response (HEARTBEAT_HEADER). */
+  readonly heartbeatIntervalMs: number;
+  /** Serve HTTPS with this certificate and key. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  readonly onWatchRejected?: (reason: WatchRejection) => void;
 }
 
 export type ControllerHttpServer = ListeningServer;
@@ -22,12 +36,17 @@ const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export async function startControllerHttpServer(options: ControllerHttpServerOptions): Promise<ControllerHttpServer> {
   const { hub } = options;
-  const server = http.createServer({ noDelay: true }, (request, response) => {
+  const onRequest = (request: http.IncomingMessage, response: http.ServerResponse) => {
     void handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
       response.end(`internal error: ${(error as Error).message}\n`);
     });
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ noDelay: true, cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : http.createServer({ noDelay: true }, onRequest);
+  /** Streams accepted and not yet closed (counted before the snapshot is written, so the cap holds under a burst). */
+  let openStreams = 0;
 
   function text(response: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
     response.writeHead(status, { 'content-type': 'text/plain', ...headers });
@@ -42,14 +61,24 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return text(response, 405, 'method not allowed', { allow: 'GET, HEAD' });
     const url = new URL(request.url ?? '/', 'http://controller');
+    const listsAgents = url.pathname === WATCH_PATH || url.pathname === '/agents' || url.pathname.startsWith('/agent/');
+    if (listsAgents && !(await authorized(request))) {
+      if (url.pathname === WATCH_PATH) options.onWatchRejected?.('unauthorized');
+      return text(response, 401, 'a valid "Authorization: Bearer <token>" header is required', { 'www-authenticate': 'Bearer realm="kconmon"' });
+    }
     if (url.pathname === WATCH_PATH) return watch(url, request, response);
     if (url.pathname === '/agents') {
       return json(response, hub.entries().filter((entry) => entry.ready).map(({ name, nodeName, ip, zone }) => ({ name, nodeName, ip, zone })));
     }
     if (url.pathname.startsWith('/agent/')) {
-      const name = decodeURIComponent(url.pathname.slice('/agent/'.length));
+      let name: string;
+      try {
+        name = decodeURIComponent(url.pathname.slice('/agent/'.length));
+      } catch {
+        return text(response, 400, 'the agent name in /agent/<pod> is not a valid %-encoded string');
+      }
       const entry = hub.entries().find((candidate) => candidate.name === name);
-      return entry ? json(response, entry) : text(response, 404, `no agent named "${name}"`);
+      return entry ? json(response, entry) : text(response, 404, `no agent named ${JSON.stringify(name.slice(0, 253))}`);
     }
     if (url.pathname === '/metrics') {
       const body = await options.registry.metrics();
@@ -62,17 +91,38 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     return text(response, 404, `not found: try ${WATCH_PATH}, /agents, /agent/<pod>, /metrics, /healthz, /readyz`);
   }
 
+  /** True without a token configured, else only with the right bearer token. */
+  async function authorized(request: http.IncomingMessage): Promise<boolean> {
+    if (!options.authenticate) return true;
+    const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
+    return match !== null && (await options.authenticate(match[1]!));
+  }
+
   function watch(url: URL, request: http.IncomingMessage, response: http.ServerResponse): void {
     const nodeName = url.searchParams.get('node') ?? '';
     const podName = url.searchParams.get('pod') ?? undefined;
-    if (!OBJECT_NAME.test(nodeName)) return text(response, 400, 'query parameter "node" must be the agent\'s node name (a Kubernetes object name)');
-    if (podName !== undefined && !OBJECT_NAME.test(podName)) return text(response, 400, 'query parameter "pod" must be a Kubernetes object name');
-    if (!options.ready()) return text(response, 503, 'discovery not synced yet', { 'retry-after': '1' });
-    response.writeHead(200, { 'content-type': STREAM_CONTENT_TYPE, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    const reject = (reason: WatchRejection, status: number, body: string, headers: http.OutgoingHttpHeaders = {}) => {
+      options.onWatchRejected?.(reason);
+      text(response, status, body, headers);
+    };
+    if (!OBJECT_NAME.test(nodeName)) return reject('bad_request', 400, 'query parameter "node" must be the agent\'s node name (a Kubernetes object name)');
+    if (podName !== undefined && !OBJECT_NAME.test(podName)) return reject('bad_request', 400, 'query parameter "pod" must be a Kubernetes object name');
+    if (!options.ready()) return reject('not_synced', 503, 'discovery not synced yet', { 'retry-after': '1' });
+    if (openStreams >= options.maxAgentStreams) {
+      return reject('over_capacity', 503, `this controller serves at most ${options.maxAgentStreams} agent streams`, { 'retry-after': '5' });
+    }
+    openStreams++;
+    response.writeHead(200, {
+      'content-type': STREAM_CONTENT_TYPE,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      [HEARTBEAT_HEADER]: String(options.heartbeatIntervalMs),
+    });
     response.socket?.setKeepAlive(true, 10_000);
     const unsubscribe = hub.subscribe({ nodeName, podName, connectedAt: Date.now() }, response);
     options.onSubscribersChanged(hub.subscriberCount());
     const done = () => {
+      openStreams--;
       unsubscribe();
       options.onSubscribersChanged(hub.subscriberCount());
     };

@@ -1,13 +1,14 @@
 // Starts an HTTP server on an address and port (0 = any free port) and returns the port and a close function that
 // also ends open connections (streams, keep-alives), so shutdown never waits on a client.
 import type http from 'node:http';
+import type https from 'node:https';
 
 export interface ListeningServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
-export async function listen(server: http.Server, address: string, port: number): Promise<ListeningServer> {
+export async function listen(server: http.Server | https.Server, address: string, port: number): Promise<ListeningServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: address, port, exclusive: true }, () => {
