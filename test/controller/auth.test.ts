@@ -163,3 +163,17 @@ test('a real agent with the token connects over HTTPS with the controller CA pin
     await controller.process.stop();
   }
 });
+
+test('a missing token file stops the controller and the agent at start-up with one line naming the option', async () => {
+  const controllerConfig = join(dir, 'no-token-controller.yaml');
+  await writeFile(controllerConfig, stringify({ listenAddress: '127.0.0.1', auth: { tokenFile: 'missing-token' }, source: { peersFile: 'peers.yaml' } }));
+  const controller = startKconmon('controller', controllerConfig);
+  assert.equal(await controller.exited, 2);
+  assert.match(controller.output(), /auth\.tokenFile: token file .*missing-token: cannot read: ENOENT/);
+
+  const agentConfig = join(dir, 'no-token-agent.yaml');
+  await writeFile(agentConfig, stringify({ listenAddress: '127.0.0.1', discovery: { controller: { urls: ['http://127.0.0.1:1'], tokenFile: 'missing-token' } } }));
+  const agent = startKconmon('agent', agentConfig, { NODE_NAME: 'node-1', POD_IP: '127.0.0.1' });
+  assert.equal(await agent.exited, 2);
+  assert.match(agent.output(), /discovery\.controller\.tokenFile: token file .*missing-token: cannot read: ENOENT/);
+});
