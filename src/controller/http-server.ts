@@ -60,7 +60,12 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return text(response, 405, 'method not allowed', { allow: 'GET, HEAD' });
-    const url = new URL(request.url ?? '/', 'http://controller');
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://controller');
+    } catch {
+      return text(response, 400, 'malformed request URL');
+    }
     const listsAgents = url.pathname === WATCH_PATH || url.pathname === '/agents' || url.pathname.startsWith('/agent/');
     if (listsAgents && !(await authorized(request))) {
       if (url.pathname === WATCH_PATH) options.onWatchRejected?.('unauthorized');
