@@ -117,7 +117,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     registry,
     ready: () => hub.synced(),
     onSubscribersChanged: (count) => metrics.setConnected(count),
-    ...(tokenFile !== undefined ? { authenticate: (token: string) => tokenFile.matches(token) } : {}),
+    ...(tokenFile !== undefined ? { authenticate: (token: string) => tokenFile.matches(token), currentToken: () => tokenFile.current() } : {}),
     ...(tls !== undefined ? { tls } : {}),
     maxAgentStreams: config.maxAgentStreams,
     heartbeatIntervalMs: config.heartbeatInterval,

@@ -7,6 +7,7 @@ import { listen, type ListeningServer } from '../util/http-listen.ts';
 import type { Registry } from 'prom-client';
 import type { AgentHub } from './agent-hub.ts';
 import { HEARTBEAT_HEADER, STREAM_CONTENT_TYPE, WATCH_PATH } from '../protocol/agent-stream.ts';
+import { CHALLENGE_HEADER, controllerProof, isChallenge, PROOF_HEADER } from '../protocol/controller-proof.ts';
 
 /** Why a watch request was refused (the label of the rejection counter). */
 export type WatchRejection = 'unauthorized' | 'over_capacity' | 'bad_request' | 'not_synced';
@@ -20,6 +21,8 @@ export interface ControllerHttpServerOptions {
   readonly onSubscribersChanged: (count: number) => void;
   /** Checks a presented bearer token; absent: no authentication. */
   readonly authenticate?: (token: string) => Promise<boolean>;
+  /** The current token, to prove it to agents that send a challenge (with authenticate). */
+  readonly currentToken?: () => Promise<string>;
   /** Streams served at once; one more gets 503. */
   readonly maxAgentStreams: number;
   /** Announced to agents in the watch response (HEARTBEAT_HEADER). */
@@ -103,7 +106,7 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     return match !== null && (await options.authenticate(match[1]!));
   }
 
-  function watch(url: URL, request: http.IncomingMessage, response: http.ServerResponse): void {
+  async function watch(url: URL, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const nodeName = url.searchParams.get('node') ?? '';
     const podName = url.searchParams.get('pod') ?? undefined;
     const reject = (reason: WatchRejection, status: number, body: string, headers: http.OutgoingHttpHeaders = {}) => {
@@ -113,6 +116,10 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     if (!OBJECT_NAME.test(nodeName)) return reject('bad_request', 400, 'query parameter "node" must be the agent\'s node name (a Kubernetes object name)');
     if (podName !== undefined && !OBJECT_NAME.test(podName)) return reject('bad_request', 400, 'query parameter "pod" must be a Kubernetes object name');
     if (!options.ready()) return reject('not_synced', 503, 'discovery not synced yet', { 'retry-after': '1' });
+    const challenge = request.headers[CHALLENGE_HEADER];
+    const proof = options.currentToken && isChallenge(challenge) ? { [PROOF_HEADER]: controllerProof(await options.currentToken(), challenge) } : {};
+    // From here on nothing awaits: the count, the subscription and the close handler are set up together.
+    if (request.socket.destroyed) return; // the agent left while its token was checked
     if (openStreams >= options.maxAgentStreams) {
       return reject('over_capacity', 503, `this controller serves at most ${options.maxAgentStreams} agent streams`, { 'retry-after': '5' });
     }
@@ -122,6 +129,7 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       [HEARTBEAT_HEADER]: String(options.heartbeatIntervalMs),
+      ...proof,
     });
     response.socket?.setKeepAlive(true, 10_000);
     const unsubscribe = hub.subscribe({ nodeName, podName, connectedAt: Date.now() }, response);

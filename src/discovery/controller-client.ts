@@ -2,7 +2,8 @@
 // versioned changes, and reports the agent set. On a lost or bad stream it keeps the last good set (the agent keeps
 // probing) and reconnects with jittered exponential backoff, failing over to the next controller URL.
 // Liveness counts complete messages, not bytes: no snapshot within the liveness timeout of connecting, or no message
-// for that long after it, ends the stream. The timeout follows the heartbeat the controller announces.
+// for that long after it, ends the stream. The timeout follows the heartbeat the controller announces. With a token,
+// the agent also requires the controller to prove it holds the same token (controller-proof.ts).
 import http from 'node:http';
 import https from 'node:https';
 import {
@@ -15,6 +16,7 @@ import {
   type StreamMessage,
 } from '../protocol/agent-stream.ts';
 import { createLineFramer, LineTooLongError } from '../protocol/line-framer.ts';
+import { CHALLENGE_HEADER, newChallenge, PROOF_HEADER, proofMatches } from '../protocol/controller-proof.ts';
 import type { Logger } from '../log.ts';
 import { sleep } from '../util/sleep.ts';
 
@@ -126,16 +128,15 @@ export function startControllerClient(options: ControllerClientOptions): Control
     return announced * heartbeatsPerLiveness + livenessMarginMs;
   }
 
-  async function requestHeaders(): Promise<http.OutgoingHttpHeaders> {
-    const headers: http.OutgoingHttpHeaders = { accept: STREAM_CONTENT_TYPE };
-    const token = await options.token?.();
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    return headers;
-  }
-
   /** One connection: resolves when it ends; true if it delivered a snapshot (a healthy session). */
   async function stream(base: string): Promise<boolean> {
-    const headers = await requestHeaders();
+    const headers: http.OutgoingHttpHeaders = { accept: STREAM_CONTENT_TYPE };
+    const token = await options.token?.();
+    const challenge = newChallenge();
+    if (token !== undefined) {
+      headers.authorization = `Bearer ${token}`;
+      headers[CHALLENGE_HEADER] = challenge;
+    }
     return new Promise<boolean>((resolve, reject) => {
       const url = new URL(WATCH_PATH, base.endsWith('/') ? base : `${base}/`);
       url.searchParams.set('node', options.nodeName);
@@ -173,6 +174,10 @@ export function startControllerClient(options: ControllerClientOptions): Control
           });
           response.on('end', () => fail(new StreamError(`HTTP ${response.statusCode}: ${body.trim().slice(0, 200)}`)));
           return;
+        }
+        if (token !== undefined && !proofMatches(token, challenge, response.headers[PROOF_HEADER])) {
+          response.resume();
+          return fail(new StreamError(`the controller did not prove it holds the token (${PROOF_HEADER} missing or wrong): not trusted`));
         }
         streams++;
         livenessMs = livenessFor(response.headers[HEARTBEAT_HEADER], base);

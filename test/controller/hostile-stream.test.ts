@@ -60,10 +60,12 @@ function repeat(response: http.ServerResponse, everyMs: number, line: string): v
 }
 
 /** A real controller (peers-file discovery) serving agent-1 and agent-2. */
-async function startGoodController(dir: string, heartbeatInterval = 200): Promise<{ controller: Controller; url: string }> {
+async function startGoodController(dir: string, heartbeatInterval = 200, token?: string): Promise<{ controller: Controller; url: string }> {
   const file = join(dir, 'peers.yaml');
   await writeFile(file, stringify([1, 2].map((index) => ({ name: `agent-${index}`, nodeName: `node-${index}`, ip: `127.0.0.${index}`, zone: 'z' }))));
-  const config = parseControllerConfig({ listenAddress: '127.0.0.1', logLevel: 'silent', heartbeatInterval, source: { peersFile: file } }, 'test');
+  if (token !== undefined) await writeFile(join(dir, 'token'), token);
+  const auth = token !== undefined ? { tokenFile: join(dir, 'token') } : {};
+  const config = parseControllerConfig({ listenAddress: '127.0.0.1', logLevel: 'silent', heartbeatInterval, auth, source: { peersFile: file } }, 'test');
   const controller = await startController({ config, log: silent, processMetrics: false });
   await controller.synced;
   return { controller, url: `http://127.0.0.1:${controller.port}` };
@@ -232,6 +234,29 @@ test('a controller announcing a slow heartbeat: the agent stays on one stream ac
   } finally {
     observer.destroy();
     await agent.instance.close();
+    await good.controller.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an agent holding a token trusts only a controller that proves it holds the same token', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kconmon-hostile-'));
+  const token = 'shared-token-for-the-proof-test';
+  const good = await startGoodController(dir, 200, token);
+  // Answers at a controller URL with a well-formed stream, but cannot know the token: no proof, then a made-up one.
+  const hostile = await startHostile((connection, response) => {
+    response.writeHead(200, { 'content-type': 'application/x-ndjson', ...(connection > 1 ? { 'x-kconmon-proof': 'ab'.repeat(32) } : {}) });
+    response.write(snapshotLine(1, [entry(9)]));
+  });
+  const agent = client([hostile.url, hostile.url, good.url], { token: async () => token });
+  try {
+    await waitFor(() => agent.updates.length > 0, 5000, 'a snapshot from the real controller');
+    assert.equal(hostile.connections(), 2, 'both impostor streams were tried first');
+    assert.ok(agent.updates.every((update) => update.controller === good.controller.id), 'nothing from the impostor was applied');
+    assert.equal(agent.warnings().match(/did not prove it holds the token/g)?.length, 2);
+  } finally {
+    await agent.instance.close();
+    await hostile.close();
     await good.controller.stop();
     await rm(dir, { recursive: true, force: true });
   }
