@@ -116,7 +116,10 @@ describe('chart: controller TLS', () => {
 
 describe('chart: NetworkPolicy (opt-in)', () => {
   it('agents\' port open to agent pods (TCP and UDP) and Prometheus (TCP); the controller\'s to agents and Prometheus', { skip }, () => {
-    const prometheus = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { app: 'prometheus' } } };
+    const prometheus = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+      podSelector: { matchLabels: { app: 'prometheus' } },
+    };
     const manifests = renderChart({ setJson: ['networkPolicy.enabled=true', `networkPolicy.prometheus=${JSON.stringify(prometheus)}`, 'config.port=9000'] });
     const daemonSet = findManifest(manifests, 'DaemonSet');
     const deployment = findManifest(manifests, 'Deployment');

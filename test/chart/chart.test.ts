@@ -215,7 +215,10 @@ describe('chart: values schema and rules', () => {
     assert.deepEqual(parsed, defaults);
     const controller = parseControllerConfig(renderedConfig(renderChart(), 'controller'), 'rendered');
     const controllerDefaults = parseControllerConfig(
-      { auth: { tokenFile }, source: { kubernetes: { namespace: 'monitoring', agentSelector: 'app=kconmon,component=agent,app.kubernetes.io/instance=test' } } },
+      {
+        auth: { tokenFile },
+        source: { kubernetes: { namespace: 'monitoring', agentSelector: 'app=kconmon,component=agent,app.kubernetes.io/instance=test' } },
+      },
       'defaults',
     );
     assert.deepEqual(controller, controllerDefaults);

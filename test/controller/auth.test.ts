@@ -36,10 +36,23 @@ interface RunningController {
 }
 
 /** A controller process with the token; `tls` names the server certificate files. */
-async function startControllerProcess(name: string, extra: Record<string, unknown>, scheme: 'http' | 'https' = 'http', ca?: Buffer): Promise<RunningController> {
+async function startControllerProcess(
+  name: string,
+  extra: Record<string, unknown>,
+  scheme: 'http' | 'https' = 'http',
+  ca?: Buffer,
+): Promise<RunningController> {
   const port = await freePort();
   const configFile = join(dir, `${name}.yaml`);
-  const config = { listenAddress: '127.0.0.1', port, heartbeatInterval: 200, logLevel: 'info', auth: { tokenFile: 'token' }, source: { peersFile: 'peers.yaml' }, ...extra };
+  const config = {
+    listenAddress: '127.0.0.1',
+    port,
+    heartbeatInterval: 200,
+    logLevel: 'info',
+    auth: { tokenFile: 'token' },
+    source: { peersFile: 'peers.yaml' },
+    ...extra,
+  };
   await writeFile(configFile, stringify(config));
   const controller = startKconmon('controller', configFile);
   const url = `${scheme}://127.0.0.1:${port}`;
@@ -151,7 +164,8 @@ test('a real agent with the token connects over HTTPS with the controller CA pin
     onUpdate: () => assert.fail('a client pinning another CA must not accept this controller'),
   });
   try {
-    await waitFor(async () => (await metric(`http://127.0.0.1:${agentPort}`, 'kconmon_agent_peers').catch(() => undefined)) === 1, 15_000, `the agent's peers:\n${agent.output()}`);
+    const agentPeers = () => metric(`http://127.0.0.1:${agentPort}`, 'kconmon_agent_peers').catch(() => undefined);
+    await waitFor(async () => (await agentPeers()) === 1, 15_000, `the agent's peer from the controller:\n${agent.output()}`);
     assert.match(agent.output(), /connected to controller/);
     await waitFor(() => refusals.length >= 2, 10_000, 'two refused attempts by the client pinning another CA');
     assert.match(refusals.join('\n'), /certificate/i);
@@ -172,7 +186,8 @@ test('a missing token file stops the controller and the agent at start-up with o
   assert.match(controller.output(), /auth\.tokenFile: token file .*missing-token: cannot read: ENOENT/);
 
   const agentConfig = join(dir, 'no-token-agent.yaml');
-  await writeFile(agentConfig, stringify({ listenAddress: '127.0.0.1', discovery: { controller: { urls: ['http://127.0.0.1:1'], tokenFile: 'missing-token' } } }));
+  const discovery = { controller: { urls: ['http://127.0.0.1:1'], tokenFile: 'missing-token' } };
+  await writeFile(agentConfig, stringify({ listenAddress: '127.0.0.1', discovery }));
   const agent = startKconmon('agent', agentConfig, { NODE_NAME: 'node-1', POD_IP: '127.0.0.1' });
   assert.equal(await agent.exited, 2);
   assert.match(agent.output(), /discovery\.controller\.tokenFile: token file .*missing-token: cannot read: ENOENT/);

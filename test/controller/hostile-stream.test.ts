@@ -191,8 +191,9 @@ test('duplicate agent names in a snapshot or within one change are rejected with
       return;
     }
     response.write(snapshotLine(1, [entry(2)]));
-    if (connection === 2) response.write(`${JSON.stringify({ type: 'change', version: 2, upsert: [entry(5), { ...entry(6), name: 'agent-5' }], remove: [] })}\n`);
-    if (connection === 3) response.write(`${JSON.stringify({ type: 'change', version: 2, upsert: [entry(7)], remove: ['agent-7'] })}\n`);
+    const change = (upsert: unknown[], remove: string[]) => `${JSON.stringify({ type: 'change', version: 2, upsert, remove })}\n`;
+    if (connection === 2) response.write(change([entry(5), { ...entry(6), name: 'agent-5' }], []));
+    if (connection === 3) response.write(change([entry(7)], ['agent-7']));
   });
   const agent = client([hostile.url]);
   try {

@@ -31,7 +31,8 @@ function openssl(args: string[]): void {
 export function createTestCa(dir: string, name: string): TestCa {
   const keyFile = join(dir, `${name}.key`);
   const certFile = join(dir, `${name}.crt`);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${name}`]);
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile];
+  openssl(['req', '-x509', ...key, '-out', certFile, '-days', '2', '-subj', `/CN=${name}`]);
   return { certFile, keyFile };
 }
 

@@ -121,7 +121,8 @@ app=kconmon,component=agent,app.kubernetes.io/instance={{ .Release.Name }}
 {{- $urls := .Values.config.discovery.controller.urls -}}
 {{- if not $urls -}}
 {{- $scheme := ternary "https" "http" .Values.controller.tls.enabled -}}
-{{- $urls = list (printf "%s://%s.%s.svc.%s:%v" $scheme (include "kconmon.controller.fullname" .) .Release.Namespace .Values.clusterDomain .Values.controller.service.port) -}}
+{{- $service := include "kconmon.controller.fullname" . -}}
+{{- $urls = list (printf "%s://%s.%s.svc.%s:%v" $scheme $service .Release.Namespace .Values.clusterDomain .Values.controller.service.port) -}}
 {{- end -}}
 {{- toJson $urls -}}
 {{- end -}}

@@ -79,12 +79,14 @@ the original chart's keys, named with their replacements. All problems are repor
 {{- if and $v.controller.tls.enabled $c.discovery.controller.urls -}}
 {{- range $index, $url := $c.discovery.controller.urls -}}
 {{- if not (hasPrefix "https://" $url) -}}
-{{- $problems = append $problems (printf "config.discovery.controller.urls[%d]: must be https when controller.tls.enabled (agents pin the controller's CA)" $index) -}}
+{{- $problem := printf "config.discovery.controller.urls[%d]: must be https when controller.tls.enabled" $index -}}
+{{- $problems = append $problems (printf "%s (agents pin the controller's CA)" $problem) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- if and $v.networkPolicy.enabled (not $v.networkPolicy.prometheus.namespaceSelector) (not $v.networkPolicy.prometheus.podSelector) -}}
-{{- $problems = append $problems "networkPolicy.prometheus: set namespaceSelector and/or podSelector to the Prometheus pods, or nothing can scrape the agents" -}}
+{{- $problem := "networkPolicy.prometheus: set namespaceSelector and/or podSelector to the Prometheus pods" -}}
+{{- $problems = append $problems (printf "%s, or nothing can scrape the agents" $problem) -}}
 {{- end -}}
 
 {{- if $problems -}}
