@@ -1,9 +1,13 @@
 // `kconmon agent`: load config and identity, check everything an operator can get wrong (config, environment, peers
 // file, POD_IP on this host) before binding anything, start the agent, feed it peers, shut down gracefully on SIGTERM.
 import { dirname, resolve } from 'node:path';
+import { ConfigError } from '../config/format-issues.ts';
+import { openTokenFile } from '../util/token-file.ts';
+import { readPemFile } from '../util/pem-file.ts';
 import { loadAgentConfig } from '../config/load.ts';
 import { identityFromEnv } from '../config/identity.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
+import type { AgentConfig } from '../config/schema.ts';
 import { startAgent } from '../agent/agent.ts';
 import { readPeersFile, watchPeersFile } from '../discovery/peers-file.ts';
 import { assertBindable } from '../util/bindable.ts';
@@ -20,6 +24,7 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
   // Probes are sent from POD_IP: an address that is not on this host would fail only at the first round.
   if (identity.ip !== undefined) await assertBindable(identity.ip, `send probes from POD_IP ${identity.ip}`);
   const log = createLogger(config.logLevel, { node: identity.nodeName });
+  const controllerSecrets = await readControllerSecrets(config.discovery.controller, configPath, log);
   const agent = await startAgent({ config, identity, log, version: readVersion() });
 
   const closers: Array<() => void> = [];
@@ -36,6 +41,7 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
   const controller = config.discovery.controller;
   if (controller !== undefined) {
     const client = connectAgentToController(agent, {
+      ...controllerSecrets,
       urls: controller.urls,
       nodeName: identity.nodeName,
       podName: identity.podName,
@@ -50,4 +56,28 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
     for (const close of closers) close();
     await agent.shutdown();
   });
+}
+
+
+/** The controller token reader and pinned CA, read before anything starts: a missing file is a configuration error. */
+async function readControllerSecrets(
+  controller: AgentConfig['discovery']['controller'],
+  configPath: string | undefined,
+  log: Logger,
+): Promise<{ token?: () => Promise<string>; ca?: Buffer }> {
+  if (controller === undefined) return {};
+  const relative = (file: string) => (configPath ? resolve(dirname(configPath), file) : resolve(file));
+  const secrets: { token?: () => Promise<string>; ca?: Buffer } = {};
+  try {
+    if (controller.tokenFile !== undefined) {
+      const tokenFile = await openTokenFile(relative(controller.tokenFile), { log: log.child({ component: 'controller-token' }) }).catch((error: Error) => {
+        throw new Error(`discovery.controller.tokenFile: ${error.message}`);
+      });
+      secrets.token = () => tokenFile.current();
+    }
+    if (controller.caFile !== undefined) secrets.ca = await readPemFile(relative(controller.caFile), 'discovery.controller.caFile', 'certificate');
+  } catch (error) {
+    throw new ConfigError(configPath ?? 'configuration', [(error as Error).message]);
+  }
+  return secrets;
 }

@@ -9,6 +9,7 @@ import { exitOnSignals } from './shutdown-signals.ts';
 export async function runControllerCommand(configPath: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
   const config = await loadControllerConfig(configPath);
   const log = createLogger(config.logLevel, { pod: env.POD_NAME ?? 'controller' });
-  const controller = await startController({ config, log, env, baseDir: configPath ? dirname(configPath) : process.cwd() });
+  const baseDir = configPath ? dirname(configPath) : process.cwd();
+  const controller = await startController({ config, log, env, baseDir, configSource: configPath ?? 'configuration' });
   exitOnSignals(log, () => controller.stop());
 }

@@ -1,5 +1,6 @@
-// Controller configuration schema: where it listens, and where agents come from — the Kubernetes API (namespace,
-// label selector, zone labels, credentials) or a peers file. Strict, like the agent's.
+// Controller configuration schema: where it listens (optionally with TLS), who may watch (a bearer token, a cap on
+// streams), and where agents come from — the Kubernetes API (namespace, label selector, zone labels, credentials) or a
+// peers file. Strict, like the agent's.
 import { z } from 'zod';
 import { boundedInt, ipAddress } from './schema.ts';
 import { DEFAULT_ZONE_LABELS } from '../controller/kube-agents.ts';
@@ -25,6 +26,18 @@ const kubernetes = z.strictObject(
   OBJECT,
 );
 
+const filePath = z.string({ error: 'must be a file path' }).min(1, 'must not be empty');
+
+const auth = z.strictObject(
+  {
+    /** File holding the agents' shared bearer token; when set, /v1/watch, /agents and /agent/<pod> require it. */
+    tokenFile: filePath.optional(),
+  },
+  OBJECT,
+);
+
+const tls = z.strictObject({ certFile: filePath, keyFile: filePath }, OBJECT);
+
 export const controllerConfigSchema = z
   .strictObject(
     {
@@ -33,6 +46,11 @@ export const controllerConfigSchema = z
       logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
       metricsPrefix: z.string({ error: 'must be a string' }).regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid Prometheus metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)').default('kconmon'),
       heartbeatInterval: boundedInt(100, 600_000).default(5000),
+      /** Watch streams served at once; more are answered 503 (sized for 5,000+ nodes with room for a rollout). */
+      maxAgentStreams: boundedInt(1, 1_000_000).default(10_000),
+      auth: auth.prefault({}),
+      /** Serve HTTPS with this certificate and key (PEM). */
+      tls: tls.optional(),
       source: z.strictObject({ kubernetes: kubernetes.optional(), peersFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional() }, OBJECT).prefault({}),
     },
     OBJECT,

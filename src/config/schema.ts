@@ -90,6 +90,10 @@ const controllerDiscovery = z.strictObject({
     .min(1, 'must list at least one controller URL'),
   reconnectMin: boundedInt(10, 600_000).default(250),
   reconnectMax: boundedInt(10, 600_000).default(10_000),
+  /** File holding the bearer token sent to the controller (re-read on every connection). */
+  tokenFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+  /** PEM CA the controller's certificate must chain to; https URLs are verified against it only. */
+  caFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
 }, OBJECT);
 
 const discovery = z.strictObject({
@@ -149,6 +153,9 @@ export const agentConfigSchema = z
     }
     if (controller && controller.reconnectMax < controller.reconnectMin) {
       ctx.addIssue({ code: 'custom', path: ['discovery', 'controller', 'reconnectMax'], message: `must be ≥ reconnectMin (${controller.reconnectMin})` });
+    }
+    if (controller?.caFile !== undefined && !controller.urls.some((url) => url.startsWith('https:'))) {
+      ctx.addIssue({ code: 'custom', path: ['discovery', 'controller', 'caFile'], message: 'is set but no controller URL is https' });
     }
   });
 

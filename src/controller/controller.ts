@@ -1,6 +1,10 @@
 // The controller: discovers agents (Kubernetes informers, or a peers file), keeps the versioned agent set, and pushes
-// it to every connected agent — a snapshot on connect, each change within moments of the API event.
+// it to every connected agent — a snapshot on connect, each change within moments of the API event. Agents prove
+// themselves with the shared token (auth.tokenFile); the endpoint is HTTPS when given a certificate (tls).
 import { resolve } from 'node:path';
+import { ConfigError } from '../config/format-issues.ts';
+import { openTokenFile, type TokenFile } from '../util/token-file.ts';
+import { readPemFile } from '../util/pem-file.ts';
 import { Registry } from 'prom-client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ControllerConfig } from '../config/controller-schema.ts';
@@ -20,6 +24,8 @@ export interface ControllerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Directory a relative `source.peersFile` is resolved against. */
   readonly baseDir?: string;
+  /** Names the configuration in start-up errors (its file path). */
+  readonly configSource?: string;
   readonly port?: number;
   readonly processMetrics?: boolean;
 }
@@ -38,6 +44,27 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const { config } = options;
   const env = options.env ?? process.env;
   const log = options.log.child({ component: 'controller' });
+  const baseDir = options.baseDir ?? '.';
+  // Secrets first: a missing token or certificate stops start-up with one line naming the option.
+  let tokenFile: TokenFile | undefined;
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    if (config.auth.tokenFile !== undefined) {
+      tokenFile = await openTokenFile(resolve(baseDir, config.auth.tokenFile), { log: log.child({ component: 'agent-token' }) }).catch((error: Error) => {
+        throw new Error(`auth.tokenFile: ${error.message}`);
+      });
+    }
+    if (config.tls !== undefined) {
+      tls = {
+        cert: await readPemFile(resolve(baseDir, config.tls.certFile), 'tls.certFile', 'certificate'),
+        key: await readPemFile(resolve(baseDir, config.tls.keyFile), 'tls.keyFile', 'private key'),
+      };
+    }
+  } catch (error) {
+    throw new ConfigError(options.configSource ?? 'configuration', [(error as Error).message]);
+  }
+  if (tokenFile === undefined) log.warn('auth.tokenFile is not set: any client can watch the agent list and is counted as an agent');
+
   const registry = new Registry();
   const metrics = createControllerMetrics(registry, config.metricsPrefix, options.processMetrics ?? true);
 
@@ -66,7 +93,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   };
 
   if ('peersFile' in config.source && config.source.peersFile !== undefined) {
-    source = createStaticSource({ path: resolve(options.baseDir ?? '.', config.source.peersFile), log: options.log, onChange: refresh });
+    source = createStaticSource({ path: resolve(baseDir, config.source.peersFile), log: options.log, onChange: refresh });
   } else {
     const kube = config.source.kubernetes;
     const namespace = resolveNamespace(kube.namespace, env);
@@ -91,6 +118,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
     metricsPrefix: `${config.metricsPrefix}_controller`,
     ready: () => hub.synced(),
     onSubscribersChanged: (count) => metrics.setConnected(count),
+    ...(tokenFile !== undefined ? { authenticate: (token: string) => tokenFile.matches(token), currentToken: () => tokenFile.current() } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+    maxAgentStreams: config.maxAgentStreams,
+    heartbeatIntervalMs: config.heartbeatInterval,
+    onWatchRejected: (reason) => metrics.watchRejected(reason),
   });
 
   const heartbeat = setInterval(() => hub.heartbeat(), config.heartbeatInterval);
@@ -102,7 +134,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log.info({ agents: hub.entries().length, version: hub.version() }, 'discovery synced; serving agents');
   });
   synced.catch((error: unknown) => log.error({ err: error }, 'discovery failed to start'));
-  log.info({ port: http.port }, 'controller listening');
+  log.info({ port: http.port, tls: tls !== undefined, auth: tokenFile !== undefined }, 'controller listening');
 
   return {
     id: hub.id,

@@ -1,12 +1,18 @@
-// The controller's HTTP endpoints: the agents' watch stream (`/v1/watch`), the original's `GET /agents` and
-// `GET /agent/<pod>`, `/metrics`, `/healthz` and `/readyz` (ready once discovery has synced).
+// The controller's HTTP(S) endpoints: the agents' watch stream (`/v1/watch`), the original's `GET /agents` and
+// `GET /agent/<pod>`, `/metrics`, `/healthz` and `/readyz` (ready once discovery has synced). With a token, the
+// watch and the agent list require `Authorization: Bearer <token>` (401 otherwise); streams past the cap get 503.
 import http from 'node:http';
+import https from 'node:https';
 import { listen, type ListeningServer } from '../util/http-listen.ts';
 import { createMetricsEndpoint } from '../util/metrics-endpoint.ts';
 import { limitPipelining } from '../util/pipelining-limit.ts';
 import type { Registry } from 'prom-client';
 import type { AgentHub } from './agent-hub.ts';
-import { STREAM_CONTENT_TYPE, WATCH_PATH } from '../protocol/agent-stream.ts';
+import { HEARTBEAT_HEADER, STREAM_CONTENT_TYPE, WATCH_PATH } from '../protocol/agent-stream.ts';
+import { CHALLENGE_HEADER, controllerProof, isChallenge, PROOF_HEADER } from '../protocol/controller-proof.ts';
+
+/** Why a watch request was refused (the label of the rejection counter). */
+export type WatchRejection = 'unauthorized' | 'over_capacity' | 'bad_request' | 'not_synced';
 
 export interface ControllerHttpServerOptions {
   readonly address: string;
@@ -17,6 +23,17 @@ export interface ControllerHttpServerOptions {
   readonly metricsPrefix: string;
   readonly ready: () => boolean;
   readonly onSubscribersChanged: (count: number) => void;
+  /** Checks a presented bearer token; absent: no authentication. */
+  readonly authenticate?: (token: string) => Promise<boolean>;
+  /** The current token, to prove it to agents that send a challenge (with authenticate). */
+  readonly currentToken?: () => Promise<string>;
+  /** Streams served at once; one more gets 503. */
+  readonly maxAgentStreams: number;
+  /** Announced to agents in the watch response (HEARTBEAT_HEADER). */
+  readonly heartbeatIntervalMs: number;
+  /** Serve HTTPS with this certificate and key. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  readonly onWatchRejected?: (reason: WatchRejection) => void;
 }
 
 export type ControllerHttpServer = ListeningServer;
@@ -37,7 +54,11 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     },
     { registry: options.registry, closedMetricName: `${options.metricsPrefix}_http_connections_closed_total` },
   );
-  const server = http.createServer({ noDelay: true }, onRequest);
+  const server = options.tls
+    ? https.createServer({ noDelay: true, cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : http.createServer({ noDelay: true }, onRequest);
+  /** Streams accepted and not yet closed (counted before the snapshot is written, so the cap holds under a burst). */
+  let openStreams = 0;
 
   function text(response: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
     response.writeHead(status, { 'content-type': 'text/plain', ...headers });
@@ -51,15 +72,30 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') return text(response, 405, 'method not allowed', { allow: 'GET, HEAD' });
-    const url = new URL(request.url ?? '/', 'http://controller');
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://controller');
+    } catch {
+      return text(response, 400, 'malformed request URL');
+    }
+    const listsAgents = url.pathname === WATCH_PATH || url.pathname === '/agents' || url.pathname.startsWith('/agent/');
+    if (listsAgents && !(await authorized(request))) {
+      if (url.pathname === WATCH_PATH) options.onWatchRejected?.('unauthorized');
+      return text(response, 401, 'a valid "Authorization: Bearer <token>" header is required', { 'www-authenticate': 'Bearer realm="kconmon"' });
+    }
     if (url.pathname === WATCH_PATH) return watch(url, request, response);
     if (url.pathname === '/agents') {
       return json(response, hub.entries().filter((entry) => entry.ready).map(({ name, nodeName, ip, zone }) => ({ name, nodeName, ip, zone })));
     }
     if (url.pathname.startsWith('/agent/')) {
-      const name = decodeURIComponent(url.pathname.slice('/agent/'.length));
+      let name: string;
+      try {
+        name = decodeURIComponent(url.pathname.slice('/agent/'.length));
+      } catch {
+        return text(response, 400, 'the agent name in /agent/<pod> is not a valid %-encoded string');
+      }
       const entry = hub.entries().find((candidate) => candidate.name === name);
-      return entry ? json(response, entry) : text(response, 404, `no agent named "${name}"`);
+      return entry ? json(response, entry) : text(response, 404, `no agent named ${JSON.stringify(name.slice(0, 253))}`);
     }
     if (url.pathname === '/metrics') return metricsEndpoint.serve(request, response);
     if (url.pathname === '/healthz') return text(response, 200, 'ok');
@@ -67,17 +103,43 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     return text(response, 404, `not found: try ${WATCH_PATH}, /agents, /agent/<pod>, /metrics, /healthz, /readyz`);
   }
 
-  function watch(url: URL, request: http.IncomingMessage, response: http.ServerResponse): void {
+  /** True without a token configured, else only with the right bearer token. */
+  async function authorized(request: http.IncomingMessage): Promise<boolean> {
+    if (!options.authenticate) return true;
+    const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
+    return match !== null && (await options.authenticate(match[1]!));
+  }
+
+  async function watch(url: URL, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const nodeName = url.searchParams.get('node') ?? '';
     const podName = url.searchParams.get('pod') ?? undefined;
-    if (!OBJECT_NAME.test(nodeName)) return text(response, 400, 'query parameter "node" must be the agent\'s node name (a Kubernetes object name)');
-    if (podName !== undefined && !OBJECT_NAME.test(podName)) return text(response, 400, 'query parameter "pod" must be a Kubernetes object name');
-    if (!options.ready()) return text(response, 503, 'discovery not synced yet', { 'retry-after': '1' });
-    response.writeHead(200, { 'content-type': STREAM_CONTENT_TYPE, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    const reject = (reason: WatchRejection, status: number, body: string, headers: http.OutgoingHttpHeaders = {}) => {
+      options.onWatchRejected?.(reason);
+      text(response, status, body, headers);
+    };
+    if (!OBJECT_NAME.test(nodeName)) return reject('bad_request', 400, 'query parameter "node" must be the agent\'s node name (a Kubernetes object name)');
+    if (podName !== undefined && !OBJECT_NAME.test(podName)) return reject('bad_request', 400, 'query parameter "pod" must be a Kubernetes object name');
+    if (!options.ready()) return reject('not_synced', 503, 'discovery not synced yet', { 'retry-after': '1' });
+    const challenge = request.headers[CHALLENGE_HEADER];
+    const proof = options.currentToken && isChallenge(challenge) ? { [PROOF_HEADER]: controllerProof(await options.currentToken(), challenge) } : {};
+    // From here on nothing awaits: the count, the subscription and the close handler are set up together.
+    if (request.socket.destroyed) return; // the agent left while its token was checked
+    if (openStreams >= options.maxAgentStreams) {
+      return reject('over_capacity', 503, `this controller serves at most ${options.maxAgentStreams} agent streams`, { 'retry-after': '5' });
+    }
+    openStreams++;
+    response.writeHead(200, {
+      'content-type': STREAM_CONTENT_TYPE,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      [HEARTBEAT_HEADER]: String(options.heartbeatIntervalMs),
+      ...proof,
+    });
     response.socket?.setKeepAlive(true, 10_000);
     const unsubscribe = hub.subscribe({ nodeName, podName, connectedAt: Date.now() }, response);
     options.onSubscribersChanged(hub.subscriberCount());
     const done = () => {
+      openStreams--;
       unsubscribe();
       options.onSubscribersChanged(hub.subscriberCount());
     };

@@ -1,9 +1,22 @@
 // Agent side of controller discovery: holds a watch stream to one controller replica, applies the snapshot and the
 // versioned changes, and reports the agent set. On a lost or bad stream it keeps the last good set (the agent keeps
 // probing) and reconnects with jittered exponential backoff, failing over to the next controller URL.
+// Liveness counts complete messages, not bytes: no snapshot within the liveness timeout of connecting, or no message
+// for that long after it, ends the stream. The timeout follows the heartbeat the controller announces. With a token,
+// the agent also requires the controller to prove it holds the same token (controller-proof.ts).
 import http from 'node:http';
 import https from 'node:https';
-import { parseStreamLine, STREAM_CONTENT_TYPE, WATCH_PATH, type AgentEntry, type StreamMessage } from '../protocol/agent-stream.ts';
+import {
+  HEARTBEAT_HEADER,
+  MAX_MESSAGE_BYTES,
+  parseStreamLine,
+  STREAM_CONTENT_TYPE,
+  WATCH_PATH,
+  type AgentEntry,
+  type StreamMessage,
+} from '../protocol/agent-stream.ts';
+import { createLineFramer, LineTooLongError } from '../protocol/line-framer.ts';
+import { CHALLENGE_HEADER, newChallenge, PROOF_HEADER, proofMatches } from '../protocol/controller-proof.ts';
 import type { Logger } from '../log.ts';
 import { sleep } from '../util/sleep.ts';
 
@@ -20,33 +33,58 @@ export interface ControllerClientOptions {
   readonly nodeName: string;
   readonly podName: string;
   readonly reconnect: { readonly min: number; readonly max: number };
-  /** No byte for this long (heartbeats included) means the stream is dead. */
+  /** Liveness timeout when the controller announces no heartbeat (an older controller); default 20 s. */
   readonly silenceTimeoutMs?: number;
+  /** Liveness = this many announced heartbeats + livenessMarginMs. */
+  readonly heartbeatsPerLiveness?: number;
+  readonly livenessMarginMs?: number;
+  /** The longest message accepted (default MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
+  /** Returns the bearer token to send (read per connection, so a rotated token is picked up), or undefined. */
+  readonly token?: () => Promise<string | undefined>;
+  /** PEM CA certificate(s): https URLs are verified against these only. */
+  readonly ca?: string | Buffer;
+  /** Index of the first URL tried (default: random, spreading agents over replicas). */
+  readonly startIndex?: number;
   readonly log: Logger;
   readonly onUpdate: (update: AgentSetUpdate) => void;
   readonly onConnection?: (state: { connected: boolean; url: string }) => void;
 }
 
+export interface ControllerClientStats {
+  /** The most bytes of an incomplete message held at once, over every stream. */
+  readonly peakBufferedBytes: number;
+  /** Streams opened (each connection attempt that got a response). */
+  readonly streams: number;
+}
+
 export interface ControllerClient {
   close(): Promise<void>;
   connected(): boolean;
+  stats(): ControllerClientStats;
 }
 
-/** The largest line accepted (a snapshot of ~50,000 agents). */
-const MAX_LINE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_SILENCE_TIMEOUT_MS = 20_000;
+const MIN_HEARTBEAT_MS = 100;
+const MAX_HEARTBEAT_MS = 3_600_000;
 
 class StreamError extends Error {}
 
 export function startControllerClient(options: ControllerClientOptions): ControllerClient {
   const log = options.log.child({ component: 'controller-client' });
   const closing = new AbortController();
-  const silenceTimeoutMs = options.silenceTimeoutMs ?? 20_000;
+  const fallbackLivenessMs = options.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS;
+  const heartbeatsPerLiveness = options.heartbeatsPerLiveness ?? 3;
+  const livenessMarginMs = options.livenessMarginMs ?? 5000;
+  const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   let isConnected = false;
   let agents = new Map<string, AgentEntry>();
   let zone = 'unknown';
   let version = -1;
   let controller = '';
   let current: http.ClientRequest | undefined;
+  let peakBufferedBytes = 0;
+  let streams = 0;
 
   function emit(): void {
     options.onUpdate({ agents: [...agents.values()], zone, version, controller });
@@ -55,6 +93,7 @@ export function startControllerClient(options: ControllerClientOptions): Control
   function apply(message: StreamMessage, gotSnapshot: boolean): void {
     switch (message.type) {
       case 'snapshot':
+        if (gotSnapshot && message.version < version) throw new StreamError(`version regression: had ${version}, got snapshot ${message.version}`);
         agents = new Map(message.agents.map((entry) => [entry.name, entry]));
         zone = message.self.zone;
         version = message.version;
@@ -78,48 +117,83 @@ export function startControllerClient(options: ControllerClientOptions): Control
     }
   }
 
+  /** The liveness timeout for a stream whose response announced `header` (or nothing). */
+  function livenessFor(header: string | string[] | undefined, base: string): number {
+    if (header === undefined) return fallbackLivenessMs;
+    const announced = Number(header);
+    if (!Number.isInteger(announced) || announced < MIN_HEARTBEAT_MS || announced > MAX_HEARTBEAT_MS) {
+      log.warn({ url: base, header: String(header) }, `ignoring ${HEARTBEAT_HEADER}: not an integer of ms within ${MIN_HEARTBEAT_MS}–${MAX_HEARTBEAT_MS}`);
+      return fallbackLivenessMs;
+    }
+    return announced * heartbeatsPerLiveness + livenessMarginMs;
+  }
+
   /** One connection: resolves when it ends; true if it delivered a snapshot (a healthy session). */
-  function stream(base: string): Promise<boolean> {
+  async function stream(base: string): Promise<boolean> {
+    const headers: http.OutgoingHttpHeaders = { accept: STREAM_CONTENT_TYPE };
+    const token = await options.token?.();
+    const challenge = newChallenge();
+    if (token !== undefined) {
+      headers.authorization = `Bearer ${token}`;
+      headers[CHALLENGE_HEADER] = challenge;
+    }
     return new Promise<boolean>((resolve, reject) => {
       const url = new URL(WATCH_PATH, base.endsWith('/') ? base : `${base}/`);
       url.searchParams.set('node', options.nodeName);
       url.searchParams.set('pod', options.podName);
-      const client = url.protocol === 'https:' ? https : http;
+      const isHttps = url.protocol === 'https:';
       let gotSnapshot = false;
-      let buffered = '';
-      let silence: NodeJS.Timeout | undefined;
-      const request = client.get(url, { agent: false, headers: { accept: STREAM_CONTENT_TYPE } });
+      let liveness: NodeJS.Timeout | undefined;
+      let livenessMs = fallbackLivenessMs;
+      const requestOptions: https.RequestOptions = { agent: false, headers };
+      if (isHttps && options.ca !== undefined) requestOptions.ca = options.ca;
+      const request = isHttps ? https.get(url, requestOptions) : http.get(url, requestOptions);
       current = request;
       const fail = (error: Error) => {
-        clearTimeout(silence);
+        clearTimeout(liveness);
         request.destroy();
         reject(error);
       };
-      const armSilence = () => {
-        clearTimeout(silence);
-        silence = setTimeout(() => fail(new StreamError(`no data for ${silenceTimeoutMs} ms`)), silenceTimeoutMs);
+      /** (Re)starts the deadline for the next complete message (before the snapshot: for the snapshot). */
+      const armLiveness = () => {
+        clearTimeout(liveness);
+        const what = gotSnapshot ? 'no complete message' : 'no snapshot';
+        liveness = setTimeout(() => fail(new StreamError(`${what} for ${livenessMs} ms`)), livenessMs);
       };
-      armSilence();
+      armLiveness();
       request.on('error', (error) => {
-        clearTimeout(silence);
+        clearTimeout(liveness);
         reject(error);
       });
       request.on('response', (response) => {
         if (response.statusCode !== 200) {
           let body = '';
           response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (body += chunk.slice(0, 500)));
+          response.on('data', (chunk: string) => {
+            if (body.length < 500) body += chunk.slice(0, 500);
+          });
           response.on('end', () => fail(new StreamError(`HTTP ${response.statusCode}: ${body.trim().slice(0, 200)}`)));
           return;
         }
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          armSilence();
-          buffered += chunk;
-          let newline: number;
-          while ((newline = buffered.indexOf('\n')) !== -1) {
-            const line = buffered.slice(0, newline);
-            buffered = buffered.slice(newline + 1);
+        if (token !== undefined && !proofMatches(token, challenge, response.headers[PROOF_HEADER])) {
+          response.resume();
+          return fail(new StreamError(`the controller did not prove it holds the token (${PROOF_HEADER} missing or wrong): not trusted`));
+        }
+        streams++;
+        livenessMs = livenessFor(response.headers[HEARTBEAT_HEADER], base);
+        armLiveness();
+        const framer = createLineFramer(maxMessageBytes);
+        response.on('data', (chunk: Buffer) => {
+          let lines: string[];
+          try {
+            lines = framer.push(chunk);
+          } catch (error) {
+            if (error instanceof LineTooLongError) return fail(new StreamError(`bad message from the controller: ${error.message}`));
+            throw error;
+          } finally {
+            peakBufferedBytes = Math.max(peakBufferedBytes, framer.peakBufferedBytes());
+          }
+          for (const line of lines) {
             if (line.trim() === '') continue;
             const parsed = parseStreamLine(line);
             if ('problems' in parsed) return fail(new StreamError(`bad message from the controller: ${parsed.problems.join('; ')}`));
@@ -132,19 +206,20 @@ export function startControllerClient(options: ControllerClientOptions): Control
               gotSnapshot = true;
               if (!isConnected) {
                 isConnected = true;
-                log.info({ url: base, version, agents: agents.size }, 'connected to controller');
+                log.info({ url: base, version, agents: agents.size, livenessMs }, 'connected to controller');
                 options.onConnection?.({ connected: true, url: base });
               }
             }
+            // Only messages after the snapshot prove the stream alive: heartbeats alone never replace a snapshot.
+            if (gotSnapshot) armLiveness();
           }
-          if (buffered.length > MAX_LINE_BYTES) fail(new StreamError(`a message exceeds ${MAX_LINE_BYTES} bytes`));
         });
         response.on('end', () => {
-          clearTimeout(silence);
+          clearTimeout(liveness);
           resolve(gotSnapshot);
         });
         response.on('error', (error) => {
-          clearTimeout(silence);
+          clearTimeout(liveness);
           reject(error);
         });
       });
@@ -153,7 +228,7 @@ export function startControllerClient(options: ControllerClientOptions): Control
 
   const loop = (async () => {
     let failures = 0;
-    let index = Math.floor(Math.random() * options.urls.length);
+    let index = options.startIndex ?? Math.floor(Math.random() * options.urls.length);
     while (!closing.signal.aborted) {
       const base = options.urls[index % options.urls.length]!;
       let healthy = false;
@@ -182,5 +257,6 @@ export function startControllerClient(options: ControllerClientOptions): Control
       await loop;
     },
     connected: () => isConnected,
+    stats: () => ({ peakBufferedBytes, streams }),
   };
 }

@@ -1,5 +1,6 @@
 // Feeds an agent from the controller's stream: ready agents become probe targets, every agent's address is answered
-// by the echo, and the zone of the agent's own node becomes its `source_zone` (unless fixed by $ZONE).
+// by the echo, and the zone of the agent's own node becomes its `source_zone` (unless fixed by $ZONE). The bearer
+// token and the pinned CA are passed through to the client.
 import type { Agent } from '../agent/agent.ts';
 import type { Logger } from '../log.ts';
 import { startControllerClient, type ControllerClient } from './controller-client.ts';
@@ -13,6 +14,10 @@ export interface ControllerDiscoveryOptions {
   readonly fixedZone: boolean;
   readonly log: Logger;
   readonly silenceTimeoutMs?: number;
+  /** The bearer token sent to the controller (a token file's current content). */
+  readonly token?: () => Promise<string | undefined>;
+  /** PEM CA pinned for https controller URLs. */
+  readonly ca?: string | Buffer;
 }
 
 export function connectAgentToController(agent: Agent, options: ControllerDiscoveryOptions): ControllerClient {
@@ -23,6 +28,8 @@ export function connectAgentToController(agent: Agent, options: ControllerDiscov
     reconnect: options.reconnect,
     log: options.log,
     ...(options.silenceTimeoutMs !== undefined ? { silenceTimeoutMs: options.silenceTimeoutMs } : {}),
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
     onUpdate: ({ agents, zone }) => {
       if (!options.fixedZone) agent.setZone(zone);
       agent.setPeers(

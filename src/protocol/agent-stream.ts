@@ -2,7 +2,10 @@
 // and reads newline-delimited JSON: a versioned full snapshot first, then one change per update, and heartbeats.
 // Versions count per stream; a gap means the agent missed something and must reconnect for a fresh snapshot.
 // Changes are encoded once and written to every stream, so they carry nothing agent-specific: an agent learns a change
-// of its own node's zone from the upserted entries on its node.
+// of its own node's zone from the upserted entries on its node. Agent names are unique within a snapshot and within a
+// change (a name upserted twice, removed twice, or both upserted and removed is rejected). The controller announces
+// its heartbeat interval in a response header (old agents reject unknown message fields), and authenticates agents
+// with a bearer token when it has one.
 import { z } from 'zod';
 import { ipAddress } from '../config/schema.ts';
 import { formatIssues } from '../config/format-issues.ts';
@@ -29,22 +32,39 @@ export const agentEntrySchema = z.strictObject({
 
 const version = z.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be ≥ 0');
 
+/** Adds an issue for every name met before in `seen` (name → where first met), naming both places. */
+function checkUnique(names: readonly string[], field: string, seen: Map<string, string>, ctx: z.RefinementCtx, what: string): void {
+  names.forEach((name, index) => {
+    const first = seen.get(name);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: [field, index], message: `duplicate agent name "${name}" ${what} (also ${first})` });
+    else seen.set(name, `${field}[${index}]`);
+  });
+}
+
 export const streamMessageSchema = z.discriminatedUnion(
   'type',
   [
-    z.strictObject({
-      type: z.literal('snapshot'),
-      version,
-      controller: nonEmpty,
-      self: z.strictObject({ nodeName: nonEmpty, zone: nonEmpty }),
-      agents: z.array(agentEntrySchema, { error: 'must be a list of agents' }),
-    }),
-    z.strictObject({
-      type: z.literal('change'),
-      version,
-      upsert: z.array(agentEntrySchema, { error: 'must be a list of agents' }),
-      remove: z.array(nonEmpty, { error: 'must be a list of agent names' }),
-    }),
+    z
+      .strictObject({
+        type: z.literal('snapshot'),
+        version,
+        controller: nonEmpty,
+        self: z.strictObject({ nodeName: nonEmpty, zone: nonEmpty }),
+        agents: z.array(agentEntrySchema, { error: 'must be a list of agents' }),
+      })
+      .superRefine((snapshot, ctx) => checkUnique(snapshot.agents.map((entry) => entry.name), 'agents', new Map(), ctx, 'in the snapshot')),
+    z
+      .strictObject({
+        type: z.literal('change'),
+        version,
+        upsert: z.array(agentEntrySchema, { error: 'must be a list of agents' }),
+        remove: z.array(nonEmpty, { error: 'must be a list of agent names' }),
+      })
+      .superRefine((change, ctx) => {
+        const seen = new Map<string, string>();
+        checkUnique(change.upsert.map((entry) => entry.name), 'upsert', seen, ctx, 'in the change');
+        checkUnique(change.remove, 'remove', seen, ctx, 'in the change');
+      }),
     z.strictObject({ type: z.literal('heartbeat'), version }),
   ],
   { error: 'must have type snapshot, change or heartbeat' },
@@ -69,3 +89,7 @@ export function parseStreamLine(line: string): { message: StreamMessage } | { pr
 
 export const WATCH_PATH = '/v1/watch';
 export const STREAM_CONTENT_TYPE = 'application/x-ndjson';
+/** Response header of a watch: the controller's heartbeat interval in ms (agents derive their liveness timeout). */
+export const HEARTBEAT_HEADER = 'x-kconmon-heartbeat-ms';
+/** The largest message an agent accepts (a snapshot of ~100,000 agents); a longer line fails the stream. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;

@@ -2,6 +2,7 @@
 // also ends open connections (streams, keep-alives), so shutdown never waits on a client. A port in use or an address
 // not on this host is a StartupError naming both.
 import type http from 'node:http';
+import type https from 'node:https';
 import { listenFailure } from './startup-error.ts';
 
 export interface ListeningServer {
@@ -9,7 +10,7 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
-export async function listen(server: http.Server, address: string, port: number, name = 'http'): Promise<ListeningServer> {
+export async function listen(server: http.Server | https.Server, address: string, port: number, name = 'http'): Promise<ListeningServer> {
   await new Promise<void>((resolve, reject) => {
     const fail = (error: Error) => reject(listenFailure(error, address, port, name));
     server.once('error', fail);

@@ -33,6 +33,7 @@ import {
   CHART_DIR,
   PODMONITOR,
   PROMETHEUS_OPERATOR_CRDS,
+  TLS,
   byComponent,
   findManifest,
   helm,
@@ -128,9 +129,10 @@ describe('chart on a real kube-apiserver', () => {
   });
 
   const dryRunCases = [
-    { name: 'defaults', valuesFiles: [] as string[], kinds: 12 },
-    { name: 'all-options', valuesFiles: [ALL_OPTIONS], kinds: 16 },
-    { name: 'podmonitor', valuesFiles: [PODMONITOR], kinds: 13 },
+    { name: 'defaults', valuesFiles: [] as string[], kinds: 13 },
+    { name: 'all-options', valuesFiles: [ALL_OPTIONS], kinds: 18 },
+    { name: 'podmonitor', valuesFiles: [PODMONITOR], kinds: 14 },
+    { name: 'tls', valuesFiles: [TLS], kinds: 19 },
   ];
   for (const { name, valuesFiles, kinds } of dryRunCases) {
     it(`${name}: every rendered object passes server-side dry-run apply`, { skip }, async () => {
@@ -170,9 +172,18 @@ describe('chart on a real kube-apiserver', () => {
   it('helm install: the controller may watch nodes and its namespace\'s pods, and nothing else; agents get nothing', { skip }, async () => {
     const namespace = `kconmon-${suffix}`;
     await createNamespace(namespace);
-    const install = helmAt(['install', 'kconmon', CHART_DIR, '--namespace', namespace]);
+    const install = helmAt(['install', 'kconmon', CHART_DIR, '--namespace', namespace, '--set', 'controller.tls.enabled=true']);
     assert.equal(install.status, 0, install.stderr);
-    assert.match(install.stdout, /curl -s http:\/\/127\.0\.0\.1:8080\/agents/, 'NOTES tell how to see /agents');
+    assert.match(install.stdout, /curl -s -k -H "Authorization: Bearer \$TOKEN" https:\/\/127\.0\.0\.1:8080\/agents/, 'NOTES tell how to see /agents');
+
+    // The token and the controller's certificate are generated once and kept by an upgrade (lookup).
+    const secrets = async () =>
+      Promise.all(['kconmon-token', 'kconmon-tls'].map(async (name) => JSON.stringify((await core.readNamespacedSecret({ name, namespace })).data)));
+    const generated = await secrets();
+    assert.match(Buffer.from(JSON.parse(generated[0]!).token as string, 'base64').toString(), /^[A-Za-z0-9]{48}$/);
+    const sameValues = helmAt(['upgrade', 'kconmon', CHART_DIR, '--namespace', namespace, '--set', 'controller.tls.enabled=true']);
+    assert.equal(sameValues.status, 0, sameValues.stderr);
+    assert.deepEqual(await secrets(), generated, 'an upgrade keeps the token and the certificate');
 
     const apps = cluster.adminKubeConfig().makeApiClient(AppsV1Api);
     const daemonSet = await apps.readNamespacedDaemonSet({ name: 'kconmon-agent', namespace });

@@ -120,6 +120,7 @@ describe('chart: lint and render', () => {
       'PodDisruptionBudget/test-kconmon-controller',
       'Role/test-kconmon-controller',
       'RoleBinding/test-kconmon-controller',
+      'Secret/test-kconmon-token',
       'Service/test-kconmon-controller',
       'ServiceAccount/test-kconmon-agent',
       'ServiceAccount/test-kconmon-controller',
@@ -169,7 +170,8 @@ describe('chart: values schema and rules', () => {
     // Keys the chart knows but the agent does not: the original chart's, rejected with their replacement.
     const legacy = new Set(['config.nodeAntiAffinity', 'config.failureDomainLabel', 'config.dns.hosts']);
     // Keys of the agent the chart does not offer: it always uses controller discovery.
-    const notOffered = new Set(['config.discovery.peersFile']);
+    // ... nor the token and CA files: the chart sets them to the Secrets it mounts (auth, controller.tls).
+    const notOffered = new Set(['config.discovery.peersFile', 'config.discovery.controller.tokenFile', 'config.discovery.controller.caFile']);
     // Rules the chart relaxes on purpose: an empty URL list means "the controller Service".
     const relaxed = new Set(['config.discovery.controller.urls.minItems']);
     const compared: string[] = [];
@@ -196,7 +198,7 @@ describe('chart: values schema and rules', () => {
 
     compare(chartSchema.properties.config, agentJson, 'config');
     const controllerChart = chartSchema.properties.controller.properties.config;
-    for (const key of ['port', 'logLevel', 'heartbeatInterval'] as const) {
+    for (const key of ['port', 'logLevel', 'heartbeatInterval', 'maxAgentStreams'] as const) {
       compare(controllerChart.properties[key], controllerJson.properties[key], `controller.config.${key}`);
     }
     const kube = controllerJson.properties.source.properties.kubernetes;
@@ -208,10 +210,17 @@ describe('chart: values schema and rules', () => {
   it('the chart defaults equal the agent defaults (values.yaml spells them out)', { skip }, () => {
     const config = renderedConfig(renderChart(), 'agent') as Json;
     const parsed = parseAgentConfig(config, 'rendered');
-    const defaults = parseAgentConfig({ discovery: { controller: { urls: config.discovery.controller.urls } } }, 'defaults');
+    const tokenFile = '/var/run/secrets/kconmon/auth/token';
+    const defaults = parseAgentConfig({ discovery: { controller: { urls: config.discovery.controller.urls, tokenFile } } }, 'defaults');
     assert.deepEqual(parsed, defaults);
     const controller = parseControllerConfig(renderedConfig(renderChart(), 'controller'), 'rendered');
-    const controllerDefaults = parseControllerConfig({ source: { kubernetes: { namespace: 'monitoring', agentSelector: 'app=kconmon,component=agent,app.kubernetes.io/instance=test' } } }, 'defaults');
+    const controllerDefaults = parseControllerConfig(
+      {
+        auth: { tokenFile },
+        source: { kubernetes: { namespace: 'monitoring', agentSelector: 'app=kconmon,component=agent,app.kubernetes.io/instance=test' } },
+      },
+      'defaults',
+    );
     assert.deepEqual(controller, controllerDefaults);
   });
 });
@@ -275,6 +284,7 @@ describe('chart: rendered configuration files pass the real config schemas', () 
     const agent = parseAgentConfig(renderedConfig(manifests, 'agent'), 'agent');
     const expected = structuredClone(values.config);
     expected.discovery.controller.urls = ['http://kcm-all-controller.monitoring.svc.k8s.example:80'];
+    expected.discovery.controller.tokenFile = '/var/run/secrets/kconmon/auth/token';
     assert.deepEqual(renderedConfig(manifests, 'agent'), expected);
     assert.equal(agent.udp.packetSize, 1400);
     assert.equal(agent.udp.echoFrom, 'any');
@@ -377,7 +387,10 @@ describe('chart: agent DaemonSet', () => {
     );
     assert.deepEqual(agent.readinessProbe.httpGet, { path: '/healthz', port: 'http' });
     assert.deepEqual(agent.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
-    assert.deepEqual(agent.volumeMounts, [{ name: 'config', mountPath: '/etc/kconmon', readOnly: true }]);
+    assert.deepEqual(agent.volumeMounts, [
+      { name: 'config', mountPath: '/etc/kconmon', readOnly: true },
+      { name: 'auth', mountPath: '/var/run/secrets/kconmon/auth', readOnly: true },
+    ]);
   });
 
   it('runs hardened: non-root, read-only root, no privilege escalation, no capabilities, RuntimeDefault seccomp', { skip }, () => {

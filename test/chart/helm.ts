@@ -12,6 +12,7 @@ export const CHART_DIR = path.join(REPO_ROOT, 'charts/kconmon');
 export const FIXTURES_DIR = path.join(REPO_ROOT, 'test/fixtures/chart');
 export const ALL_OPTIONS = path.join(FIXTURES_DIR, 'all-options.yaml');
 export const PODMONITOR = path.join(FIXTURES_DIR, 'podmonitor.yaml');
+export const TLS = path.join(FIXTURES_DIR, 'tls.yaml');
 
 /** A Kubernetes object as rendered (loosely typed: tests index into it). */
 export interface Manifest {

@@ -29,7 +29,18 @@ const cases: [string, unknown, string[]][] = [
   ['both sources', { source: { kubernetes: {}, peersFile: 'p.yaml' } }, ['source: set only one of source.kubernetes or source.peersFile']],
   ['heartbeat too fast', { heartbeatInterval: 10 }, ['heartbeatInterval: must be ≥ 100']],
   ['source not an object', { source: 'kubernetes' }, ['source: must be an object']],
+  ['empty token file', { auth: { tokenFile: '' } }, ['auth.tokenFile: must not be empty']],
+  ['unknown auth key', { auth: { token: 'x' } }, ['auth.token: unknown key']],
+  ['TLS without a key', { tls: { certFile: 'tls.crt' } }, ['tls.keyFile: must be a file path']],
+  ['no stream allowed', { maxAgentStreams: 0 }, ['maxAgentStreams: must be ≥ 1']],
 ];
+
+test('defaults: no token, no TLS, at most 10,000 agent streams', () => {
+  const config = parseControllerConfig({}, 'test');
+  assert.deepEqual(config.auth, {});
+  assert.equal(config.tls, undefined);
+  assert.equal(config.maxAgentStreams, 10_000);
+});
 
 for (const [name, document, expected] of cases) {
   test(`rejects ${name}`, () => {

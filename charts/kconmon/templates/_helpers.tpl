@@ -120,10 +120,29 @@ app=kconmon,component=agent,app.kubernetes.io/instance={{ .Release.Name }}
 {{- define "kconmon.controllerUrls" -}}
 {{- $urls := .Values.config.discovery.controller.urls -}}
 {{- if not $urls -}}
-{{- $urls = list (printf "http://%s.%s.svc.%s:%v" (include "kconmon.controller.fullname" .) .Release.Namespace .Values.clusterDomain .Values.controller.service.port) -}}
+{{- $scheme := ternary "https" "http" .Values.controller.tls.enabled -}}
+{{- $service := include "kconmon.controller.fullname" . -}}
+{{- $urls = list (printf "%s://%s.%s.svc.%s:%v" $scheme $service .Release.Namespace .Values.clusterDomain .Values.controller.service.port) -}}
 {{- end -}}
 {{- toJson $urls -}}
 {{- end -}}
+
+{{/* The Secret holding the agents' token, and its key. */}}
+{{- define "kconmon.auth.secretName" -}}
+{{- default (printf "%s-token" (include "kconmon.fullname" .)) .Values.auth.existingSecret -}}
+{{- end -}}
+{{- define "kconmon.auth.secretKey" -}}
+{{- ternary .Values.auth.existingSecretKey "token" (ne .Values.auth.existingSecret "") -}}
+{{- end -}}
+
+{{/* The Secret with the controller's certificate, key and CA (kubernetes.io/tls plus ca.crt). */}}
+{{- define "kconmon.tls.secretName" -}}
+{{- default (printf "%s-tls" (include "kconmon.fullname" .)) .Values.controller.tls.existingSecret -}}
+{{- end -}}
+
+{{/* Where the pods find the token and the TLS files (secret volumes, refreshed by the kubelet on rotation). */}}
+{{- define "kconmon.auth.tokenFile" -}}/var/run/secrets/kconmon/auth/token{{- end -}}
+{{- define "kconmon.tls.dir" -}}/var/run/secrets/kconmon/tls{{- end -}}
 
 {{/* The agent configuration document (YAML). */}}
 {{- define "kconmon.agent.config" -}}
@@ -131,6 +150,12 @@ app=kconmon,component=agent,app.kubernetes.io/instance={{ .Release.Name }}
 {{- $discovery := get $config "discovery" -}}
 {{- $controller := get $discovery "controller" -}}
 {{- $_ := set $controller "urls" (include "kconmon.controllerUrls" . | fromJsonArray) -}}
+{{- if .Values.auth.enabled -}}
+{{- $_ := set $controller "tokenFile" (include "kconmon.auth.tokenFile" .) -}}
+{{- end -}}
+{{- if .Values.controller.tls.enabled -}}
+{{- $_ := set $controller "caFile" (printf "%s/ca.crt" (include "kconmon.tls.dir" .)) -}}
+{{- end -}}
 {{- toYaml $config -}}
 {{- end -}}
 
@@ -142,6 +167,16 @@ listenAddress: {{ $c.listenAddress | quote }}
 logLevel: {{ $c.logLevel }}
 metricsPrefix: {{ .Values.config.metricsPrefix }}
 heartbeatInterval: {{ int64 $c.heartbeatInterval }}
+maxAgentStreams: {{ int64 $c.maxAgentStreams }}
+{{- if .Values.auth.enabled }}
+auth:
+  tokenFile: {{ include "kconmon.auth.tokenFile" . }}
+{{- end }}
+{{- if .Values.controller.tls.enabled }}
+tls:
+  certFile: {{ include "kconmon.tls.dir" . }}/tls.crt
+  keyFile: {{ include "kconmon.tls.dir" . }}/tls.key
+{{- end }}
 source:
   kubernetes:
     namespace: {{ .Release.Namespace }}

@@ -72,6 +72,23 @@ the original chart's keys, named with their replacements. All problems are repor
 {{- $problems = append $problems "prometheus.serviceMonitor.enabled and prometheus.podMonitor.enabled: enable one, not both (every agent would be scraped twice)" -}}
 {{- end -}}
 
+{{- /* Security: the token Secret, TLS and the NetworkPolicy. */ -}}
+{{- if and $v.auth.enabled $v.auth.existingSecret (not $v.auth.existingSecretKey) -}}
+{{- $problems = append $problems "auth.existingSecretKey: must name the key of auth.existingSecret that holds the token" -}}
+{{- end -}}
+{{- if and $v.controller.tls.enabled $c.discovery.controller.urls -}}
+{{- range $index, $url := $c.discovery.controller.urls -}}
+{{- if not (hasPrefix "https://" $url) -}}
+{{- $problem := printf "config.discovery.controller.urls[%d]: must be https when controller.tls.enabled" $index -}}
+{{- $problems = append $problems (printf "%s (agents pin the controller's CA)" $problem) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and $v.networkPolicy.enabled (not $v.networkPolicy.prometheus.namespaceSelector) (not $v.networkPolicy.prometheus.podSelector) -}}
+{{- $problem := "networkPolicy.prometheus: set namespaceSelector and/or podSelector to the Prometheus pods" -}}
+{{- $problems = append $problems (printf "%s, or nothing can scrape the agents" $problem) -}}
+{{- end -}}
+
 {{- if $problems -}}
 {{- fail (printf "invalid values:\n  %s" (join "\n  " $problems)) -}}
 {{- end -}}
