@@ -63,7 +63,6 @@ export async function startController(options: ControllerOptions): Promise<Contr
   } catch (error) {
     throw new ConfigError(options.configSource ?? 'configuration', [(error as Error).message]);
   }
-  if (tokenFile === undefined) log.warn('auth.tokenFile is not set: any client can watch the agent list and is counted as an agent');
 
   const registry = new Registry();
   const metrics = createControllerMetrics(registry, config.metricsPrefix, options.processMetrics ?? true);
@@ -135,6 +134,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   synced.catch((error: unknown) => log.error({ err: error }, 'discovery failed to start'));
   log.info({ port: http.port, tls: tls !== undefined, auth: tokenFile !== undefined }, 'controller listening');
+  // Only once listening: a start-up error must stay the one line it is.
+  if (tokenFile === undefined) log.warn('auth.tokenFile is not set: any client can watch the agent list and is counted as an agent');
 
   return {
     id: hub.id,
