@@ -1,5 +1,6 @@
 // Feeds an agent from the controller's stream: ready agents become probe targets, every agent's address is answered
-// by the echo, and the zone of the agent's own node becomes its `source_zone` (unless fixed by $ZONE).
+// by the echo, the zone of the agent's own node becomes its `source_zone` (unless fixed by $ZONE), and whether a
+// controller is connected becomes kconmon_agent_controller_connected.
 import type { Agent } from '../agent/agent.ts';
 import type { Logger } from '../log.ts';
 import { startControllerClient, type ControllerClient } from './controller-client.ts';
@@ -23,6 +24,7 @@ export function connectAgentToController(agent: Agent, options: ControllerDiscov
     reconnect: options.reconnect,
     log: options.log,
     ...(options.silenceTimeoutMs !== undefined ? { silenceTimeoutMs: options.silenceTimeoutMs } : {}),
+    onConnection: ({ connected }) => agent.setControllerConnected(connected),
     onUpdate: ({ agents, zone }) => {
       if (!options.fixedZone) agent.setZone(zone);
       agent.setPeers(

@@ -46,6 +46,8 @@ export interface AgentMetrics {
   udpSendError(code: string): void;
   echo(result: 'echoed' | 'refused_source' | 'refused_size'): void;
   setPeerCount(count: number): void;
+  /** Whether the agent holds a stream to a controller (only with controller discovery; a no-op otherwise). */
+  setControllerConnected(connected: boolean): void;
   /**
    * The agent's own node or zone changed (the controller told it): every series carries the old source labels, so
    * all are dropped; the caller re-adds its peers and DNS targets.
@@ -60,9 +62,11 @@ export interface AgentMetricsOptions {
   readonly version: string;
   /** Collect Node.js process metrics (CPU, memory, event-loop lag, GC). */
   readonly processMetrics?: boolean;
+  /** The agent gets its peers from a controller: export `<prefix>_agent_controller_connected` (0 until connected). */
+  readonly controllerDiscovery?: boolean;
 }
 
-export function createAgentMetrics({ registry, prefix, source: initialSource, version, processMetrics = true }: AgentMetricsOptions): AgentMetrics {
+export function createAgentMetrics({ registry, prefix, source: initialSource, version, processMetrics = true, controllerDiscovery = false }: AgentMetricsOptions): AgentMetrics {
   let source = initialSource;
   const registers = [registry];
   const name = (suffix: string) => `${prefix}_${suffix}`;
@@ -102,6 +106,13 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   const peers = new Gauge({ name: name('agent_peers'), help: 'Peers this agent currently probes', registers });
   const info = new Gauge({ name: name('agent_info'), help: 'Agent identity and version (always 1)', labelNames: ['source', 'source_zone', 'version'] as const, registers });
   info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
+  // Alerts read it to tell a stale peer list (the agent may be probing nodes that left) from a broken network.
+  const controllerConnected = controllerDiscovery
+    ? new Gauge({ name: name('agent_controller_connected'), help: 'Whether the agent holds a stream to a controller (1) or not (0)', labelNames: ['source', 'source_zone'] as const, registers })
+    : undefined;
+  let isConnected = false;
+  const setConnected = () => controllerConnected?.set({ source: source.nodeName, source_zone: source.zone }, isConnected ? 1 : 0);
+  setConnected();
   const perSource = [tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss, udpResults, tcpResults, dnsResults, dnsDuration, udpSent, udpReceived, udpLate, udpDuplicates, tcpFailures, dnsFailures, udpRtt, tcpConnectSeconds, tcpDurationSeconds, dnsDurationSeconds, info];
   if (processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
 
@@ -184,12 +195,18 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
     udpSendError: (code) => udpSendErrors.inc({ code }),
     echo: (result) => echoes.inc({ result }),
     setPeerCount: (count) => peers.set(count),
+    setControllerConnected(connected) {
+      isConnected = connected;
+      setConnected();
+    },
     setSource(next) {
       source = next;
       labelCache = new WeakMap();
       registry.setDefaultLabels({ source: source.nodeName, source_zone: source.zone });
       for (const metric of perSource) metric.reset();
       info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
+      controllerConnected?.reset();
+      setConnected();
     },
   };
 }
