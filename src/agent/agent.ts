@@ -212,7 +212,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       const current = new Map(scheduler.peers().map((peer) => [peer.nodeName, peer]));
       const { peers: others, duplicates } = onePeerPerNode(peers.filter((peer) => !isSelf(peer)), (nodeName) => current.get(nodeName));
       const duplicatesLine = duplicates.join('; ');
-      if (duplicatesLine !== reportedDuplicates && duplicatesLine !== '') log.warn({ nodes: duplicates }, 'several agents listed as probe targets on one node; probing one per node');
+      if (duplicatesLine !== reportedDuplicates && duplicatesLine !== '') {
+        log.warn({ nodes: duplicates }, 'several agents listed as probe targets on one node; probing one per node');
+      }
       reportedDuplicates = duplicatesLine;
       const change = scheduler.setPeers(others);
       for (const peer of change.removed) {
@@ -240,7 +242,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           {
             added: change.added.map((p) => p.nodeName),
             removed: change.removed.map((p) => p.nodeName),
-            replaced: change.replaced.map(({ before, after }) => `${after.nodeName}: ${before.name} ${before.ip} ${before.zone} → ${after.name} ${after.ip} ${after.zone}`),
+            replaced: change.replaced.map(
+              ({ before, after }) => `${after.nodeName}: ${before.name} ${before.ip} ${before.zone} → ${after.name} ${after.ip} ${after.zone}`,
+            ),
             peers: others.length,
           },
           'peer set changed',

@@ -66,7 +66,8 @@ export interface AgentMetricsOptions {
   readonly controllerDiscovery?: boolean;
 }
 
-export function createAgentMetrics({ registry, prefix, source: initialSource, version, processMetrics = true, controllerDiscovery = false }: AgentMetricsOptions): AgentMetrics {
+export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
+  const { registry, prefix, source: initialSource, version, processMetrics = true, controllerDiscovery = false } = options;
   let source = initialSource;
   const registers = [registry];
   const name = (suffix: string) => `${prefix}_${suffix}`;
@@ -108,7 +109,12 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
   // Alerts read it to tell a stale peer list (the agent may be probing nodes that left) from a broken network.
   const controllerConnected = controllerDiscovery
-    ? new Gauge({ name: name('agent_controller_connected'), help: 'Whether the agent holds a stream to a controller (1) or not (0)', labelNames: ['source', 'source_zone'] as const, registers })
+    ? new Gauge({
+        name: name('agent_controller_connected'),
+        help: 'Whether the agent holds a stream to a controller (1) or not (0)',
+        labelNames: ['source', 'source_zone'] as const,
+        registers,
+      })
     : undefined;
   let isConnected = false;
   const setConnected = () => controllerConnected?.set({ source: source.nodeName, source_zone: source.zone }, isConnected ? 1 : 0);

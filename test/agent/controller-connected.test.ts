@@ -54,7 +54,12 @@ test('kconmon_agent_controller_connected follows the controller stream through a
   };
   const log = createLogger('silent');
   const agent = await startAgent({
-    config: testConfig({ listenAddress: self.ip, discovery: { controller: { urls: [url], reconnectMin: 20, reconnectMax: 200 }, newPeerDelay: 0 }, udp: { interval: 60_000 }, tcp: { interval: 60_000 } }),
+    config: testConfig({
+      listenAddress: self.ip,
+      discovery: { controller: { urls: [url], reconnectMin: 20, reconnectMax: 200 }, newPeerDelay: 0 },
+      udp: { interval: 60_000 },
+      tcp: { interval: 60_000 },
+    }),
     identity: { nodeName: self.nodeName, podName: self.name, ip: self.ip, zone: self.zone },
     log,
     version: 'test',
@@ -63,12 +68,15 @@ test('kconmon_agent_controller_connected follows the controller stream through a
   });
   let client: { close(): Promise<void> } | undefined;
   try {
-    assert.deepEqual((await connectedSeries(agent)).map(({ labels, value }) => ({ ...labels, value })), [{ source: 'node-70', source_zone: 'zone-a', value: 0 }], 'exported at 0 before any controller is reached');
+    const before = (await connectedSeries(agent)).map(({ labels, value }) => ({ ...labels, value }));
+    assert.deepEqual(before, [{ source: 'node-70', source_zone: 'zone-a', value: 0 }], 'exported at 0 before any controller is reached');
     const first = start();
     await waitFor(() => ready(url), 15_000, 'the controller to be ready');
-    client = connectAgentToController(agent, { urls: [url], nodeName: self.nodeName, podName: self.name, reconnect: { min: 20, max: 200 }, fixedZone: false, log, silenceTimeoutMs: 1000 });
+    const identity = { nodeName: self.nodeName, podName: self.name };
+    client = connectAgentToController(agent, { urls: [url], ...identity, reconnect: { min: 20, max: 200 }, fixedZone: false, log, silenceTimeoutMs: 1000 });
     await waitFor(async () => (await connectedSeries(agent))[0]?.value === 1, 10_000, 'the gauge to read 1');
-    assert.deepEqual((await connectedSeries(agent)).map(({ labels }) => labels), [{ source: 'node-70', source_zone: 'zone-c' }], 'one series, with the zone the controller gave');
+    const relabelled = (await connectedSeries(agent)).map(({ labels }) => labels);
+    assert.deepEqual(relabelled, [{ source: 'node-70', source_zone: 'zone-c' }], 'one series, with the zone the controller gave');
     assert.deepEqual(agent.peers().map((peer) => peer.nodeName), ['node-71']);
 
     first.kill('SIGKILL');
