@@ -13,7 +13,8 @@
 // - Prometheus (loopback, host namespace) scraping every agent and the controller every second, evaluating the
 //   production alert rules time-scaled by the same factor (e2e/time-scale.ts) every second;
 // - fault injection with nftables inside the nodes' namespaces (e2e/faults.ts), DNS outage by stopping unbound,
-//   controller outage, apiserver restart, and node churn done the way Kubernetes does it.
+//   controller outage (stopped or killed), apiserver restart, node churn done the way Kubernetes does it, and a node
+//   lost abruptly.
 //
 // Everything it creates is listed in a state file (e2e/state.ts) and removed by stop(), or by e2e/down.ts if the
 // owner died. Traffic stays on loopback and the bridge.
@@ -112,6 +113,8 @@ export interface Cluster {
   stopDns(): Promise<void>;
   startDns(): Promise<void>;
   stopController(): Promise<void>;
+  /** `kill -9` of the controller: no goodbye to its agents, whose streams break. */
+  killController(): Promise<void>;
   startController(): Promise<void>;
   controllerRunning(): boolean;
   restartApiServer(): Promise<void>;
@@ -126,6 +129,11 @@ export interface Cluster {
    * Node, then the namespace.
    */
   removeNode(name: string): Promise<RemovalReport>;
+  /**
+   * A node lost abruptly: its agent is killed (SIGKILL), its pod deleted at once, its Node deleted and its namespace
+   * removed. Nothing is graceful, so its peers learn of it only from the controller, if one is running.
+   */
+  loseNode(name: string): Promise<void>;
   agentMetrics(nodeName: string): Promise<string>;
   agentResults(nodeName: string): Promise<AgentResults>;
   controllerMetrics(): Promise<string>;
@@ -427,6 +435,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       async stopController() {
         await controller?.stop('SIGTERM', 10_000);
       },
+      async killController() {
+        await controller?.stop('SIGKILL', 1000);
+      },
       async startController() {
         if (controller?.running()) throw new Error('the controller is running');
         await startControllerProcess();
@@ -474,6 +485,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         state.processes = state.processes.filter((entry) => entry.name !== agent.name);
         syncStateNodes();
         return { finalMetrics, sigtermAt, exitedAt };
+      },
+      async loseNode(name) {
+        const node = findNode(name);
+        const agent = node.agent;
+        await agent?.stop('SIGKILL', 1000);
+        await objects.finalDeletePod(node.podName);
+        await objects.deleteNode(name);
+        removeNamespace(node.namespace, node.hostLink);
+        nodes.splice(nodes.indexOf(node), 1);
+        state.namespaces = state.namespaces.filter((entry) => entry.namespace !== node.namespace);
+        state.processes = state.processes.filter((entry) => entry.name !== agent?.name);
+        syncStateNodes();
       },
       agentMetrics: (nodeName) => fetchText(`${findNode(nodeName).url}/metrics`),
       agentResults,

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import type { AgentConfig } from '../config/schema.ts';
 import { resolveDnsTargets } from '../config/schema.ts';
 import type { AgentIdentity } from '../config/identity.ts';
-import type { Peer } from '../discovery/peer.ts';
+import { onePeerPerNode, type Peer } from '../discovery/peer.ts';
 import type { Logger } from '../log.ts';
 import { createAgentMetrics, type AgentMetrics } from '../metrics/agent-metrics.ts';
 import { createUdpPinger, type UdpPinger } from '../probes/udp-pinger.ts';
@@ -48,6 +48,8 @@ export interface Agent {
   /** The zone of the agent's own node (from the controller); a change relabels every series. */
   setZone(zone: string): void;
   zone(): string;
+  /** Controller discovery reports whether it holds a stream to a controller (exported for the alerts). */
+  setControllerConnected(connected: boolean): void;
   /** Stops probing, keeps answering peers for `shutdownGracePeriod`, then closes everything. */
   shutdown(): Promise<void>;
   /** Closes everything at once. */
@@ -66,11 +68,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     source: { nodeName: identity.nodeName, zone: identity.zone },
     version: options.version,
     processMetrics: options.processMetrics ?? true,
+    controllerDiscovery: config.discovery.controller !== undefined,
   });
 
   const echoAllowlist = createEchoAllowlist(ECHO_GRACE_MS);
   let stopping = false;
   const peerByAddress = new Map<string, Peer>();
+  /** The last warning about several probe targets on one node, so it is logged once per distinct case. */
+  let reportedDuplicates = '';
 
   const http: AgentHttpServer = await startAgentHttpServer({
     address: config.listenAddress,
@@ -214,7 +219,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     setPeers(peers, otherAgents = []) {
       if (stopping) return;
       echoAllowlist.update([...peers.map((peer) => peer.ip), ...otherAgents]);
-      const others = peers.filter((peer) => !isSelf(peer));
+      // One probed identity per node: a node's series name one agent, never two averaged together.
+      const current = new Map(scheduler.peers().map((peer) => [peer.nodeName, peer]));
+      const { peers: others, duplicates } = onePeerPerNode(peers.filter((peer) => !isSelf(peer)), (nodeName) => current.get(nodeName));
+      const duplicatesLine = duplicates.join('; ');
+      if (duplicatesLine !== reportedDuplicates && duplicatesLine !== '') {
+        log.warn({ nodes: duplicates }, 'several agents listed as probe targets on one node; probing one per node');
+      }
+      reportedDuplicates = duplicatesLine;
       const change = scheduler.setPeers(others);
       for (const peer of change.removed) {
         metrics.removePeer(peer);
@@ -222,17 +234,37 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         history.forget('tcp', peer.nodeName);
         if (peerByAddress.get(peer.ip) === peer) peerByAddress.delete(peer.ip);
       }
+      // A node's agent replaced (new pod or IP): its series stay and its counters continue; a zone change relabels.
+      for (const { before, after } of change.replaced) {
+        if (before.zone !== after.zone) {
+          metrics.removePeer(before);
+          metrics.addPeer(after);
+        }
+        if (peerByAddress.get(before.ip) === before) peerByAddress.delete(before.ip);
+        peerByAddress.set(after.ip, after);
+      }
       for (const peer of change.added) {
         metrics.addPeer(peer);
         peerByAddress.set(peer.ip, peer);
       }
       metrics.setPeerCount(others.length);
-      if (change.added.length > 0 || change.removed.length > 0) {
-        log.info({ added: change.added.map((p) => p.nodeName), removed: change.removed.map((p) => p.nodeName), peers: others.length }, 'peer set changed');
+      if (change.added.length > 0 || change.removed.length > 0 || change.replaced.length > 0) {
+        log.info(
+          {
+            added: change.added.map((p) => p.nodeName),
+            removed: change.removed.map((p) => p.nodeName),
+            replaced: change.replaced.map(
+              ({ before, after }) => `${after.nodeName}: ${before.name} ${before.ip} ${before.zone} → ${after.name} ${after.ip} ${after.zone}`,
+            ),
+            peers: others.length,
+          },
+          'peer set changed',
+        );
       }
     },
     peers: () => scheduler.peers(),
     zone: () => identity.zone,
+    setControllerConnected: (connected) => metrics.setControllerConnected(connected),
     setZone(zone) {
       if (zone === identity.zone) return;
       log.info({ from: identity.zone, to: zone }, 'own zone changed; relabelling series');

@@ -1,5 +1,6 @@
-// Keeps one probe loop per (peer, test): diffs each new peer set by identity, starts loops for new peers spread over
-// the interval, and stops a departed peer's loops at once (an in-flight result is discarded, never recorded).
+// Keeps one probe loop per (node, test): one probed identity per node. Diffs each new peer set by node, starts loops
+// for new nodes spread over the interval, restarts a node's loops against its new agent when the agent (pod, IP or
+// zone) changes, and stops a departed node's loops at once (an in-flight result is discarded, never recorded).
 import { peerKey, type Peer } from '../discovery/peer.ts';
 import { runProbeLoop } from './probe-loop.ts';
 
@@ -23,12 +24,19 @@ export interface PeerSchedulerOptions {
 }
 
 export interface PeerSetChange {
+  /** Nodes that were not probed before. */
   readonly added: readonly Peer[];
+  /** Nodes no longer probed: no agent of theirs is in the set. */
   readonly removed: readonly Peer[];
+  /** Nodes still probed whose agent changed (another pod, IP or zone): the loops restarted against `after`. */
+  readonly replaced: readonly { readonly before: Peer; readonly after: Peer }[];
 }
 
 export interface PeerScheduler {
-  /** Replaces the peer set; returns what changed so the caller can create and remove series. */
+  /**
+   * Replaces the peer set; returns what changed so the caller can create and remove series. The set must hold at
+   * most one peer per node (a later duplicate is ignored).
+   */
   setPeers(peers: readonly Peer[]): PeerSetChange;
   peers(): Peer[];
   /** Stops every loop and waits for in-flight probes to settle. */
@@ -64,21 +72,28 @@ export function createPeerScheduler(options: PeerSchedulerOptions): PeerSchedule
 
   return {
     setPeers(peers) {
-      const wanted = new Map(peers.map((peer) => [peerKey(peer), peer]));
+      const wanted = new Map<string, Peer>();
+      for (const peer of peers) if (!wanted.has(peer.nodeName)) wanted.set(peer.nodeName, peer);
       const removed: Peer[] = [];
-      for (const [key, entry] of running) {
-        if (wanted.has(key)) continue;
+      const replaced: { before: Peer; after: Peer }[] = [];
+      const restarted = new Set<Peer>();
+      for (const [node, entry] of running) {
+        const next = wanted.get(node);
+        if (next && peerKey(next) === peerKey(entry.peer)) continue;
         entry.controller.abort();
-        running.delete(key);
-        removed.push(entry.peer);
+        running.delete(node);
+        if (next) {
+          replaced.push({ before: entry.peer, after: next });
+          restarted.add(next);
+        } else removed.push(entry.peer);
       }
       const added: Peer[] = [];
-      for (const [key, peer] of wanted) {
-        if (running.has(key)) continue;
-        running.set(key, start(peer));
-        added.push(peer);
+      for (const [node, peer] of wanted) {
+        if (running.has(node)) continue;
+        running.set(node, start(peer));
+        if (!restarted.has(peer)) added.push(peer);
       }
-      return { added, removed };
+      return { added, removed, replaced };
     },
     peers: () => [...running.values()].map((entry) => entry.peer),
     async stop() {

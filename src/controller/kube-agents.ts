@@ -1,5 +1,6 @@
 // Pure mapping from Kubernetes objects to agent entries: a node's zone from its labels (first label present wins),
-// and an agent pod's entry — listed only with a node and an IP and not terminating; ready only when Running and Ready.
+// an agent pod's entry — listed only with a node and an IP and not terminating; ready only when Running and Ready —
+// and one probed identity per node: of several agent pods on one node, only the newest Ready one is probed.
 import { isIP } from 'node:net';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { AgentEntry } from '../protocol/agent-stream.ts';
@@ -36,6 +37,42 @@ export function podToEntry(pod: V1Pod, zoneOfNode: (nodeName: string) => string)
   return { entry: { name, nodeName, ip, zone: zoneOfNode(nodeName), ready } };
 }
 
+/** A pod's creation time in ms since the epoch (-Infinity if unknown: it loses every tie of age). */
+export function podCreatedAt(pod: V1Pod): number {
+  const created = pod.metadata?.creationTimestamp as Date | string | undefined;
+  const time = created === undefined ? Number.NaN : new Date(created).getTime();
+  return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time;
+}
+
+export interface AgentCandidate {
+  readonly entry: AgentEntry;
+  /** Creation time of the agent's pod (podCreatedAt). */
+  readonly createdAt: number;
+}
+
+/**
+ * One probed identity per node. Two agent pods on one node (a rolling update with maxSurge) would otherwise be probed
+ * under one `destination`, their results mixed. Of a node's Ready pods only the newest stays `ready` (ties: the
+ * greater name, so every replica of the controller decides alike); the others stay listed, not ready, so the echo
+ * still answers them. Order is kept.
+ */
+export function onePerNode(candidates: readonly AgentCandidate[]): AgentEntry[] {
+  const chosen = new Map<string, AgentCandidate>();
+  for (const candidate of candidates) {
+    if (!candidate.entry.ready) continue;
+    const best = chosen.get(candidate.entry.nodeName);
+    if (!best || newer(candidate, best)) chosen.set(candidate.entry.nodeName, candidate);
+  }
+  return candidates.map((candidate) =>
+    candidate.entry.ready && chosen.get(candidate.entry.nodeName) !== candidate ? { ...candidate.entry, ready: false } : candidate.entry,
+  );
+}
+
+function newer(a: AgentCandidate, b: AgentCandidate): boolean {
+  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt;
+  return a.entry.name > b.entry.name;
+}
+
 /**
  * Trims a cached Node to what discovery reads (name, resourceVersion, the zone labels). Informer caches hold every
  * object for the controller's lifetime; a kubelet-registered Node (status, images, managed fields) is tens of KB.
@@ -53,7 +90,7 @@ export function slimNode(node: V1Node, zoneLabels: readonly string[]): void {
   delete node.status;
 }
 
-/** Trims a cached agent Pod to what podToEntry reads: name, deletion, node, phase, IP and the Ready condition. */
+/** Trims a cached agent Pod to what discovery reads: name, creation, deletion, node, phase, IP and the Ready condition. */
 export function slimPod(pod: V1Pod): void {
   const metadata = pod.metadata;
   if (metadata) {

@@ -1,13 +1,13 @@
 // Kubernetes discovery: informers on Nodes (for zones) and on the agent Pods (namespace + label selector), holding
 // trimmed objects and listing by stream (initial-list.ts). A failed
 // informer is restarted with jittered backoff and resumes from its cache, so an API outage never empties or flaps
-// the agent set; the set is recomputed from both caches after every burst of events.
+// the agent set; the set is recomputed from both caches after every burst of events, with one probed agent per node.
 import { CoreV1Api, ListWatch, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { SlimWatch } from './slim-watch.ts';
 import { streamedList } from './initial-list.ts';
 import type { AgentEntry } from '../protocol/agent-stream.ts';
 import type { Logger } from '../log.ts';
-import { nodeZone, podToEntry, slimNode, slimPod } from './kube-agents.ts';
+import { nodeZone, onePerNode, podCreatedAt, podToEntry, slimNode, slimPod, type AgentCandidate } from './kube-agents.ts';
 
 export interface AgentSource {
   /** Starts discovery; resolves once the first complete view is known (or rejects if it can never be had). */
@@ -146,14 +146,14 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
       return synced;
     },
     entries() {
-      const entries: AgentEntry[] = [];
+      const candidates: AgentCandidate[] = [];
       const skipped = new Map<string, string>();
       for (const pod of pods.informer.list()) {
         const nodeName = pod.spec?.nodeName;
         // A pod whose node is gone is no peer, whatever its last status says.
         const verdict = nodeName && !nodes.informer.get(nodeName) ? { skip: `node ${nodeName} does not exist` } : podToEntry(pod, (name) => zoneOfNode(name) ?? 'unknown');
         if ('entry' in verdict) {
-          entries.push(verdict.entry);
+          candidates.push({ entry: verdict.entry, createdAt: podCreatedAt(pod) });
           continue;
         }
         const name = pod.metadata?.name ?? '(unnamed)';
@@ -161,7 +161,8 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
         if (reported.get(name) !== verdict.skip) log.debug({ pod: name, reason: verdict.skip }, 'pod is not listed as an agent');
       }
       reported = skipped;
-      return entries;
+      // Several agent pods on one node (a surge during a rolling update): only the newest Ready one is probed.
+      return onePerNode(candidates);
     },
     zoneOfNode,
     async stop() {

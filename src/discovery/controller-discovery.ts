@@ -1,6 +1,7 @@
 // Feeds an agent from the controller's stream: ready agents become probe targets, every agent's address is answered
-// by the echo, and the zone of the agent's own node becomes its `source_zone` (unless fixed by $ZONE). The bearer
-// token and the pinned CA are passed through to the client.
+// by the echo, the zone of the agent's own node becomes its `source_zone` (unless fixed by $ZONE), and whether a
+// controller is connected becomes kconmon_agent_controller_connected. The bearer token and the pinned CA are passed
+// through to the client.
 import type { Agent } from '../agent/agent.ts';
 import type { Logger } from '../log.ts';
 import { startControllerClient, type ControllerClient } from './controller-client.ts';
@@ -30,6 +31,7 @@ export function connectAgentToController(agent: Agent, options: ControllerDiscov
     ...(options.silenceTimeoutMs !== undefined ? { silenceTimeoutMs: options.silenceTimeoutMs } : {}),
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    onConnection: ({ connected }) => agent.setControllerConnected(connected),
     onUpdate: ({ agents, zone }) => {
       if (!options.fixedZone) agent.setZone(zone);
       agent.setPeers(

@@ -38,7 +38,33 @@ export function parsePeerList(document: unknown): { peers: Peer[] } | { problems
   return { problems: formatIssues(result.error.issues, 'peers') };
 }
 
-/** Identity of a peer for diffing: any change of name, node, address or zone is a removal plus an addition. */
+/**
+ * At most one probe target per node, whatever discovery sent (the controller already elects one; an older controller
+ * or a bug might not). Of several peers on one node the one probed now is kept, else the last listed. `duplicates`
+ * names each node that had more than one, for a warning.
+ */
+export function onePeerPerNode(peers: readonly Peer[], probedNow: (nodeName: string) => Peer | undefined): { peers: Peer[]; duplicates: string[] } {
+  const byNode = new Map<string, Peer[]>();
+  for (const peer of peers) {
+    const list = byNode.get(peer.nodeName);
+    if (list) list.push(peer);
+    else byNode.set(peer.nodeName, [peer]);
+  }
+  const chosen: Peer[] = [];
+  const duplicates: string[] = [];
+  for (const [nodeName, list] of byNode) {
+    if (list.length === 1) {
+      chosen.push(list[0]!);
+      continue;
+    }
+    duplicates.push(`${nodeName} (${list.map((peer) => `${peer.name} ${peer.ip}`).join(', ')})`);
+    const current = probedNow(nodeName);
+    chosen.push(list.find((peer) => current !== undefined && peerKey(peer) === peerKey(current)) ?? list[list.length - 1]!);
+  }
+  return { peers: chosen, duplicates };
+}
+
+/** Identity of a peer's agent for diffing: a change of name, node, address or zone restarts its probe loops. */
 export function peerKey(peer: Peer): string {
   return `${peer.name}\u0000${peer.nodeName}\u0000${peer.ip}\u0000${peer.zone}`;
 }

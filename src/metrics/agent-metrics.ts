@@ -50,6 +50,8 @@ export interface AgentMetrics {
   /** The event loop stalled for `durationMs` beyond the detector's tick: measurements overlapping it are unmeasured. */
   eventLoopStall(durationMs: number): void;
   setPeerCount(count: number): void;
+  /** Whether the agent holds a stream to a controller (only with controller discovery; a no-op otherwise). */
+  setControllerConnected(connected: boolean): void;
   /**
    * The agent's own node or zone changed (the controller told it): every series carries the old source labels, so
    * all are dropped; the caller re-adds its peers and DNS targets.
@@ -64,9 +66,12 @@ export interface AgentMetricsOptions {
   readonly version: string;
   /** Collect Node.js process metrics (CPU, memory, event-loop lag, GC). */
   readonly processMetrics?: boolean;
+  /** The agent gets its peers from a controller: export `<prefix>_agent_controller_connected` (0 until connected). */
+  readonly controllerDiscovery?: boolean;
 }
 
-export function createAgentMetrics({ registry, prefix, source: initialSource, version, processMetrics = true }: AgentMetricsOptions): AgentMetrics {
+export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
+  const { registry, prefix, source: initialSource, version, processMetrics = true, controllerDiscovery = false } = options;
   let source = initialSource;
   const registers = [registry];
   const name = (suffix: string) => `${prefix}_${suffix}`;
@@ -133,6 +138,18 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
   const peers = new Gauge({ name: name('agent_peers'), help: 'Peers this agent currently probes', registers });
   const info = new Gauge({ name: name('agent_info'), help: 'Agent identity and version (always 1)', labelNames: ['source', 'source_zone', 'version'] as const, registers });
   info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
+  // Alerts read it to tell a stale peer list (the agent may be probing nodes that left) from a broken network.
+  const controllerConnected = controllerDiscovery
+    ? new Gauge({
+        name: name('agent_controller_connected'),
+        help: 'Whether the agent holds a stream to a controller (1) or not (0)',
+        labelNames: ['source', 'source_zone'] as const,
+        registers,
+      })
+    : undefined;
+  let isConnected = false;
+  const setConnected = () => controllerConnected?.set({ source: source.nodeName, source_zone: source.zone }, isConnected ? 1 : 0);
+  setConnected();
   const perSource = [
     tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss, udpResults, tcpResults, dnsResults, dnsDuration, udpSent, udpReceived, udpLate,
     udpDuplicates, tcpFailures, dnsFailures, udpRtt, tcpConnectSeconds, tcpDurationSeconds, dnsDurationSeconds, info, udpUnmeasured, tcpUnmeasured,
@@ -232,12 +249,18 @@ export function createAgentMetrics({ registry, prefix, source: initialSource, ve
       loopStallSeconds.inc(durationMs / 1000);
     },
     setPeerCount: (count) => peers.set(count),
+    setControllerConnected(connected) {
+      isConnected = connected;
+      setConnected();
+    },
     setSource(next) {
       source = next;
       labelCache = new WeakMap();
       registry.setDefaultLabels({ source: source.nodeName, source_zone: source.zone });
       for (const metric of perSource) metric.reset();
       info.set({ source: source.nodeName, source_zone: source.zone, version }, 1);
+      controllerConnected?.reset();
+      setConnected();
     },
   };
 }

@@ -1,5 +1,6 @@
 // The peer scheduler with instrumented probe functions: never two runs of one test to one peer at a time, first runs
-// spread over the interval, interval + jitter between starts, departed peers stopped at once with results discarded.
+// spread over the interval, interval + jitter between starts, departed peers stopped at once with results discarded,
+// one probe target per node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPeerScheduler, type PeerTest } from '../../src/agent/peer-scheduler.ts';
@@ -74,7 +75,7 @@ test('first runs spread over the interval; later runs follow at interval + jitte
   }
 });
 
-test('a removed peer stops at once and its in-flight result is never recorded; an IP change restarts it', async () => {
+test('a removed peer stops at once and its in-flight result is never recorded; a replaced agent restarts its node\'s loops', async () => {
   const probe = instrumentedTest('probe', 100, 80);
   const scheduler = createPeerScheduler({ tests: [probe.definition], jitter: { min: 0, max: 0 }, random: () => 0, onError: () => assert.fail() });
   scheduler.setPeers([peer(1), peer(2)]);
@@ -85,10 +86,16 @@ test('a removed peer stops at once and its in-flight result is never recorded; a
   await sleep(200);
   assert.ok(!probe.recorded.includes('p2'), 'the aborted run of p2 was not recorded');
   assert.ok(probe.recorded.includes('p1'));
-  const moved = { ...peer(1), ip: '127.0.0.99' };
+  // The node's agent replaced (new pod, new IP): the same node, its loops restarted against the new agent.
+  const moved = { ...peer(1), name: 'p1-new', ip: '127.0.0.99' };
   const restart = scheduler.setPeers([moved]);
-  assert.deepEqual(restart.removed.map((p) => p.ip), ['127.0.0.1']);
-  assert.deepEqual(restart.added.map((p) => p.ip), ['127.0.0.99']);
+  assert.deepEqual(restart.removed, []);
+  assert.deepEqual(restart.added, []);
+  assert.deepEqual(restart.replaced.map(({ before, after }) => `${before.ip}→${after.ip}`), ['127.0.0.1→127.0.0.99']);
+  assert.deepEqual(scheduler.peers(), [moved]);
+  // Two peers on one node: one probe target (the first listed).
+  const twice = scheduler.setPeers([moved, { ...moved, name: 'p1-other', ip: '127.0.0.98' }]);
+  assert.deepEqual([twice.added, twice.removed, twice.replaced], [[], [], []]);
   assert.deepEqual(scheduler.peers(), [moved]);
   await scheduler.stop();
 });

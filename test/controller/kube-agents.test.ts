@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { DEFAULT_ZONE_LABELS, nodeZone, podToEntry, slimNode, slimPod } from '../../src/controller/kube-agents.ts';
+import { DEFAULT_ZONE_LABELS, nodeZone, onePerNode, podCreatedAt, podToEntry, slimNode, slimPod } from '../../src/controller/kube-agents.ts';
+import type { AgentEntry } from '../../src/protocol/agent-stream.ts';
 
 const pod = (overrides: Partial<V1Pod> = {}): V1Pod => ({
   metadata: { name: 'agent-1', resourceVersion: '7', labels: { app: 'kconmon' }, managedFields: [{ manager: 'kubelet', fieldsV1: { 'f:status': {} } }] },
@@ -43,4 +44,38 @@ test('slimming keeps exactly what discovery reads', () => {
   slimNode(node, DEFAULT_ZONE_LABELS);
   assert.deepEqual(node, { metadata: { name: 'n', resourceVersion: '3', labels: { 'topology.kubernetes.io/zone': 'a' } } });
   assert.equal(nodeZone(node, DEFAULT_ZONE_LABELS), 'a');
+});
+
+const entry = (name: string, nodeName: string, ready: boolean): AgentEntry => ({ name, nodeName, ip: `10.0.0.${name.length}`, zone: 'z', ready });
+const readyOf = (entries: readonly AgentEntry[]) => Object.fromEntries(entries.map((item) => [item.name, item.ready]));
+
+test('one probed agent per node: the newest Ready pod wins; the others stay listed, not ready', () => {
+  // A rolling update with maxSurge on node-2: the old pod (older) and the new one (newer), both Ready.
+  const old = { entry: entry('agent-old', 'node-2', true), createdAt: 1000 };
+  const surge = { entry: entry('agent-new', 'node-2', true), createdAt: 2000 };
+  const other = { entry: entry('agent-1', 'node-1', true), createdAt: 500 };
+  assert.deepEqual(readyOf(onePerNode([old, other, surge])), { 'agent-old': false, 'agent-1': true, 'agent-new': true });
+  assert.deepEqual(readyOf(onePerNode([surge, other, old])), { 'agent-new': true, 'agent-1': true, 'agent-old': false }, 'order does not matter');
+  assert.deepEqual(onePerNode([old, other, surge]).map((item) => item.name), ['agent-old', 'agent-1', 'agent-new'], 'every pod stays listed, in order');
+  // The new pod is not Ready yet: the old one stays the probed one.
+  const starting = { entry: entry('agent-new', 'node-2', false), createdAt: 2000 };
+  assert.deepEqual(readyOf(onePerNode([old, starting])), { 'agent-old': true, 'agent-new': false });
+  // Neither Ready: none is probed.
+  assert.deepEqual(readyOf(onePerNode([{ ...old, entry: { ...old.entry, ready: false } }, starting])), { 'agent-old': false, 'agent-new': false });
+  // Created in the same second: the greater name wins, whatever the order, so every controller replica agrees.
+  const twinA = { entry: entry('agent-a', 'node-3', true), createdAt: 3000 };
+  const twinB = { entry: entry('agent-b', 'node-3', true), createdAt: 3000 };
+  assert.deepEqual(readyOf(onePerNode([twinA, twinB])), { 'agent-a': false, 'agent-b': true });
+  assert.deepEqual(readyOf(onePerNode([twinB, twinA])), { 'agent-b': true, 'agent-a': false });
+  // An unknown creation time loses to a known one.
+  const unknown = { entry: entry('agent-z', 'node-3', true), createdAt: podCreatedAt(pod({ metadata: { name: 'agent-z' } })) };
+  assert.deepEqual(readyOf(onePerNode([unknown, twinA])), { 'agent-z': false, 'agent-a': true });
+});
+
+test('creation time from a typed Date or the watch\'s raw string, kept by slimming', () => {
+  assert.equal(podCreatedAt(pod({ metadata: { name: 'a', creationTimestamp: new Date('2026-01-01T00:00:01Z') } })), Date.parse('2026-01-01T00:00:01Z'));
+  const raw = pod({ metadata: { name: 'a', creationTimestamp: '2026-01-01T00:00:02Z' as unknown as Date } });
+  slimPod(raw);
+  assert.equal(podCreatedAt(raw), Date.parse('2026-01-01T00:00:02Z'));
+  assert.equal(podCreatedAt(pod({ metadata: { name: 'a', creationTimestamp: 'garbage' as unknown as Date } })), Number.NEGATIVE_INFINITY);
 });

@@ -78,6 +78,10 @@ test('the required alerts exist, with production durations, severities and annot
     'KconmonAgentDown',
     'KconmonAgentNotReporting',
     'KconmonAgentsAbsent',
+    'KconmonIntraZonePairFailure',
+    'KconmonAgentsLostController',
+    'KconmonAgentLostController',
+    'KconmonControllerDown',
   ]) {
     assert.ok(names.includes(required), `missing alert ${required}`);
   }
@@ -91,7 +95,29 @@ test('the required alerts exist, with production durations, severities and annot
     assert.doesNotMatch(alert.expr, /\b(instance|pod)\b/, `${alert.alert}: must not use instance or pod`);
   }
   const interZone = alerts.find((alert) => alert.alert === 'KconmonInterZoneTCPFailure')!;
-  assert.match(interZone.expr, /sum by \(source_zone, destination_zone\) \(increase\(kconmon_tcp_results_total\{result="fail"\}\[1m\]\)\) > 0/);
+  // The original's expression, with the sources that lost the controller (a stale peer list) left out.
+  const original = /sum by \(source_zone, destination_zone\) \(\s*increase\(kconmon_tcp_results_total\{result="fail"\}\[1m\]\)\s+/;
+  const lostController = /unless on \(source\) \(min_over_time\(kconmon_agent_controller_connected\[1m\]\) == 0\)\s*\) > 0/;
+  assert.match(interZone.expr, new RegExp(original.source + lostController.source));
   assert.equal(interZone.for, '2m');
   assert.equal(interZone.labels!.severity, 'warning');
+});
+
+test('node, pair and zone verdicts leave out sources that lost the controller; "unreachable" needs every protocol to fail', () => {
+  const connectivity = rules.groups.find((group) => group.name === 'kconmon.connectivity')!.rules.filter((rule) => rule.alert !== undefined);
+  for (const alert of connectivity) {
+    if (/DNS/.test(alert.alert!)) continue;
+    const leftOut = /unless on \(source\) \(min_over_time\(kconmon_agent_controller_connected\[\w+\]\) == 0\)/;
+    assert.match(alert.expr, leftOut, `${alert.alert}: sources that lost the controller are left out`);
+  }
+  for (const name of ['KconmonDestinationUnreachable', 'KconmonSourceCannotReachPeers']) {
+    const expr = alerts.find((alert) => alert.alert === name)!.expr;
+    // A pair with a healthy protocol (fewer than half of its tests failing) is never a failing pair.
+    for (const kind of ['tcp', 'udp']) {
+      const healthy =
+        `unless on \\(source, destination\\)\\s*\\(\\s*sum by \\(source, destination\\) ` +
+        `\\(increase\\(kconmon_${kind}_results_total\\{result="fail"\\}\\[2m\\]\\)\\)[^<]*< 0\\.5`;
+      assert.match(expr, new RegExp(healthy), `${name}: ${kind} healthy → not failing`);
+    }
+  }
 });

@@ -499,3 +499,80 @@ scenario('apiserver restart: the controller recovers (a later API change reaches
   say(`apiserver restart: down and up again in ${ms(restartedIn)}; controller informer restarts ${restartsAfter - restartsBefore}; kconmon_agent_peers min = max = ${nodes.length - 1} on all ${nodes.length} agents over ${window} s; all agents stayed connected`);
   say(`apiserver restart: a node added afterwards reached every agent ${ms(reached - changeAt)} after the first API call (Node, pod, agent start, Ready)`);
 });
+
+scenario('controller killed, a node lost meanwhile → only the controller outage is reported; nothing names the departed node', 300_000, async (c) => {
+  await settle('controller killed', 5, () => false, ['udp', 'tcp', 'dns']);
+  const permanent = c.nodes();
+  // node-7 joins zone-a (its pairs with node-1 and node-2 are intra-zone, the others inter-zone). It is not a
+  // Prometheus target, like a deleted pod under Kubernetes service discovery.
+  const departed = await c.addNode('node-7', 'zone-a', 7);
+  await waitUntil('every agent to probe node-7', 15_000, async (note) => {
+    const counts = await Promise.all(permanent.map(async (node) => (await c.agentResults(node.name)).peers));
+    note(counts.join(','));
+    return counts.every((count) => count === permanent.length);
+  }, 100);
+  const killAt = Date.now();
+  await c.killController();
+  await waitUntil('Prometheus to see every agent without a controller', 15_000, async (note) => {
+    const down = await prom.vector('kconmon_agent_controller_connected == 0');
+    note(`${down.length} of ${permanent.length}`);
+    return down.length === permanent.length;
+  }, 250);
+  await c.loseNode(departed.name);
+  const lostAt = now();
+  await sleep(2000); // one rule evaluation past the scrape that saw the agents disconnected
+  const verdictNames = ['DestinationUnreachable', 'SourceCannotReachPeers', 'DestinationUDPPacketLoss', 'SourceUDPPacketLoss', 'InterZoneTCPFailure'];
+  const verdicts = new RegExp(`^Kconmon(${[...verdictNames, 'IntraZonePairFailure', 'AgentNotReporting'].join('|')})$`);
+  const namesDeparted = (alert: Alert) => Object.values(alert.labels).includes(departed.name);
+  const seen = new Map<string, Alert>();
+  const violations = new Set<string>();
+  const firedAt = new Map<string, number>();
+  const watch = async (untilMs: number, what: string) => {
+    await waitUntil(what, untilMs - Date.now() + 30_000, async (note) => {
+      for (const alert of await prom.alerts()) {
+        const name = alert.labels.alertname ?? '';
+        seen.set(describeAlert(alert), alert);
+        if (verdicts.test(name) || namesDeparted(alert)) violations.add(describeAlert(alert));
+        if (alert.state === 'firing' && !firedAt.has(name)) firedAt.set(name, (Date.now() - killAt) / 1000);
+      }
+      note([...seen.keys()].join('; '));
+      return Date.now() >= untilMs;
+    }, 1000);
+  };
+  // Long enough for every rule window and `for` (time-scaled: 2m → 24 s, 5m → 60 s) to have fired on a stale list.
+  await watch(Date.now() + 75_000, 'the time-scaled rule windows to pass with the controller down and node-7 gone');
+  const at = now();
+  for (const kind of ['udp', 'tcp'] as const) {
+    const failing = await failuresByPair(kind, at - lostAt, at);
+    const sources = permanent.filter((node) => (failing.get(pairKey(node.name, departed.name)) ?? 0) > 0).map((node) => node.name);
+    assert.deepEqual(sources, names(permanent), `${kind}: every agent kept probing the departed node, and failed`);
+  }
+  const window = Math.ceil(at - lostAt);
+  const toDeparted = `{__name__=~"kconmon_(udp|tcp)_results_total",destination="${departed.name}",result="fail"}`;
+  const falseFailures = await prom.total(`sum(increase(${toDeparted}[${window}s]))`, at);
+  assert.ok(firedAt.has('KconmonAgentsLostController'), 'KconmonAgentsLostController fired');
+  assert.ok(firedAt.has('KconmonControllerDown'), 'KconmonControllerDown fired');
+  assert.deepEqual([...violations], [], 'no node, pair or zone verdict, and nothing naming the departed node');
+  say(`controller killed: ${falseFailures.toFixed(0)} failed UDP+TCP tests to the departed ${departed.name} over ${seconds(at - lostAt)}, from every agent`);
+  const firing = (name: string) => seconds(firedAt.get(name)!);
+  const lost = firing('KconmonAgentsLostController');
+  say(`controller killed: KconmonAgentsLostController firing ${lost}, KconmonControllerDown ${firing('KconmonControllerDown')} after the kill`);
+
+  // The controller returns: the agents reconnect, drop node-7 and its series; still nothing names it.
+  const restartAt = Date.now();
+  await c.startController();
+  const reconnectedAt = await waitUntil('every agent reconnected, with node-7 gone from its list', 30_000, async (note) => {
+    const counts = await Promise.all(permanent.map(async (node) => (await c.agentResults(node.name)).peers));
+    const connected = await prom.vector('kconmon_agent_controller_connected == 1');
+    note(`peers ${counts.join(',')}; connected ${connected.length}`);
+    return counts.every((count) => count === permanent.length - 1) && connected.length === permanent.length ? Date.now() : undefined;
+  }, 250);
+  for (const node of permanent) {
+    const lines = (await c.agentMetrics(node.name)).split('\n').filter((line) => line.includes(`destination="${departed.name}"`));
+    assert.deepEqual(lines, [], `${node.name} has no series naming ${departed.name}`);
+  }
+  await watch(Date.now() + 30_000, 'a time-scaled `for` past the reconnection');
+  assert.deepEqual([...violations], [], 'nothing names the departed node after the reconnection either');
+  say(`controller back: agents reconnected and dropped ${departed.name} ${ms(reconnectedAt - restartAt)} after the restart`);
+  say(`controller killed: alerts seen throughout: ${[...seen.keys()].join('; ')}`);
+});

@@ -176,6 +176,19 @@ test('pod NotReady: listed but not a probe target; Ready again restores it', asy
   await expectPushed('pod Ready', () => setPodStatus('agent-node-2', '127.0.0.72', true), () => entryOf('agent-node-2')?.ready === true);
 });
 
+test('two agent pods on one node (a surge rollout): only the newest Ready one is a probe target, both are listed', async (t) => {
+  if (!skipUnlessAvailable(t, unavailable)) return;
+  const surge = 'agent-node-3-surge';
+  await expectPushed('surge pod created, not ready yet', () => createAgentPod(surge, 'node-3', '127.0.0.83', false), () => entryOf(surge)?.ready === false);
+  assert.equal(entryOf('agent-node-3')?.ready, true, 'the old pod stays the probe target until the new one is Ready');
+  await expectPushed('surge pod Ready', () => setPodStatus(surge, '127.0.0.83', true), () => entryOf(surge)?.ready === true);
+  assert.equal(entryOf('agent-node-3')?.ready, false, 'the old pod is listed (the echo answers it) but no probe target any more');
+  assert.equal(last()?.agents.filter((entry) => entry.nodeName === 'node-3' && entry.ready).length, 1, 'one probe target on node-3');
+  const deleteOld = () => core.deleteNamespacedPod({ name: 'agent-node-3', namespace: NAMESPACE, gracePeriodSeconds: 0 });
+  await expectPushed('old pod deleted', deleteOld, () => entryOf('agent-node-3') === undefined);
+  assert.equal(entryOf(surge)?.ready, true);
+});
+
 test('pod terminating: dropped at once, while the pod object still exists', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
   await expectPushed('pod terminating', () => core.deleteNamespacedPod({ name: 'agent-node-2', namespace: NAMESPACE, gracePeriodSeconds: 300 }), () => entryOf('agent-node-2') === undefined);
@@ -185,7 +198,7 @@ test('pod terminating: dropped at once, while the pod object still exists', asyn
 
 test('node deleted: its agent is dropped', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  await expectPushed('node deleted', () => core.deleteNode({ name: 'node-3' }), () => entryOf('agent-node-3') === undefined);
+  await expectPushed('node deleted', () => core.deleteNode({ name: 'node-3' }), () => entryOf('agent-node-3-surge') === undefined);
   assert.deepEqual(last()?.agents.map((entry) => entry.name), ['agent-node-1']);
 });
 
