@@ -42,6 +42,9 @@ the original chart's keys, named with their replacements. All problems are repor
 {{- if and $c.dns.enabled (ge (int64 $c.dns.timeout) (int64 (int64 $c.dns.interval))) -}}
 {{- $problems = append $problems (printf "config.dns.timeout: must be < config.dns.interval (%v)" (int64 $c.dns.interval)) -}}
 {{- end -}}
+{{- if and $c.dns.enabled (empty $c.dns.targets) -}}
+{{- $problems = append $problems "config.dns.targets: must list at least one target; set config.dns.enabled: false to turn DNS off" -}}
+{{- end -}}
 {{- $labels := dict -}}
 {{- range $index, $target := $c.dns.targets -}}
 {{- $label := $target -}}
