@@ -4,8 +4,7 @@
 // cannot exhaust memory or starve the echo peers measure.
 import http from 'node:http';
 import { listen, type ListeningServer } from '../util/http-listen.ts';
-import { createMetricsEndpoint } from '../util/metrics-endpoint.ts';
-import { limitPipelining } from '../util/pipelining-limit.ts';
+import { guardedHandler } from '../util/guarded-handler.ts';
 import type { Registry } from 'prom-client';
 import type { ResultHistory } from './result-history.ts';
 
@@ -25,16 +24,8 @@ export interface AgentHttpServerOptions {
 export type AgentHttpServer = ListeningServer;
 
 export async function startAgentHttpServer(options: AgentHttpServerOptions): Promise<AgentHttpServer> {
-  const metricsEndpoint = createMetricsEndpoint({ registry: options.registry, rendersMetricName: `${options.metricsPrefix}_metrics_renders_total` });
-  const onRequest = limitPipelining(
-    (request, response) => {
-      void handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-        response.end(`internal error: ${(error as Error).message}\n`);
-      });
-    },
-    { registry: options.registry, closedMetricName: `${options.metricsPrefix}_http_connections_closed_total` },
-  );
+  // /metrics renders once at a time and a connection cannot queue unanswered requests without bound.
+  const { onRequest, metrics: metricsEndpoint } = guardedHandler(handle, { registry: options.registry, metricsPrefix: options.metricsPrefix });
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 5000, requestTimeout: 10_000, headersTimeout: 5000 }, onRequest);
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {

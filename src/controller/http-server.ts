@@ -4,8 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { listen, type ListeningServer } from '../util/http-listen.ts';
-import { createMetricsEndpoint } from '../util/metrics-endpoint.ts';
-import { limitPipelining } from '../util/pipelining-limit.ts';
+import { guardedHandler } from '../util/guarded-handler.ts';
 import type { Registry } from 'prom-client';
 import type { AgentHub } from './agent-hub.ts';
 import { HEARTBEAT_HEADER, STREAM_CONTENT_TYPE, WATCH_PATH } from '../protocol/agent-stream.ts';
@@ -43,17 +42,8 @@ const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export async function startControllerHttpServer(options: ControllerHttpServerOptions): Promise<ControllerHttpServer> {
   const { hub } = options;
-  // /metrics renders once at a time and a connection cannot queue unanswered requests without bound (as the agent's).
-  const metricsEndpoint = createMetricsEndpoint({ registry: options.registry, rendersMetricName: `${options.metricsPrefix}_metrics_renders_total` });
-  const onRequest = limitPipelining(
-    (request, response) => {
-      void handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-        response.end(`internal error: ${(error as Error).message}\n`);
-      });
-    },
-    { registry: options.registry, closedMetricName: `${options.metricsPrefix}_http_connections_closed_total` },
-  );
+  // /metrics renders once at a time and a connection cannot queue unanswered requests without bound.
+  const { onRequest, metrics: metricsEndpoint } = guardedHandler(handle, { registry: options.registry, metricsPrefix: options.metricsPrefix });
   const server = options.tls
     ? https.createServer({ noDelay: true, cert: options.tls.cert, key: options.tls.key }, onRequest)
     : http.createServer({ noDelay: true }, onRequest);
