@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites use (Prometheus/promtool, DNS servers, nftables, iproute2, ping; for the
-# image and the real-node suite: buildah, runc, containerd, the CNI plugins, gcc for the pause binary, a static busybox for the init container), only when one
-# is missing. Idempotent: a machine that has them all runs no apt command.
+# image and the real-node suite: buildah, runc, containerd, the CNI plugins, gcc for the pause binary, a static busybox
+# for the init container image), only when one is missing. Idempotent: a machine that has them all runs no apt command.
 set -euo pipefail
 
 # binary -> Debian package
