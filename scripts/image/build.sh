@@ -87,7 +87,8 @@ done
 base_bytes="${sizes[0]}"
 app_bytes=$((uncompressed - base_bytes))
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
-log "${image}: $(mb "${uncompressed}") uncompressed ($(mb "${base_bytes}") base, $(mb "${app_bytes}") kconmon), $(mb "${compressed}") compressed, ${#layers[@]} layers"
+log "${image}: $(mb "${uncompressed}") uncompressed ($(mb "${base_bytes}") base, $(mb "${app_bytes}") kconmon)," \
+  "$(mb "${compressed}") compressed, ${#layers[@]} layers"
 log "archive: ${archive}"
 echo "image=${image}"
 echo "archive=${archive}"

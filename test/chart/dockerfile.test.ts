@@ -173,7 +173,8 @@ describe('.dockerignore', () => {
     for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'bin', 'scripts/image/bundle.ts']) {
       assert.ok(inContext(entry), `${entry} must be in the build context`);
     }
-    for (const entry of ['node_modules', 'dist', 'test', 'bench', 'charts', 'deploy', 'docs', 'tools', 'scripts', 'scripts/setup', '.git', '.ci', 'README.md', 'Dockerfile']) {
+    const outside = ['node_modules', 'dist', 'test', 'bench', 'charts', 'deploy', 'docs', 'tools', 'scripts', 'scripts/setup', '.git', '.ci'];
+    for (const entry of [...outside, 'README.md', 'Dockerfile']) {
       assert.ok(!inContext(entry), `${entry} must stay out of the build context`);
     }
   });
