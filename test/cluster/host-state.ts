@@ -1,0 +1,286 @@
+// What a real kubelet node changes on the host, recorded before it starts and put back after it stops: the sysctls
+// kubelet, kube-proxy and the bridge set; nftables tables kube-proxy (and an iptables-nft kubelet) add; network
+// namespaces the CRI creates; mounts under the node's directory; the kubepods cgroups; processes left in them.
+// Everything here is synchronous so the same code runs from a process 'exit' hook.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Sysctls a node changes: kubelet's kernel tunables, kube-proxy's, and forwarding for the pod bridge. */
+export const NODE_SYSCTLS = [
+  'vm.overcommit_memory',
+  'vm.panic_on_oom',
+  'kernel.panic',
+  'kernel.panic_on_oops',
+  'kernel.keys.root_maxkeys',
+  'kernel.keys.root_maxbytes',
+  'net.ipv4.ip_forward',
+  'net.ipv4.conf.all.route_localnet',
+  'net.bridge.bridge-nf-call-iptables',
+  'net.bridge.bridge-nf-call-ip6tables',
+  'net.netfilter.nf_conntrack_max',
+  'net.netfilter.nf_conntrack_tcp_timeout_established',
+  'net.netfilter.nf_conntrack_tcp_timeout_close_wait',
+  'net.netfilter.nf_conntrack_tcp_be_liberal',
+] as const;
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+const NETNS_DIR = '/run/netns';
+const CONTAINER_LOGS_DIR = '/var/log/containers';
+const SHIM_SOCKET_DIR = '/run/containerd/s';
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function sysctlPath(name: string): string {
+  return path.join('/proc/sys', ...name.split('.'));
+}
+
+function readSysctl(name: string): string | undefined {
+  try {
+    return readFileSync(sysctlPath(name), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeSysctl(name: string, value: string): void {
+  writeFileSync(sysctlPath(name), `${value}\n`);
+}
+
+function nftTables(): string[] {
+  const result = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('table ')) : [];
+}
+
+function netnsNames(): string[] {
+  try {
+    return readdirSync(NETNS_DIR);
+  } catch {
+    return [];
+  }
+}
+
+/** Mount points at or below `dir`, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((mountPoint): mountPoint is string => mountPoint !== undefined && (mountPoint === dir || mountPoint.startsWith(`${dir}/`)))
+    .map((mountPoint) => mountPoint.replace(/\\040/g, ' '));
+  return [...new Set(mounts)].sort((a, b) => b.length - a.length);
+}
+
+/** Every `kubepods` cgroup directory (one per v1 hierarchy), if any. */
+export function kubepodsCgroups(): string[] {
+  const found: string[] = [];
+  let hierarchies: string[] = [];
+  try {
+    hierarchies = readdirSync(CGROUP_ROOT);
+  } catch {
+    return found;
+  }
+  for (const hierarchy of hierarchies) {
+    const dir = path.join(CGROUP_ROOT, hierarchy, 'kubepods');
+    if (existsSync(dir)) found.push(dir);
+  }
+  if (existsSync(path.join(CGROUP_ROOT, 'kubepods'))) found.push(path.join(CGROUP_ROOT, 'kubepods'));
+  return found;
+}
+
+function cgroupTree(dir: string): string[] {
+  const dirs = [dir];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) dirs.push(...cgroupTree(path.join(dir, entry.name)));
+  }
+  return dirs;
+}
+
+/** PIDs in the kubepods cgroups (containers and their pause processes). */
+export function kubepodsPids(): number[] {
+  const pids = new Set<number>();
+  for (const root of kubepodsCgroups()) {
+    for (const dir of cgroupTree(root)) {
+      try {
+        for (const pid of readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (pid) pids.add(Number(pid));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return [...pids];
+}
+
+/** PIDs whose command line contains `needle` (e.g. the containerd shims of our containerd socket). */
+export function pidsWithCommandLine(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // exited
+    }
+  }
+  return pids;
+}
+
+function killPids(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export interface HostLeftovers {
+  readonly sysctls: string[];
+  readonly nftTables: string[];
+  readonly netns: string[];
+  readonly mounts: string[];
+  readonly cgroups: string[];
+  readonly processes: number[];
+  readonly links: string[];
+  readonly logLinks: string[];
+  /** Fixed-path directories the node created (/var/log/containers, /run/containerd/s) still there. */
+  readonly paths: string[];
+}
+
+export interface HostSnapshot {
+  /** Puts the host back (idempotent, synchronous, never throws) and returns what could not be removed. */
+  restore(): HostLeftovers;
+}
+
+/**
+ * Records the host's state. `nodeDir` is the node's own directory (mounts under it are undone), `socket` its
+ * containerd socket (shims started for it are killed), `links` the interfaces it creates (deleted).
+ */
+export function snapshotHost(options: { nodeDir: string; containerdSocket: string; links: readonly string[] }): HostSnapshot {
+  const sysctls = new Map<string, string>();
+  for (const name of NODE_SYSCTLS) {
+    const value = readSysctl(name);
+    if (value !== undefined) sysctls.set(name, value);
+  }
+  const tablesBefore = new Set(nftTables());
+  const netnsBefore = new Set(netnsNames());
+  const containerLogsDirExisted = existsSync(CONTAINER_LOGS_DIR);
+  const shimDirExisted = existsSync(path.dirname(SHIM_SOCKET_DIR));
+  const cgroupsBefore = kubepodsCgroups();
+  if (cgroupsBefore.length > 0) throw new Error(`kubepods cgroups already exist (${cgroupsBefore.join(', ')}): is another kubelet running?`);
+
+  const restore = (): HostLeftovers => {
+    // 1. Processes: container processes (kubepods cgroups) and the shims of our containerd.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const pids = [...kubepodsPids(), ...pidsWithCommandLine(options.containerdSocket)];
+      if (pids.length === 0) break;
+      killPids(pids);
+      sleepSync(100);
+    }
+    // 2. Network namespaces the CRI created (their veths go with them), then our links.
+    for (const name of netnsNames()) {
+      if (!netnsBefore.has(name) && name.startsWith('cni-')) spawnSync('ip', ['netns', 'delete', name]);
+    }
+    for (const link of options.links) {
+      if (existsSync(`/sys/class/net/${link}`)) spawnSync('ip', ['link', 'delete', link]);
+    }
+    // 3. Mounts under the node's directory (volumes, overlay root filesystems, sandbox shm), deepest first.
+    for (const mountPoint of mountsUnder(options.nodeDir)) {
+      if (spawnSync('umount', [mountPoint]).status !== 0) spawnSync('umount', ['-l', mountPoint]);
+    }
+    // 4. The kubelet's symlinks in /var/log/containers (a fixed path) to our pod logs; the directory if it made it.
+    for (const entry of safeReaddir(CONTAINER_LOGS_DIR)) {
+      const link = path.join(CONTAINER_LOGS_DIR, entry);
+      try {
+        if (readlinkSync(link).startsWith(`${options.nodeDir}/`)) unlinkSync(link);
+      } catch {
+        // not a symlink
+      }
+    }
+    if (!containerLogsDirExisted && safeReaddir(CONTAINER_LOGS_DIR).length === 0 && existsSync(CONTAINER_LOGS_DIR)) rmdirSync(CONTAINER_LOGS_DIR);
+    // containerd's shim socket directory (a fixed path), if it appeared and is empty now.
+    for (const dir of [SHIM_SOCKET_DIR, path.dirname(SHIM_SOCKET_DIR)]) {
+      if (!shimDirExisted && existsSync(dir) && safeReaddir(dir).length === 0) rmdirSync(dir);
+    }
+    // 5. kubepods cgroups, leaves first.
+    for (const root of kubepodsCgroups()) {
+      for (const dir of cgroupTree(root).reverse()) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // reported below
+        }
+      }
+    }
+    // 6. nftables: tables that appeared while the node ran and belong to it (kube-proxy's; an iptables-nft
+    // kubelet's tables holding only KUBE-* chains). Other tables are left alone: other tests may own them.
+    for (const table of nftTables()) {
+      if (tablesBefore.has(table)) continue;
+      const [, family, name] = table.split(' ') as [string, string, string];
+      let ours = name === 'kube-proxy';
+      if (!ours) {
+        const listing = spawnSync('nft', ['list', 'table', family, name], { encoding: 'utf8' }).stdout;
+        const chains = [...listing.matchAll(/^\s*chain (\S+)/gm)].map((match) => match[1] as string);
+        ours = chains.length > 0 && chains.every((chain) => chain.startsWith('KUBE-'));
+      }
+      if (ours) spawnSync('nft', ['delete', 'table', family, name]);
+    }
+    // 7. Sysctls.
+    for (const [name, value] of sysctls) {
+      if (readSysctl(name) !== value) {
+        try {
+          writeSysctl(name, value);
+        } catch {
+          // reported below
+        }
+      }
+    }
+    return {
+      sysctls: [...sysctls].filter(([name, value]) => readSysctl(name) !== value).map(([name, value]) => `${name}=${readSysctl(name)} (was ${value})`),
+      nftTables: nftTables().filter((table) => !tablesBefore.has(table) && /kube/i.test(table)),
+      netns: netnsNames().filter((name) => !netnsBefore.has(name) && name.startsWith('cni-')),
+      mounts: mountsUnder(options.nodeDir),
+      cgroups: kubepodsCgroups(),
+      processes: [...kubepodsPids(), ...pidsWithCommandLine(options.containerdSocket)],
+      links: options.links.filter((link) => existsSync(`/sys/class/net/${link}`)),
+      paths: [CONTAINER_LOGS_DIR, SHIM_SOCKET_DIR].filter((dir) => existsSync(dir) && !(dir === CONTAINER_LOGS_DIR ? containerLogsDirExisted : shimDirExisted)),
+      logLinks: safeReaddir(CONTAINER_LOGS_DIR).filter((entry) => {
+        try {
+          return readlinkSync(path.join(CONTAINER_LOGS_DIR, entry)).startsWith(`${options.nodeDir}/`);
+        } catch {
+          return false;
+        }
+      }),
+    };
+  };
+  return { restore };
+}
+
+/** True if `dir` exists and is a directory. */
+export function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command, throwing with its output on failure. */
+export function run(command: string, args: readonly string[], input?: string): string {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const failed = error as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} failed: ${failed.stderr || failed.stdout || failed.message}`);
+  }
+}

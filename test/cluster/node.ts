@@ -1,0 +1,537 @@
+// A real single-node Kubernetes cluster on this machine for the real-node suite: the kube harness's etcd and
+// kube-apiserver (test/harness/kube-cluster.ts) plus kube-controller-manager, kube-scheduler, kubelet, kube-proxy
+// (nftables mode), containerd (Debian's, its own config, root and socket) with runc, the CNI bridge plugin, and CoreDNS
+// as a host process serving the cluster domain from the apiserver (the kubernetes plugin) behind a kube-dns Service.
+//
+// Network and host safety: every address is in 198.18.0.0/15 — the node and its bridge 198.18.64.1, pods
+// 198.18.64.0/24 (no default route: only the pod subnet and the Service range are routed), Services 198.19.128.0/24,
+// cluster DNS 198.19.128.10 — on a bridge created here; no masquerading; pods resolve through the cluster DNS only
+// (kubelet's resolvConf names it, CoreDNS has no forwarder). Images are imported from local archives; registry
+// mirrors point at a closed port so nothing is ever pulled. The host's sysctls, nftables, namespaces, mounts, cgroups
+// and processes are recorded first and restored on stop(), also when start-up fails or the process exits.
+import { Resolver } from 'node:dns/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
+import YAML from 'yaml';
+import { findGoTool, freeLoopbackPorts, logTail, ManagedProcess, startKubeCluster, type KubeCluster } from '../harness/kube-cluster.ts';
+import { snapshotHost, writeSysctl, run, type HostLeftovers, type HostSnapshot } from './host-state.ts';
+
+export const NODE_NAME = 'kconmon-node-1';
+export const NODE_ZONE = 'zone-a';
+export const BRIDGE = 'kconmon-br0';
+export const NODE_IP = '198.18.64.1';
+export const POD_CIDR = '198.18.64.0/24';
+export const SERVICE_CIDR = '198.19.128.0/24';
+export const CLUSTER_DNS = '198.19.128.10';
+const CLUSTER_DOMAIN = 'cluster.local';
+const CONTAINERD_NAMESPACE = 'k8s.io';
+
+const GO_TOOLS = ['kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns'] as const;
+const SYSTEM_BINARIES: Record<string, string> = {
+  '/usr/bin/containerd': 'containerd',
+  '/usr/bin/ctr': 'containerd',
+  '/usr/sbin/runc': 'runc',
+  '/usr/lib/cni/bridge': 'containernetworking-plugins',
+  '/usr/lib/cni/host-local': 'containernetworking-plugins',
+  '/usr/lib/cni/loopback': 'containernetworking-plugins',
+  '/usr/sbin/nft': 'nftables',
+  '/usr/bin/buildah': 'buildah',
+};
+
+/** Why a real node cannot run here, or undefined when it can. */
+export function realNodeUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'a real kubelet node needs root';
+  for (const [binary, pkg] of Object.entries(SYSTEM_BINARIES)) {
+    if (!existsSync(binary)) return `${binary} not installed; install the Debian package ${pkg} (scripts/setup/system-packages.sh)`;
+  }
+  for (const tool of GO_TOOLS) {
+    const found = findGoTool(tool);
+    if (found.reason !== undefined) return found.reason;
+  }
+  if (!existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/cgroup.controllers')) return 'no cgroup filesystem at /sys/fs/cgroup';
+  if (existsSync(`/sys/class/net/${BRIDGE}`)) return `${BRIDGE} already exists: another real-node run is active (or left it; ip link delete ${BRIDGE})`;
+  return undefined;
+}
+
+export interface NodeImage {
+  /** Name as the kubelet refers to it, e.g. localhost/kconmon:1.0.0. */
+  readonly name: string;
+  /** OCI archive written by buildah. */
+  readonly archive: string;
+}
+
+export interface RealNodeOptions {
+  /** Images imported into containerd's k8s.io namespace before the kubelet starts. */
+  readonly images: readonly NodeImage[];
+  /** The sandbox image (must be among `images`). */
+  readonly pauseImage: string;
+  /** Progress lines (e.g. t.diagnostic). */
+  readonly log?: (line: string) => void;
+}
+
+export interface RealNode {
+  readonly kube: KubeCluster;
+  readonly dir: string;
+  /** Admin kubeconfig file, for helm. */
+  readonly kubeconfigPath: string;
+  /** Directory of the containers' log files (<namespace>_<pod>_<uid>/<container>/<n>.log). */
+  readonly podLogsDir: string;
+  /** Component logs, for failure messages. */
+  logs(): string;
+  /** Stops everything and restores the host; returns what could not be restored (all empty when clean). */
+  stop(): Promise<HostLeftovers>;
+}
+
+/** A records of `name` from one DNS server (no fallback to any other). */
+export async function resolveA(server: string, name: string): Promise<string[]> {
+  const resolver = new Resolver({ timeout: 1000, tries: 1 });
+  resolver.setServers([server]);
+  return resolver.resolve4(name);
+}
+
+function tool(name: string): string {
+  const found = findGoTool(name);
+  if (found.path === undefined) throw new Error(found.reason);
+  return found.path;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, diagnose: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms ${lastError}\n${diagnose()}`);
+    await sleep(250);
+  }
+}
+
+class LocalRealNode implements RealNode {
+  readonly dir: string;
+  readonly kubeconfigPath: string;
+  readonly podLogsDir: string;
+  #kube: KubeCluster | undefined;
+  #options: RealNodeOptions;
+  #host: HostSnapshot;
+  #processes: ManagedProcess[] = [];
+  #containerdSocket: string;
+  #stopped: Promise<HostLeftovers> | undefined;
+  #onExit = (): void => {
+    for (const proc of this.#processes) proc.killSync();
+    this.#host.restore();
+  };
+  #onSignal = (signal: NodeJS.Signals): void => {
+    this.#onExit();
+    process.kill(process.pid, signal);
+  };
+
+  constructor(dir: string, options: RealNodeOptions) {
+    this.dir = dir;
+    this.#options = options;
+    this.kubeconfigPath = path.join(dir, 'admin.kubeconfig');
+    this.podLogsDir = path.join(dir, 'pod-logs');
+    this.#containerdSocket = path.join(dir, 'containerd', 'containerd.sock');
+    this.#host = snapshotHost({ nodeDir: dir, containerdSocket: this.#containerdSocket, links: [BRIDGE] });
+    process.on('exit', this.#onExit);
+    process.once('SIGINT', this.#onSignal);
+    process.once('SIGTERM', this.#onSignal);
+  }
+
+  get kube(): KubeCluster {
+    if (!this.#kube) throw new Error('the control plane is not started');
+    return this.#kube;
+  }
+
+  #log(line: string): void {
+    this.#options.log?.(line);
+  }
+
+  #spawn(name: string, bin: string, args: string[]): ManagedProcess {
+    const proc = new ManagedProcess(name, bin, args, path.join(this.dir, `${name}.log`));
+    this.#processes.push(proc);
+    return proc;
+  }
+
+  logs(): string {
+    const names = ['containerd', 'kubelet', 'kube-proxy', 'kube-controller-manager', 'kube-scheduler', 'coredns'];
+    const parts = names.map((name) => `--- ${name}:\n${logTail(path.join(this.dir, `${name}.log`), 25)}`);
+    if (this.#kube) parts.push(`--- kube-apiserver:\n${logTail(this.#kube.apiServerLogPath, 15)}`);
+    return parts.join('\n');
+  }
+
+  async start(): Promise<void> {
+    const started = Date.now();
+    // Network: the node's bridge, forwarding for Service traffic between pods on it.
+    run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
+    run('ip', ['addr', 'add', `${NODE_IP}/24`, 'dev', BRIDGE]);
+    run('ip', ['link', 'set', BRIDGE, 'up']);
+    writeSysctl('net.ipv4.ip_forward', '1');
+
+    this.#kube = await startKubeCluster({ address: NODE_IP, serviceClusterIpRange: SERVICE_CIDR, serviceAccountAdmission: true });
+    await this.#kube.writeKubeconfig(this.#kube.adminToken, this.kubeconfigPath);
+    await writeFile(path.join(this.dir, 'ca.crt'), this.#kube.caPem);
+    this.#log(`control plane up (${Date.now() - started} ms)`);
+
+    await this.#startContainerd();
+    this.#log(`containerd up, images imported (${Date.now() - started} ms)`);
+    await this.#startControllers();
+    await this.#startClusterDns();
+    await this.#startKubelet();
+    this.#log(`node ${NODE_NAME} Ready (${Date.now() - started} ms)`);
+    await this.#startKubeProxy();
+    this.#log(`kube-proxy up (${Date.now() - started} ms)`);
+  }
+
+  async #startContainerd(): Promise<void> {
+    const root = path.join(this.dir, 'containerd');
+    const cniConfDir = path.join(this.dir, 'cni', 'net.d');
+    await mkdir(root, { recursive: true });
+    await mkdir(cniConfDir, { recursive: true });
+    // Pods: host-local addresses on the bridge; routes only to the pod subnet (on-link) and the Service range.
+    await writeFile(
+      path.join(cniConfDir, '10-kconmon.conflist'),
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'kconmon-node',
+        plugins: [
+          {
+            type: 'bridge',
+            bridge: BRIDGE,
+            isGateway: false,
+            isDefaultGateway: false,
+            ipMasq: false,
+            hairpinMode: true,
+            ipam: {
+              type: 'host-local',
+              dataDir: path.join(this.dir, 'cni', 'ipam'),
+              ranges: [[{ subnet: POD_CIDR, rangeStart: '198.18.64.10', rangeEnd: '198.18.64.250', gateway: NODE_IP }]],
+              routes: [{ dst: SERVICE_CIDR, gw: NODE_IP }],
+            },
+          },
+          { type: 'loopback' },
+        ],
+      }),
+    );
+    const closedRegistry = ['http://127.0.0.1:1'];
+    const config = [
+      'version = 2',
+      `root = ${JSON.stringify(path.join(root, 'root'))}`,
+      `state = ${JSON.stringify(path.join(root, 'state'))}`,
+      'disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",',
+      '  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
+      '[grpc]',
+      `  address = ${JSON.stringify(this.#containerdSocket)}`,
+      '[ttrpc]',
+      `  address = ${JSON.stringify(`${this.#containerdSocket}.ttrpc`)}`,
+      '[plugins."io.containerd.grpc.v1.cri"]',
+      `  sandbox_image = ${JSON.stringify(this.#options.pauseImage)}`,
+      // No CAP_SYS_RESOURCE here: containerd may not lower containers' oom_score_adj below its own.
+      '  restrict_oom_score_adj = true',
+      '  stream_server_address = "127.0.0.1"',
+      '  stream_server_port = "0"',
+      '  enable_selinux = false',
+      '  [plugins."io.containerd.grpc.v1.cri".containerd]',
+      '    snapshotter = "overlayfs"',
+      '    default_runtime_name = "runc"',
+      '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+      '      runtime_type = "io.containerd.runc.v2"',
+      '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+      '        BinaryName = "/usr/sbin/runc"',
+      `        Root = ${JSON.stringify(path.join(root, 'runc'))}`,
+      '        SystemdCgroup = false',
+      '  [plugins."io.containerd.grpc.v1.cri".cni]',
+      '    bin_dir = "/usr/lib/cni"',
+      `    conf_dir = ${JSON.stringify(cniConfDir)}`,
+      '  [plugins."io.containerd.grpc.v1.cri".registry.mirrors]',
+      ...['docker.io', 'registry.k8s.io', 'quay.io', 'ghcr.io', 'localhost'].flatMap((registry) => [
+        `    [plugins."io.containerd.grpc.v1.cri".registry.mirrors.${JSON.stringify(registry)}]`,
+        `      endpoint = ${JSON.stringify(closedRegistry)}`,
+      ]),
+      '',
+    ].join('\n');
+    const configPath = path.join(root, 'config.toml');
+    await writeFile(configPath, config);
+    const proc = this.#spawn('containerd', '/usr/bin/containerd', ['--config', configPath, '--log-level', 'warn']);
+    await waitFor(
+      'containerd',
+      30_000,
+      async () => {
+        if (!proc.running) throw new Error(`containerd exited (${proc.describeExit()})`);
+        run('ctr', ['--address', this.#containerdSocket, 'version']);
+        return true;
+      },
+      () => logTail(proc.logPath),
+    );
+    for (const image of this.#options.images) {
+      const repository = image.name.replace(/:[^:/]+$/, '');
+      run('ctr', ['--address', this.#containerdSocket, '-n', CONTAINERD_NAMESPACE, 'images', 'import', '--base-name', repository, image.archive]);
+      const listed = run('ctr', ['--address', this.#containerdSocket, '-n', CONTAINERD_NAMESPACE, 'images', 'ls', '-q']);
+      if (!listed.split('\n').includes(image.name)) throw new Error(`ctr import of ${image.archive} did not create ${image.name}:\n${listed}`);
+    }
+  }
+
+  async #startControllers(): Promise<void> {
+    const [kcmPort, schedulerPort] = (await freeLoopbackPorts(2)) as [number, number];
+    this.#spawn('kube-controller-manager', tool('kube-controller-manager'), [
+      `--kubeconfig=${this.kubeconfigPath}`,
+      `--authentication-kubeconfig=${this.kubeconfigPath}`,
+      `--authorization-kubeconfig=${this.kubeconfigPath}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${kcmPort}`,
+      `--service-account-private-key-file=${this.kube.serviceAccountKeyPath}`,
+      `--root-ca-file=${path.join(this.dir, 'ca.crt')}`,
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      '--use-service-account-credentials=false',
+      '--leader-elect=false',
+      '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller',
+      '--v=1',
+    ]);
+    this.#spawn('kube-scheduler', tool('kube-scheduler'), [
+      `--kubeconfig=${this.kubeconfigPath}`,
+      `--authentication-kubeconfig=${this.kubeconfigPath}`,
+      `--authorization-kubeconfig=${this.kubeconfigPath}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${schedulerPort}`,
+      '--leader-elect=false',
+      '--v=1',
+    ]);
+  }
+
+  async #startClusterDns(): Promise<void> {
+    const core = this.kube.adminKubeConfig().makeApiClient(CoreV1Api);
+    const discovery = this.kube.adminKubeConfig().makeApiClient(DiscoveryV1Api);
+    // kube-dns: a Service without selector whose endpoint is CoreDNS on the node's address.
+    await core.createNamespacedService({
+      namespace: 'kube-system',
+      body: {
+        metadata: { name: 'kube-dns', labels: { 'k8s-app': 'kube-dns' } },
+        spec: {
+          clusterIP: CLUSTER_DNS,
+          ports: [
+            { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+            { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+          ],
+        },
+      },
+    });
+    await discovery.createNamespacedEndpointSlice({
+      namespace: 'kube-system',
+      body: {
+        metadata: { name: 'kube-dns-host', labels: { 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'kconmon-test' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: [NODE_IP], conditions: { ready: true } }],
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+        ],
+      },
+    });
+    const corefile = path.join(this.dir, 'Corefile');
+    // No forward plugin: names outside the cluster domain get no answer from the machine's resolver.
+    await writeFile(
+      corefile,
+      [
+        `${CLUSTER_DOMAIN}:53 in-addr.arpa:53 ip6.arpa:53 {`,
+        `  bind ${NODE_IP}`,
+        '  errors',
+        `  kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {`,
+        `    kubeconfig ${this.kubeconfigPath} kconmon-test`,
+        '    pods insecure',
+        '    fallthrough in-addr.arpa ip6.arpa',
+        '  }',
+        '  cache 5',
+        '}',
+        '.:53 {',
+        `  bind ${NODE_IP}`,
+        '  errors',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const proc = this.#spawn('coredns', tool('coredns'), ['-conf', corefile]);
+    await waitFor(
+      'CoreDNS',
+      30_000,
+      async () => {
+        if (!proc.running) throw new Error(`coredns exited (${proc.describeExit()})`);
+        return (await resolveA(NODE_IP, `kubernetes.default.svc.${CLUSTER_DOMAIN}`)).includes('198.19.128.1') ? true : undefined;
+      },
+      () => logTail(proc.logPath),
+    );
+  }
+
+  async #startKubelet(): Promise<void> {
+    const kubeletDir = path.join(this.dir, 'kubelet');
+    await mkdir(kubeletDir, { recursive: true });
+    await mkdir(this.podLogsDir, { recursive: true });
+    // The pods' resolver: the cluster DNS only (dnsPolicy Default pods too), never the machine's.
+    const resolvConf = path.join(this.dir, 'resolv.conf');
+    await writeFile(resolvConf, `nameserver ${CLUSTER_DNS}\n`);
+    const [kubeletPort, healthzPort] = (await freeLoopbackPorts(2)) as [number, number];
+    const config = {
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      // This VM: cgroup v1 hybrid, driven through cgroupfs.
+      failCgroupV1: false,
+      cgroupDriver: 'cgroupfs',
+      address: NODE_IP,
+      port: kubeletPort,
+      readOnlyPort: 0,
+      healthzBindAddress: '127.0.0.1',
+      healthzPort,
+      authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
+      authorization: { mode: 'Webhook' },
+      clusterDNS: [CLUSTER_DNS],
+      clusterDomain: CLUSTER_DOMAIN,
+      resolvConf,
+      containerRuntimeEndpoint: `unix://${this.#containerdSocket}`,
+      podLogsDir: this.podLogsDir,
+      failSwapOn: false,
+      makeIPTablesUtilChains: false,
+      protectKernelDefaults: false,
+      serializeImagePulls: false,
+      // A shared build machine's disk and memory must not evict the pods under test.
+      evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
+      imageGCHighThresholdPercent: 100,
+      imageGCLowThresholdPercent: 99,
+      nodeStatusUpdateFrequency: '2s',
+      syncFrequency: '5s',
+      fileCheckFrequency: '5s',
+      maxPods: 30,
+    };
+    const configPath = path.join(kubeletDir, 'config.yaml');
+    await writeFile(configPath, YAML.stringify(config));
+    const proc = this.#spawn('kubelet', tool('kubelet'), [
+      `--config=${configPath}`,
+      `--kubeconfig=${this.kubeconfigPath}`,
+      `--root-dir=${kubeletDir}`,
+      `--cert-dir=${path.join(kubeletDir, 'pki')}`,
+      `--hostname-override=${NODE_NAME}`,
+      `--node-ip=${NODE_IP}`,
+      `--node-labels=topology.kubernetes.io/zone=${NODE_ZONE}`,
+      '--v=1',
+    ]);
+    const core = this.kube.adminKubeConfig().makeApiClient(CoreV1Api);
+    await waitFor(
+      `node ${NODE_NAME}`,
+      120_000,
+      async () => {
+        if (!proc.running) throw new Error(`kubelet exited (${proc.describeExit()})`);
+        const node = await core.readNode({ name: NODE_NAME });
+        return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      },
+      () => this.logs(),
+    );
+    // The default ServiceAccount (from the controller-manager) is needed before any pod can be created.
+    const defaultAccount = async () => ((await core.readNamespacedServiceAccount({ namespace: 'default', name: 'default' })) ? true : undefined);
+    await waitFor('ServiceAccount default/default', 60_000, defaultAccount, () => this.logs());
+  }
+
+  async #startKubeProxy(): Promise<void> {
+    const [metricsPort, healthzPort] = (await freeLoopbackPorts(2)) as [number, number];
+    const config = {
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+      kind: 'KubeProxyConfiguration',
+      mode: 'nftables',
+      clientConnection: { kubeconfig: this.kubeconfigPath },
+      hostnameOverride: NODE_NAME,
+      bindAddress: NODE_IP,
+      clusterCIDR: POD_CIDR,
+      healthzBindAddress: `127.0.0.1:${healthzPort}`,
+      metricsBindAddress: `127.0.0.1:${metricsPort}`,
+      nodePortAddresses: [`${NODE_IP}/32`],
+      // Leave the host's conntrack settings alone.
+      conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+    };
+    const configPath = path.join(this.dir, 'kube-proxy.yaml');
+    await writeFile(configPath, YAML.stringify(config));
+    const proc = this.#spawn('kube-proxy', tool('kube-proxy'), [`--config=${configPath}`, '--v=1']);
+    await waitFor(
+      'kube-proxy',
+      60_000,
+      async () => {
+        if (!proc.running) throw new Error(`kube-proxy exited (${proc.describeExit()})`);
+        // Ready once the kube-dns Service is programmed.
+        return run('nft', ['list', 'table', 'ip', 'kube-proxy']).includes(CLUSTER_DNS) ? true : undefined;
+      },
+      () => logTail(proc.logPath),
+    );
+    const answer = await waitFor(
+      'DNS through the kube-dns Service',
+      30_000,
+      async () => {
+        const addresses = await resolveA(CLUSTER_DNS, `kubernetes.default.svc.${CLUSTER_DOMAIN}`);
+        return addresses.includes('198.19.128.1') ? addresses : undefined;
+      },
+      () => logTail(proc.logPath),
+    );
+    this.#log(`cluster DNS answers through the kube-dns Service: kubernetes.default → ${answer.join(', ')}`);
+  }
+
+  stop(): Promise<HostLeftovers> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<HostLeftovers> {
+    try {
+      // Pod sandboxes first, through the CRI (CNI DEL, namespaces removed), while containerd still runs.
+      const kubelet = this.#processes.find((p) => p.name === 'kubelet');
+      for (const proc of [...this.#processes].reverse()) if (proc !== kubelet && proc.name !== 'containerd') await proc.stop(5_000);
+      await kubelet?.stop(5_000);
+      if (this.#processes.some((p) => p.name === 'containerd' && p.running)) {
+        const ctr = (...args: string[]) => run('ctr', ['--address', this.#containerdSocket, '-n', CONTAINERD_NAMESPACE, ...args]);
+        for (const id of ctr('tasks', 'ls', '-q').split('\n').filter(Boolean)) {
+          try {
+            ctr('tasks', 'kill', '--signal', 'SIGKILL', id);
+          } catch {
+            // already stopped
+          }
+        }
+        await sleep(500);
+        for (const id of ctr('tasks', 'ls', '-q').split('\n').filter(Boolean)) {
+          try {
+            ctr('tasks', 'delete', '--force', id);
+          } catch {
+            // gone
+          }
+        }
+      }
+      for (const proc of this.#processes) await proc.stop(5_000);
+    } catch (error) {
+      this.#log(`stop: ${(error as Error).message}`);
+    } finally {
+      for (const proc of this.#processes) proc.killSync();
+      await this.#kube?.stop().catch(() => undefined);
+    }
+    const leftovers = this.#host.restore();
+    process.off('exit', this.#onExit);
+    process.off('SIGINT', this.#onSignal);
+    process.off('SIGTERM', this.#onSignal);
+    if (process.env.KCONMON_KEEP_NODE_TMP !== '1') await rm(this.dir, { recursive: true, force: true });
+    return leftovers;
+  }
+}
+
+/** Starts the node (see the header); on failure everything started is stopped and the host restored. */
+export async function startRealNode(options: RealNodeOptions): Promise<RealNode> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kconmon-node-'));
+  const node = new LocalRealNode(dir, options);
+  try {
+    await node.start();
+    return node;
+  } catch (error) {
+    const logs = node.logs();
+    const leftovers = await node.stop();
+    const left = Object.entries(leftovers).filter(([, list]) => (list as unknown[]).length > 0);
+    throw new Error(`${(error as Error).message}\n${logs}${left.length > 0 ? `\nleft on the host: ${JSON.stringify(Object.fromEntries(left))}` : ''}`);
+  }
+}
