@@ -149,6 +149,7 @@ describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, 
       '--set', `tcpTweaks.image.repository=${busyboxRepository}`, '--set', `tcpTweaks.image.tag=${busyboxTag}`,
       '--set', 'tcpTweaks.image.pullPolicy=Never',
     ]);
+    t.diagnostic(`helm install --wait done at ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s`);
   });
 
   after(async () => {
