@@ -3,7 +3,7 @@
 // namespaces the CRI creates; mounts under the node's directory; the kubepods cgroups; processes left in them.
 // Everything here is synchronous so the same code runs from a process 'exit' hook.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Sysctls a node changes: kubelet's kernel tunables, kube-proxy's, and forwarding for the pod bridge. */
@@ -28,6 +28,7 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 const NETNS_DIR = '/run/netns';
 const CONTAINER_LOGS_DIR = '/var/log/containers';
 const SHIM_SOCKET_DIR = '/run/containerd/s';
+const RECORD_FILE = '/run/kconmon-real-node.json';
 
 function safeReaddir(dir: string): string[] {
   try {
@@ -167,103 +168,151 @@ export interface HostSnapshot {
  * containerd socket (shims started for it are killed), `links` the interfaces it creates (deleted).
  */
 export function snapshotHost(options: { nodeDir: string; containerdSocket: string; links: readonly string[] }): HostSnapshot {
-  const sysctls = new Map<string, string>();
-  for (const name of NODE_SYSCTLS) {
-    const value = readSysctl(name);
-    if (value !== undefined) sysctls.set(name, value);
-  }
-  const tablesBefore = new Set(nftTables());
-  const netnsBefore = new Set(netnsNames());
-  const containerLogsDirExisted = existsSync(CONTAINER_LOGS_DIR);
-  const shimDirExisted = existsSync(path.dirname(SHIM_SOCKET_DIR));
   const cgroupsBefore = kubepodsCgroups();
   if (cgroupsBefore.length > 0) throw new Error(`kubepods cgroups already exist (${cgroupsBefore.join(', ')}): is another kubelet running?`);
-
-  const restore = (): HostLeftovers => {
-    // 1. Processes: container processes (kubepods cgroups) and the shims of our containerd.
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const pids = [...kubepodsPids(), ...pidsWithCommandLine(options.containerdSocket)];
-      if (pids.length === 0) break;
-      killPids(pids);
-      sleepSync(100);
-    }
-    // 2. Network namespaces the CRI created (their veths go with them), then our links.
-    for (const name of netnsNames()) {
-      if (!netnsBefore.has(name) && name.startsWith('cni-')) spawnSync('ip', ['netns', 'delete', name]);
-    }
-    for (const link of options.links) {
-      if (existsSync(`/sys/class/net/${link}`)) spawnSync('ip', ['link', 'delete', link]);
-    }
-    // 3. Mounts under the node's directory (volumes, overlay root filesystems, sandbox shm), deepest first.
-    for (const mountPoint of mountsUnder(options.nodeDir)) {
-      if (spawnSync('umount', [mountPoint]).status !== 0) spawnSync('umount', ['-l', mountPoint]);
-    }
-    // 4. The kubelet's symlinks in /var/log/containers (a fixed path) to our pod logs; the directory if it made it.
-    for (const entry of safeReaddir(CONTAINER_LOGS_DIR)) {
-      const link = path.join(CONTAINER_LOGS_DIR, entry);
-      try {
-        if (readlinkSync(link).startsWith(`${options.nodeDir}/`)) unlinkSync(link);
-      } catch {
-        // not a symlink
-      }
-    }
-    if (!containerLogsDirExisted && safeReaddir(CONTAINER_LOGS_DIR).length === 0 && existsSync(CONTAINER_LOGS_DIR)) rmdirSync(CONTAINER_LOGS_DIR);
-    // containerd's shim socket directory (a fixed path), if it appeared and is empty now.
-    for (const dir of [SHIM_SOCKET_DIR, path.dirname(SHIM_SOCKET_DIR)]) {
-      if (!shimDirExisted && existsSync(dir) && safeReaddir(dir).length === 0) rmdirSync(dir);
-    }
-    // 5. kubepods cgroups, leaves first.
-    for (const root of kubepodsCgroups()) {
-      for (const dir of cgroupTree(root).reverse()) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          // reported below
-        }
-      }
-    }
-    // 6. nftables: tables that appeared while the node ran and belong to it (kube-proxy's; an iptables-nft
-    // kubelet's tables holding only KUBE-* chains). Other tables are left alone: other tests may own them.
-    for (const table of nftTables()) {
-      if (tablesBefore.has(table)) continue;
-      const [, family, name] = table.split(' ') as [string, string, string];
-      let ours = name === 'kube-proxy';
-      if (!ours) {
-        const listing = spawnSync('nft', ['list', 'table', family, name], { encoding: 'utf8' }).stdout;
-        const chains = [...listing.matchAll(/^\s*chain (\S+)/gm)].map((match) => match[1] as string);
-        ours = chains.length > 0 && chains.every((chain) => chain.startsWith('KUBE-'));
-      }
-      if (ours) spawnSync('nft', ['delete', 'table', family, name]);
-    }
-    // 7. Sysctls.
-    for (const [name, value] of sysctls) {
-      if (readSysctl(name) !== value) {
-        try {
-          writeSysctl(name, value);
-        } catch {
-          // reported below
-        }
-      }
-    }
-    return {
-      sysctls: [...sysctls].filter(([name, value]) => readSysctl(name) !== value).map(([name, value]) => `${name}=${readSysctl(name)} (was ${value})`),
-      nftTables: nftTables().filter((table) => !tablesBefore.has(table) && /kube/i.test(table)),
-      netns: netnsNames().filter((name) => !netnsBefore.has(name) && name.startsWith('cni-')),
-      mounts: mountsUnder(options.nodeDir),
-      cgroups: kubepodsCgroups(),
-      processes: [...kubepodsPids(), ...pidsWithCommandLine(options.containerdSocket)],
-      links: options.links.filter((link) => existsSync(`/sys/class/net/${link}`)),
-      paths: [CONTAINER_LOGS_DIR, SHIM_SOCKET_DIR].filter((dir) => existsSync(dir) && !(dir === CONTAINER_LOGS_DIR ? containerLogsDirExisted : shimDirExisted)),
-      logLinks: safeReaddir(CONTAINER_LOGS_DIR).filter((entry) => {
-        try {
-          return readlinkSync(path.join(CONTAINER_LOGS_DIR, entry)).startsWith(`${options.nodeDir}/`);
-        } catch {
-          return false;
-        }
-      }),
-    };
+  const record: HostRecord = {
+    ...options,
+    links: [...options.links],
+    sysctls: Object.fromEntries(NODE_SYSCTLS.flatMap((name) => {
+      const value = readSysctl(name);
+      return value === undefined ? [] : [[name, value]];
+    })),
+    nftTables: nftTables(),
+    netns: netnsNames(),
+    containerLogsDirExisted: existsSync(CONTAINER_LOGS_DIR),
+    shimDirExisted: existsSync(path.dirname(SHIM_SOCKET_DIR)),
   };
-  return { restore };
+  // Kept until the host is restored, so a run killed outright (SIGKILL: no exit hook) is undone by the next one.
+  writeFileSync(RECORD_FILE, JSON.stringify(record));
+  return { restore: () => restoreHost(record) };
+}
+
+/** The record of an earlier real-node run: `active` while its containerd (which dies with its owner) still runs. */
+export function earlierNode(): { active: boolean; nodeDir: string } | undefined {
+  let record: HostRecord;
+  try {
+    record = JSON.parse(readFileSync(RECORD_FILE, 'utf8')) as HostRecord;
+  } catch {
+    return undefined;
+  }
+  return { active: pidsWithCommandLine(path.join(record.nodeDir, 'containerd', 'config.toml')).length > 0, nodeDir: record.nodeDir };
+}
+
+/**
+ * Undoes a real-node run that died without restoring the host (killed outright: its record is still in /run), before
+ * a new one starts. Returns what could not be restored, or undefined when there was nothing to undo.
+ */
+export function recoverAbandonedNode(): HostLeftovers | undefined {
+  const earlier = earlierNode();
+  if (!earlier) return undefined;
+  if (earlier.active) throw new Error(`another real-node run is active (${earlier.nodeDir})`);
+  const record = JSON.parse(readFileSync(RECORD_FILE, 'utf8')) as HostRecord;
+  const leftovers = restoreHost(record);
+  if (path.basename(record.nodeDir).startsWith('kconmon-node-') && mountsUnder(record.nodeDir).length === 0) {
+    rmSync(record.nodeDir, { recursive: true, force: true });
+  }
+  return leftovers;
+}
+
+interface HostRecord {
+  readonly nodeDir: string;
+  readonly containerdSocket: string;
+  readonly links: string[];
+  readonly sysctls: Record<string, string>;
+  readonly nftTables: string[];
+  readonly netns: string[];
+  readonly containerLogsDirExisted: boolean;
+  readonly shimDirExisted: boolean;
+}
+
+function restoreHost(record: HostRecord): HostLeftovers {
+  const options = record;
+  const sysctls = new Map(Object.entries(record.sysctls));
+  const tablesBefore = new Set(record.nftTables);
+  const netnsBefore = new Set(record.netns);
+  const { containerLogsDirExisted, shimDirExisted } = record;
+  // 1. Processes: container processes (kubepods cgroups) and the shims of our containerd.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pids = [...kubepodsPids(), ...pidsWithCommandLine(options.containerdSocket)];
+    if (pids.length === 0) break;
+    killPids(pids);
+    sleepSync(100);
+  }
+  // 2. Network namespaces the CRI created (their veths go with them), then our links.
+  for (const name of netnsNames()) {
+    if (!netnsBefore.has(name) && name.startsWith('cni-')) spawnSync('ip', ['netns', 'delete', name]);
+  }
+  for (const link of options.links) {
+    if (existsSync(`/sys/class/net/${link}`)) spawnSync('ip', ['link', 'delete', link]);
+  }
+  // 3. Mounts under the node's directory (volumes, overlay root filesystems, sandbox shm), deepest first.
+  for (const mountPoint of mountsUnder(options.nodeDir)) {
+    if (spawnSync('umount', [mountPoint]).status !== 0) spawnSync('umount', ['-l', mountPoint]);
+  }
+  // 4. The kubelet's symlinks in /var/log/containers (a fixed path) to our pod logs; the directory if it made it.
+  for (const entry of safeReaddir(CONTAINER_LOGS_DIR)) {
+    const link = path.join(CONTAINER_LOGS_DIR, entry);
+    try {
+      if (readlinkSync(link).startsWith(`${options.nodeDir}/`)) unlinkSync(link);
+    } catch {
+      // not a symlink
+    }
+  }
+  if (!containerLogsDirExisted && safeReaddir(CONTAINER_LOGS_DIR).length === 0 && existsSync(CONTAINER_LOGS_DIR)) rmdirSync(CONTAINER_LOGS_DIR);
+  // containerd's shim sockets are under a fixed path: /run/containerd, if it did not exist before, is all ours.
+  if (!shimDirExisted && pidsWithCommandLine('containerd-shim').length === 0) rmSync(path.dirname(SHIM_SOCKET_DIR), { recursive: true, force: true });
+  // 5. kubepods cgroups, leaves first.
+  for (const root of kubepodsCgroups()) {
+    for (const dir of cgroupTree(root).reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // reported below
+      }
+    }
+  }
+  // 6. nftables: tables that appeared while the node ran and belong to it (kube-proxy's; an iptables-nft
+  // kubelet's tables holding only KUBE-* chains). Other tables are left alone: other tests may own them.
+  for (const table of nftTables()) {
+    if (tablesBefore.has(table)) continue;
+    const [, family, name] = table.split(' ') as [string, string, string];
+    let ours = name === 'kube-proxy';
+    if (!ours) {
+      const listing = spawnSync('nft', ['list', 'table', family, name], { encoding: 'utf8' }).stdout;
+      const chains = [...listing.matchAll(/^\s*chain (\S+)/gm)].map((match) => match[1] as string);
+      ours = chains.length > 0 && chains.every((chain) => chain.startsWith('KUBE-'));
+    }
+    if (ours) spawnSync('nft', ['delete', 'table', family, name]);
+  }
+  // 7. Sysctls.
+  for (const [name, value] of sysctls) {
+    if (readSysctl(name) !== value) {
+      try {
+        writeSysctl(name, value);
+      } catch {
+        // reported below
+      }
+    }
+  }
+  const leftovers: HostLeftovers = {
+    sysctls: [...sysctls].filter(([name, value]) => readSysctl(name) !== value).map(([name, value]) => `${name}=${readSysctl(name)} (was ${value})`),
+    nftTables: nftTables().filter((table) => !tablesBefore.has(table) && /kube/i.test(table)),
+    netns: netnsNames().filter((name) => !netnsBefore.has(name) && name.startsWith('cni-')),
+    mounts: mountsUnder(options.nodeDir),
+    cgroups: kubepodsCgroups(),
+    processes: [...kubepodsPids(), ...pidsWithCommandLine(options.containerdSocket)],
+    links: options.links.filter((link) => existsSync(`/sys/class/net/${link}`)),
+    paths: [CONTAINER_LOGS_DIR, SHIM_SOCKET_DIR].filter((dir) => existsSync(dir) && !(dir === CONTAINER_LOGS_DIR ? containerLogsDirExisted : shimDirExisted)),
+    logLinks: safeReaddir(CONTAINER_LOGS_DIR).filter((entry) => {
+      try {
+        return readlinkSync(path.join(CONTAINER_LOGS_DIR, entry)).startsWith(`${options.nodeDir}/`);
+      } catch {
+        return false;
+      }
+    }),
+  };
+  if (Object.values(leftovers).every((list) => (list as unknown[]).length === 0)) rmSync(RECORD_FILE, { force: true });
+  return leftovers;
 }
 
 /** True if `dir` exists and is a directory. */
@@ -283,4 +332,22 @@ export function run(command: string, args: readonly string[], input?: string): s
     const failed = error as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${command} ${args.join(' ')} failed: ${failed.stderr || failed.stdout || failed.message}`);
   }
+}
+
+/**
+ * What a real-node run changes, observed independently of any record (for tests comparing before and after): the
+ * node sysctls, the CNI namespaces, kube nftables tables, kubepods cgroups, mounts of node directories, containerd
+ * shims, the fixed paths, the run record, the node bridge.
+ */
+export function hostFacts(bridge = 'kconmon-br0'): Record<string, unknown> {
+  return {
+    sysctls: Object.fromEntries(NODE_SYSCTLS.map((name) => [name, readSysctl(name)])),
+    cniNetns: netnsNames().filter((name) => name.startsWith('cni-')),
+    kubeTables: nftTables().filter((table) => /kube/i.test(table)),
+    kubepods: kubepodsCgroups(),
+    nodeMounts: mountsUnder('/tmp').filter((mountPoint) => mountPoint.includes('/kconmon-node-')),
+    shims: pidsWithCommandLine('containerd-shim'),
+    paths: [CONTAINER_LOGS_DIR, path.dirname(SHIM_SOCKET_DIR), RECORD_FILE].filter((file) => existsSync(file)),
+    bridge: existsSync(`/sys/class/net/${bridge}`),
+  };
 }

@@ -10,15 +10,15 @@
 // mirrors point at a closed port so nothing is ever pulled. The host's sysctls, nftables, namespaces, mounts, cgroups
 // and processes are recorded first and restored on stop(), also when start-up fails or the process exits.
 import { Resolver } from 'node:dns/promises';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { findGoTool, freeLoopbackPorts, logTail, ManagedProcess, startKubeCluster, type KubeCluster } from '../harness/kube-cluster.ts';
-import { snapshotHost, writeSysctl, run, type HostLeftovers, type HostSnapshot } from './host-state.ts';
+import { earlierNode, mountsUnder, recoverAbandonedNode, run, snapshotHost, writeSysctl, type HostLeftovers, type HostSnapshot } from './host-state.ts';
 
 export const NODE_NAME = 'kconmon-node-1';
 export const NODE_ZONE = 'zone-a';
@@ -53,7 +53,9 @@ export function realNodeUnavailable(): string | undefined {
     if (found.reason !== undefined) return found.reason;
   }
   if (!existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/cgroup.controllers')) return 'no cgroup filesystem at /sys/fs/cgroup';
-  if (existsSync(`/sys/class/net/${BRIDGE}`)) return `${BRIDGE} already exists: another real-node run is active (or left it; ip link delete ${BRIDGE})`;
+  const earlier = earlierNode();
+  if (earlier?.active) return `another real-node run is active (${earlier.nodeDir})`;
+  if (!earlier && existsSync(`/sys/class/net/${BRIDGE}`)) return `${BRIDGE} exists but no real-node run owns it (ip link delete ${BRIDGE})`;
   return undefined;
 }
 
@@ -127,6 +129,7 @@ class LocalRealNode implements RealNode {
   #onExit = (): void => {
     for (const proc of this.#processes) proc.killSync();
     this.#host.restore();
+    this.#removeDir();
   };
   #onSignal = (signal: NodeJS.Signals): void => {
     this.#onExit();
@@ -143,6 +146,12 @@ class LocalRealNode implements RealNode {
     process.on('exit', this.#onExit);
     process.once('SIGINT', this.#onSignal);
     process.once('SIGTERM', this.#onSignal);
+  }
+
+  /** Removes the node's directory, never while anything is still mounted below it (rm would follow into it). */
+  #removeDir(): void {
+    if (process.env.KCONMON_KEEP_NODE_TMP === '1' || mountsUnder(this.dir).length > 0) return;
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   get kube(): KubeCluster {
@@ -516,13 +525,15 @@ class LocalRealNode implements RealNode {
     process.off('exit', this.#onExit);
     process.off('SIGINT', this.#onSignal);
     process.off('SIGTERM', this.#onSignal);
-    if (process.env.KCONMON_KEEP_NODE_TMP !== '1') await rm(this.dir, { recursive: true, force: true });
+    this.#removeDir();
     return leftovers;
   }
 }
 
 /** Starts the node (see the header); on failure everything started is stopped and the host restored. */
 export async function startRealNode(options: RealNodeOptions): Promise<RealNode> {
+  const recovered = recoverAbandonedNode();
+  if (recovered) options.log?.(`restored the host after an earlier run that was killed: left ${JSON.stringify(recovered)}`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kconmon-node-'));
   const node = new LocalRealNode(dir, options);
   try {

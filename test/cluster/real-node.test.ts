@@ -6,7 +6,7 @@
 // controller lists the agent, a rolling restart of both workloads fails no test, `helm uninstall` leaves no kconmon
 // object, and tear-down leaves the host as it was. Needs root and the components of scripts/setup (see node.ts).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +17,7 @@ import { CHART_DIR, helm, helmMissing, REPO_ROOT } from '../chart/helm.ts';
 import { skipOption } from '../harness/require.ts';
 import { buildImage, imageBuildUnavailable } from '../helpers/image.ts';
 import { prometheusUnavailable, startPrometheus, type Prometheus } from '../helpers/prometheus.ts';
-import { pidsWithCommandLine } from './host-state.ts';
+import { earlierNode, hostFacts, pidsWithCommandLine, recoverAbandonedNode } from './host-state.ts';
 import { writeTargetsFile } from './pod-sd.ts';
 import { NODE_NAME, NODE_ZONE, realNodeUnavailable, startRealNode, type RealNode } from './node.ts';
 
@@ -318,3 +318,58 @@ describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, 
     console.log(`# real-node suite duration: ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s`);
   });
 });
+
+describe('real-node tear-down when the test process dies', { skip: skipOption(unavailable) }, () => {
+  let nodeImages: Record<string, string>;
+  before(() => {
+    const run = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/image/node-images.sh')], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    nodeImages = Object.fromEntries(run.stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+  });
+
+  /** Starts node-child.ts in `mode`, resolves once its pod runs (READY), with what the host holds at that moment. */
+  async function startChild(mode: 'exit' | 'wait'): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, 'test/cluster/node-child.ts'),
+        mode,
+        `${nodeImages.pause_image}=${nodeImages.pause_archive}`,
+        `${nodeImages.busybox_image}=${nodeImages.busybox_archive}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await eventually('the child node runs its pod', 120_000, async () => {
+      if (child.exitCode !== null && !output.includes('READY')) throw new Error(`child exited ${child.exitCode}:\n${output}`);
+      return output.includes('READY') ? true : undefined;
+    });
+    return { child, exited };
+  }
+
+  const clean = { sysctls: [], nftTables: [], netns: [], mounts: [], cgroups: [], processes: [], links: [], logLinks: [], paths: [] };
+
+  it('process exit without stop(): the exit hook restores the host', async () => {
+    const before = hostFacts();
+    const { exited } = await startChild('exit');
+    assert.equal(await exited, 1);
+    assert.deepEqual(hostFacts(), before);
+    assert.equal(earlierNode(), undefined, 'nothing left to recover');
+  });
+
+  it('SIGKILL (no hook runs): the next run restores the host first', async () => {
+    const before = hostFacts();
+    const { child, exited } = await startChild('wait');
+    child.kill('SIGKILL');
+    await exited;
+    const during = hostFacts();
+    assert.notDeepEqual(during, before, 'the killed run left its bridge, namespaces, cgroups and sysctls');
+    assert.equal(earlierNode()?.active, false);
+    assert.deepEqual(recoverAbandonedNode(), clean);
+    assert.deepEqual(hostFacts(), before);
+  });
+});
+
