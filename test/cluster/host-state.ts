@@ -3,7 +3,7 @@
 // namespaces the CRI creates; mounts under the node's directory; the kubepods cgroups; processes left in them.
 // Everything here is synchronous so the same code runs from a process 'exit' hook.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Sysctls a node changes: kubelet's kernel tunables, kube-proxy's, and forwarding for the pod bridge. */
@@ -77,21 +77,32 @@ export function mountsUnder(dir: string): string[] {
   return [...new Set(mounts)].sort((a, b) => b.length - a.length);
 }
 
-/** Every `kubepods` cgroup directory (one per v1 hierarchy), if any. */
+/** cgroup v1 hierarchies (/sys/fs/cgroup/<controllers>), or the v2 root. */
+function cgroupHierarchies(): string[] {
+  if (existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'))) return [CGROUP_ROOT];
+  return safeReaddir(CGROUP_ROOT)
+    .map((name) => path.join(CGROUP_ROOT, name))
+    .filter((dir) => existsSync(path.join(dir, 'cgroup.procs')));
+}
+
+/** Every cgroup a kubelet of ours made or uses: `kubepods` at the root, the `kcnode<N>` roots of further nodes. */
 export function kubepodsCgroups(): string[] {
-  const found: string[] = [];
-  let hierarchies: string[] = [];
-  try {
-    hierarchies = readdirSync(CGROUP_ROOT);
-  } catch {
-    return found;
+  return cgroupHierarchies().flatMap((hierarchy) =>
+    safeReaddir(hierarchy)
+      .filter((name) => name === 'kubepods' || /^kcnode\d+$/.test(name))
+      .map((name) => path.join(hierarchy, name)),
+  );
+}
+
+/** Creates a kubelet cgroup root (`/kcnode<N>`) in every hierarchy; cpuset needs its CPUs and memory nodes set. */
+export function createCgroupRoot(root: string): void {
+  for (const hierarchy of cgroupHierarchies()) {
+    const dir = path.join(hierarchy, root);
+    mkdirSync(dir, { recursive: true });
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      if (existsSync(path.join(dir, file))) writeFileSync(path.join(dir, file), readFileSync(path.join(hierarchy, file)));
+    }
   }
-  for (const hierarchy of hierarchies) {
-    const dir = path.join(CGROUP_ROOT, hierarchy, 'kubepods');
-    if (existsSync(dir)) found.push(dir);
-  }
-  if (existsSync(path.join(CGROUP_ROOT, 'kubepods'))) found.push(path.join(CGROUP_ROOT, 'kubepods'));
-  return found;
 }
 
 function cgroupTree(dir: string): string[] {
@@ -167,12 +178,13 @@ export interface HostSnapshot {
  * Records the host's state. `nodeDir` is the node's own directory (mounts under it are undone), `socket` its
  * containerd socket (shims started for it are killed), `links` the interfaces it creates (deleted).
  */
-export function snapshotHost(options: { nodeDir: string; containerdSocket: string; links: readonly string[] }): HostSnapshot {
+export function snapshotHost(options: { nodeDir: string; links: readonly string[]; netns: readonly string[] }): HostSnapshot {
   const cgroupsBefore = kubepodsCgroups();
   if (cgroupsBefore.length > 0) throw new Error(`kubepods cgroups already exist (${cgroupsBefore.join(', ')}): is another kubelet running?`);
   const record: HostRecord = {
-    ...options,
+    nodeDir: options.nodeDir,
     links: [...options.links],
+    ownNetns: [...options.netns],
     sysctls: Object.fromEntries(NODE_SYSCTLS.flatMap((name) => {
       const value = readSysctl(name);
       return value === undefined ? [] : [[name, value]];
@@ -195,7 +207,8 @@ export function earlierNode(): { active: boolean; nodeDir: string } | undefined 
   } catch {
     return undefined;
   }
-  return { active: pidsWithCommandLine(path.join(record.nodeDir, 'containerd', 'config.toml')).length > 0, nodeDir: record.nodeDir };
+  // containerd's command line: --config <nodeDir>/<node>/containerd/config.toml (others use --config=...).
+  return { active: pidsWithCommandLine(`--config ${record.nodeDir}/`).length > 0, nodeDir: record.nodeDir };
 }
 
 /**
@@ -216,8 +229,9 @@ export function recoverAbandonedNode(): HostLeftovers | undefined {
 
 interface HostRecord {
   readonly nodeDir: string;
-  readonly containerdSocket: string;
   readonly links: string[];
+  /** Network namespaces the run creates (its further nodes). */
+  readonly ownNetns: string[];
   readonly sysctls: Record<string, string>;
   readonly nftTables: string[];
   readonly netns: string[];
@@ -233,14 +247,14 @@ function restoreHost(record: HostRecord): HostLeftovers {
   const { containerLogsDirExisted, shimDirExisted } = record;
   // 1. Processes: container processes (kubepods cgroups) and the shims of our containerd.
   for (let attempt = 0; attempt < 20; attempt++) {
-    const pids = [...kubepodsPids(), ...pidsWithCommandLine(options.containerdSocket)];
+    const pids = [...kubepodsPids(), ...pidsWithCommandLine(`${options.nodeDir}/`)];
     if (pids.length === 0) break;
     killPids(pids);
     sleepSync(100);
   }
   // 2. Network namespaces the CRI created (their veths go with them), then our links.
   for (const name of netnsNames()) {
-    if (!netnsBefore.has(name) && name.startsWith('cni-')) spawnSync('ip', ['netns', 'delete', name]);
+    if (!netnsBefore.has(name) && (name.startsWith('cni-') || options.ownNetns.includes(name))) spawnSync('ip', ['netns', 'delete', name]);
   }
   for (const link of options.links) {
     if (existsSync(`/sys/class/net/${link}`)) spawnSync('ip', ['link', 'delete', link]);
@@ -297,10 +311,10 @@ function restoreHost(record: HostRecord): HostLeftovers {
   const leftovers: HostLeftovers = {
     sysctls: [...sysctls].filter(([name, value]) => readSysctl(name) !== value).map(([name, value]) => `${name}=${readSysctl(name)} (was ${value})`),
     nftTables: nftTables().filter((table) => !tablesBefore.has(table) && /kube/i.test(table)),
-    netns: netnsNames().filter((name) => !netnsBefore.has(name) && name.startsWith('cni-')),
+    netns: netnsNames().filter((name) => !netnsBefore.has(name) && (name.startsWith('cni-') || options.ownNetns.includes(name))),
     mounts: mountsUnder(options.nodeDir),
     cgroups: kubepodsCgroups(),
-    processes: [...kubepodsPids(), ...pidsWithCommandLine(options.containerdSocket)],
+    processes: [...kubepodsPids(), ...pidsWithCommandLine(`${options.nodeDir}/`)],
     links: options.links.filter((link) => existsSync(`/sys/class/net/${link}`)),
     paths: [CONTAINER_LOGS_DIR, SHIM_SOCKET_DIR].filter((dir) => existsSync(dir) && !(dir === CONTAINER_LOGS_DIR ? containerLogsDirExisted : shimDirExisted)),
     logLinks: safeReaddir(CONTAINER_LOGS_DIR).filter((entry) => {

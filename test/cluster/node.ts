@@ -1,15 +1,19 @@
-// A real single-node Kubernetes cluster on this machine for the real-node suite: the kube harness's etcd and
-// kube-apiserver (test/harness/kube-cluster.ts) plus kube-controller-manager, kube-scheduler, kubelet, kube-proxy
-// (nftables mode), containerd (Debian's, its own config, root and socket) with runc, the CNI bridge plugin, and CoreDNS
-// as a host process serving the cluster domain from the apiserver (the kubernetes plugin) behind a kube-dns Service.
+// A real Kubernetes cluster of one or more nodes on this machine for the real-node suite: the kube harness's etcd and
+// kube-apiserver (test/harness/kube-cluster.ts), kube-controller-manager, kube-scheduler and CoreDNS (a host process
+// serving the cluster domain from the apiserver with its kubernetes plugin, behind a kube-dns Service), and per node a
+// kubelet, kube-proxy (nftables mode) and containerd (Debian's, own config, root and socket) with runc and the CNI
+// bridge plugin. The first node runs in the host's network namespace; each further node in its own (kcnode<N>), with
+// its own kubelet cgroup root (/kcnode<N>), so several kubelets share the machine.
 //
-// Network and host safety: every address is in 198.18.0.0/15 — the node and its bridge 198.18.64.1, pods
-// 198.18.64.0/24 (no default route: only the pod subnet and the Service range are routed), Services 198.19.128.0/24,
-// cluster DNS 198.19.128.10 — on a bridge created here; no masquerading; pods resolve through the cluster DNS only
+// Network and host safety: every address is in 198.18.0.0/15 — the nodes 198.18.64.<N> on a bridge created here
+// (kconmon-br0, also the first node's pod bridge), pods 198.18.64.0/24 on the first node and 198.18.<63+N>.0/24 on node
+// N (no default route: pods route only the cluster's pod range 198.18.64.0/22 and the Service range), Services
+// 198.19.128.0/24, cluster DNS 198.19.128.10; no masquerading; pods resolve through the cluster DNS only
 // (kubelet's resolvConf names it, CoreDNS has no forwarder). Images are imported from local archives; registry
 // mirrors point at a closed port so nothing is ever pulled. The host's sysctls, nftables, namespaces, mounts, cgroups
 // and processes are recorded first and restored on stop(), also when start-up fails or the process exits.
 import { Resolver } from 'node:dns/promises';
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,14 +22,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { findGoTool, freeLoopbackPorts, logTail, ManagedProcess, startKubeCluster, type KubeCluster } from '../harness/kube-cluster.ts';
-import { earlierNode, mountsUnder, recoverAbandonedNode, run, snapshotHost, writeSysctl, type HostLeftovers, type HostSnapshot } from './host-state.ts';
+import {
+  createCgroupRoot,
+  earlierNode,
+  mountsUnder,
+  recoverAbandonedNode,
+  run,
+  snapshotHost,
+  writeSysctl,
+  type HostLeftovers,
+  type HostSnapshot,
+} from './host-state.ts';
 
-export const NODE_NAME = 'kconmon-node-1';
-export const NODE_ZONE = 'zone-a';
 export const BRIDGE = 'kconmon-br0';
+/** The first node's address: also the apiserver's and CoreDNS's. */
 export const NODE_IP = '198.18.64.1';
-export const POD_CIDR = '198.18.64.0/24';
+/** Every pod of the cluster (one /24 per node). */
+export const CLUSTER_POD_CIDR = '198.18.64.0/22';
 export const SERVICE_CIDR = '198.19.128.0/24';
+const MAX_NODES = 4;
 export const CLUSTER_DNS = '198.19.128.10';
 const CLUSTER_DOMAIN = 'cluster.local';
 const CONTAINERD_NAMESPACE = 'k8s.io';
@@ -67,7 +82,9 @@ export interface NodeImage {
 }
 
 export interface RealNodeOptions {
-  /** Images imported into containerd's k8s.io namespace before the kubelet starts. */
+  /** The nodes (name and zone label); default one node, kconmon-node-1 in zone-a. At most 4. */
+  readonly nodes?: readonly { name: string; zone: string }[];
+  /** Images imported into every node's containerd (k8s.io namespace) before its kubelet starts. */
   readonly images: readonly NodeImage[];
   /** The sandbox image (must be among `images`). */
   readonly pauseImage: string;
@@ -75,13 +92,53 @@ export interface RealNodeOptions {
   readonly log?: (line: string) => void;
 }
 
+/** One node of the cluster. */
+export interface NodeSpec {
+  readonly name: string;
+  readonly zone: string;
+  /** 198.18.64.<N> */
+  readonly ip: string;
+  /** The node's pod subnet, its gateway (the pod bridge's address) and the bridge. */
+  readonly podCidr: string;
+  readonly podGateway: string;
+  readonly podBridge: string;
+  /** Network namespace (all but the first node). */
+  readonly netns: string | undefined;
+  /** The kubelet's cgroup root ("/" for the first node, /kcnode<N> for the others). */
+  readonly cgroupRoot: string;
+  readonly dir: string;
+  readonly containerdSocket: string;
+  /** Directory of the containers' log files (<namespace>_<pod>_<uid>/<container>/<n>.log). */
+  readonly podLogsDir: string;
+}
+
+function nodeSpecs(dir: string, nodes: readonly { name: string; zone: string }[]): NodeSpec[] {
+  if (nodes.length < 1 || nodes.length > MAX_NODES) throw new Error(`1 to ${MAX_NODES} nodes, not ${nodes.length}`);
+  return nodes.map(({ name, zone }, index) => {
+    const nodeDir = path.join(dir, name);
+    const first = index === 0;
+    return {
+      name,
+      zone,
+      ip: `198.18.64.${index + 1}`,
+      podCidr: `198.18.${64 + index}.0/24`,
+      podGateway: first ? NODE_IP : `198.18.${64 + index}.1`,
+      podBridge: first ? BRIDGE : 'kcpods0',
+      netns: first ? undefined : `kcnode${index + 1}`,
+      cgroupRoot: first ? '/' : `/kcnode${index + 1}`,
+      dir: nodeDir,
+      containerdSocket: path.join(nodeDir, 'containerd', 'containerd.sock'),
+      podLogsDir: path.join(nodeDir, 'pod-logs'),
+    };
+  });
+}
+
 export interface RealNode {
   readonly kube: KubeCluster;
   readonly dir: string;
   /** Admin kubeconfig file, for helm. */
   readonly kubeconfigPath: string;
-  /** Directory of the containers' log files (<namespace>_<pod>_<uid>/<container>/<n>.log). */
-  readonly podLogsDir: string;
+  readonly nodes: readonly NodeSpec[];
   /** Component logs, for failure messages. */
   logs(): string;
   /** Stops everything and restores the host; returns what could not be restored (all empty when clean). */
@@ -119,12 +176,11 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 class LocalRealNode implements RealNode {
   readonly dir: string;
   readonly kubeconfigPath: string;
-  readonly podLogsDir: string;
+  readonly nodes: readonly NodeSpec[];
   #kube: KubeCluster | undefined;
   #options: RealNodeOptions;
   #host: HostSnapshot;
   #processes: ManagedProcess[] = [];
-  #containerdSocket: string;
   #stopped: Promise<HostLeftovers> | undefined;
   #onExit = (): void => {
     for (const proc of this.#processes) proc.killSync();
@@ -140,9 +196,12 @@ class LocalRealNode implements RealNode {
     this.dir = dir;
     this.#options = options;
     this.kubeconfigPath = path.join(dir, 'admin.kubeconfig');
-    this.podLogsDir = path.join(dir, 'pod-logs');
-    this.#containerdSocket = path.join(dir, 'containerd', 'containerd.sock');
-    this.#host = snapshotHost({ nodeDir: dir, containerdSocket: this.#containerdSocket, links: [BRIDGE] });
+    this.nodes = nodeSpecs(dir, options.nodes ?? [{ name: 'kconmon-node-1', zone: 'zone-a' }]);
+    this.#host = snapshotHost({
+      nodeDir: dir,
+      links: [BRIDGE, ...this.nodes.filter((node) => node.netns).map((node) => `${node.netns}-h`)],
+      netns: this.nodes.flatMap((node) => (node.netns ? [node.netns] : [])),
+    });
     process.on('exit', this.#onExit);
     process.once('SIGINT', this.#onSignal);
     process.once('SIGTERM', this.#onSignal);
@@ -163,48 +222,83 @@ class LocalRealNode implements RealNode {
     this.#options.log?.(line);
   }
 
-  #spawn(name: string, bin: string, args: string[]): ManagedProcess {
-    const proc = new ManagedProcess(name, bin, args, path.join(this.dir, `${name}.log`));
+  /** Starts a process logging to <dir>/<name>.log; with `node`, in that node's network namespace and directory. */
+  #spawn(name: string, bin: string, args: string[], node?: NodeSpec): ManagedProcess {
+    const logPath = path.join(node?.dir ?? this.dir, `${name}.log`);
+    const proc = node?.netns
+      ? new ManagedProcess(`${name}@${node.name}`, '/usr/bin/nsenter', [`--net=/run/netns/${node.netns}`, '--', bin, ...args], logPath)
+      : new ManagedProcess(node ? `${name}@${node.name}` : name, bin, args, logPath);
     this.#processes.push(proc);
     return proc;
   }
 
   logs(): string {
-    const names = ['containerd', 'kubelet', 'kube-proxy', 'kube-controller-manager', 'kube-scheduler', 'coredns'];
-    const parts = names.map((name) => `--- ${name}:\n${logTail(path.join(this.dir, `${name}.log`), 25)}`);
+    const perNode = this.nodes.flatMap((node) => ['containerd', 'kubelet', 'kube-proxy'].map((name) => path.join(node.dir, `${name}.log`)));
+    const shared = ['kube-controller-manager', 'kube-scheduler', 'coredns'].map((name) => path.join(this.dir, `${name}.log`));
+    const parts = [...perNode, ...shared].map((file) => `--- ${path.relative(this.dir, file)}:\n${logTail(file, 25)}`);
     if (this.#kube) parts.push(`--- kube-apiserver:\n${logTail(this.#kube.apiServerLogPath, 15)}`);
     return parts.join('\n');
   }
 
   async start(): Promise<void> {
     const started = Date.now();
-    // Network: the node's bridge, forwarding for Service traffic between pods on it.
-    run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
-    run('ip', ['addr', 'add', `${NODE_IP}/24`, 'dev', BRIDGE]);
-    run('ip', ['link', 'set', BRIDGE, 'up']);
-    writeSysctl('net.ipv4.ip_forward', '1');
+    this.#createNetwork();
 
     this.#kube = await startKubeCluster({ address: NODE_IP, serviceClusterIpRange: SERVICE_CIDR, serviceAccountAdmission: true });
     await this.#kube.writeKubeconfig(this.#kube.adminToken, this.kubeconfigPath);
     await writeFile(path.join(this.dir, 'ca.crt'), this.#kube.caPem);
     this.#log(`control plane up (${Date.now() - started} ms)`);
 
-    await this.#startContainerd();
+    for (const node of this.nodes) await this.#startContainerd(node);
     this.#log(`containerd up, images imported (${Date.now() - started} ms)`);
     await this.#startControllers();
     await this.#startClusterDns();
-    await this.#startKubelet();
-    this.#log(`node ${NODE_NAME} Ready (${Date.now() - started} ms)`);
-    await this.#startKubeProxy();
+    for (const node of this.nodes) await this.#startKubelet(node);
+    this.#log(`${this.nodes.map((node) => node.name).join(', ')} Ready (${Date.now() - started} ms)`);
+    for (const node of this.nodes) await this.#startKubeProxy(node);
     this.#log(`kube-proxy up (${Date.now() - started} ms)`);
   }
 
-  async #startContainerd(): Promise<void> {
-    const root = path.join(this.dir, 'containerd');
-    const cniConfDir = path.join(this.dir, 'cni', 'net.d');
+  /**
+   * The node bridge (first node's address; its pods), and per further node: a namespace joined to the bridge by a
+   * veth (its address), its pod bridge, forwarding, and routes to every other node's pods through that node.
+   */
+  #createNetwork(): void {
+    run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
+    run('ip', ['addr', 'add', `${NODE_IP}/24`, 'dev', BRIDGE]);
+    run('ip', ['link', 'set', BRIDGE, 'up']);
+    writeSysctl('net.ipv4.ip_forward', '1');
+    for (const node of this.nodes) {
+      if (!node.netns) continue;
+      const inNode = (...args: string[]) => run('ip', ['-n', node.netns as string, ...args]);
+      run('ip', ['netns', 'add', node.netns]);
+      run('ip', ['link', 'add', `${node.netns}-h`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node.netns]);
+      run('ip', ['link', 'set', `${node.netns}-h`, 'master', BRIDGE, 'up']);
+      inNode('link', 'set', 'lo', 'up');
+      inNode('addr', 'add', `${node.ip}/24`, 'dev', 'eth0');
+      inNode('link', 'set', 'eth0', 'up');
+      inNode('link', 'add', node.podBridge, 'type', 'bridge');
+      inNode('addr', 'add', `${node.podGateway}/24`, 'dev', node.podBridge);
+      inNode('link', 'set', node.podBridge, 'up');
+      run('ip', ['netns', 'exec', node.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+      spawnSync('ip', ['netns', 'exec', node.netns, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1']);
+    }
+    // Each node's pods through that node, from the host (first node) and from every other node.
+    for (const target of this.nodes.slice(1)) {
+      run('ip', ['route', 'add', target.podCidr, 'via', target.ip]);
+      for (const node of this.nodes.slice(1)) {
+        if (node !== target) run('ip', ['-n', node.netns as string, 'route', 'add', target.podCidr, 'via', target.ip]);
+      }
+    }
+  }
+
+  async #startContainerd(node: NodeSpec): Promise<void> {
+    const root = path.join(node.dir, 'containerd');
+    const cniConfDir = path.join(node.dir, 'cni', 'net.d');
     await mkdir(root, { recursive: true });
     await mkdir(cniConfDir, { recursive: true });
-    // Pods: host-local addresses on the bridge; routes only to the pod subnet (on-link) and the Service range.
+    // Pods: host-local addresses on the node's pod bridge; routes only to the cluster's pods and the Service range.
+    const firstHost = node.podGateway === NODE_IP ? '198.18.64.10' : node.podCidr.replace(/0\/24$/, '10');
     await writeFile(
       path.join(cniConfDir, '10-kconmon.conflist'),
       JSON.stringify({
@@ -213,16 +307,19 @@ class LocalRealNode implements RealNode {
         plugins: [
           {
             type: 'bridge',
-            bridge: BRIDGE,
+            bridge: node.podBridge,
             isGateway: false,
             isDefaultGateway: false,
             ipMasq: false,
             hairpinMode: true,
             ipam: {
               type: 'host-local',
-              dataDir: path.join(this.dir, 'cni', 'ipam'),
-              ranges: [[{ subnet: POD_CIDR, rangeStart: '198.18.64.10', rangeEnd: '198.18.64.250', gateway: NODE_IP }]],
-              routes: [{ dst: SERVICE_CIDR, gw: NODE_IP }],
+              dataDir: path.join(node.dir, 'cni', 'ipam'),
+              ranges: [[{ subnet: node.podCidr, rangeStart: firstHost, rangeEnd: node.podCidr.replace(/0\/24$/, '250'), gateway: node.podGateway }]],
+              routes: [
+                { dst: CLUSTER_POD_CIDR, gw: node.podGateway },
+                { dst: SERVICE_CIDR, gw: node.podGateway },
+              ],
             },
           },
           { type: 'loopback' },
@@ -237,9 +334,9 @@ class LocalRealNode implements RealNode {
       'disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",',
       '  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
       '[grpc]',
-      `  address = ${JSON.stringify(this.#containerdSocket)}`,
+      `  address = ${JSON.stringify(node.containerdSocket)}`,
       '[ttrpc]',
-      `  address = ${JSON.stringify(`${this.#containerdSocket}.ttrpc`)}`,
+      `  address = ${JSON.stringify(`${node.containerdSocket}.ttrpc`)}`,
       '[plugins."io.containerd.grpc.v1.cri"]',
       `  sandbox_image = ${JSON.stringify(this.#options.pauseImage)}`,
       // No CAP_SYS_RESOURCE here: containerd may not lower containers' oom_score_adj below its own.
@@ -268,21 +365,21 @@ class LocalRealNode implements RealNode {
     ].join('\n');
     const configPath = path.join(root, 'config.toml');
     await writeFile(configPath, config);
-    const proc = this.#spawn('containerd', '/usr/bin/containerd', ['--config', configPath, '--log-level', 'warn']);
+    const proc = this.#spawn('containerd', '/usr/bin/containerd', ['--config', configPath, '--log-level', 'warn'], node);
     await waitFor(
-      'containerd',
+      `containerd of ${node.name}`,
       30_000,
       async () => {
         if (!proc.running) throw new Error(`containerd exited (${proc.describeExit()})`);
-        run('ctr', ['--address', this.#containerdSocket, 'version']);
+        run('ctr', ['--address', node.containerdSocket, 'version']);
         return true;
       },
       () => logTail(proc.logPath),
     );
     for (const image of this.#options.images) {
       const repository = image.name.replace(/:[^:/]+$/, '');
-      run('ctr', ['--address', this.#containerdSocket, '-n', CONTAINERD_NAMESPACE, 'images', 'import', '--base-name', repository, image.archive]);
-      const listed = run('ctr', ['--address', this.#containerdSocket, '-n', CONTAINERD_NAMESPACE, 'images', 'ls', '-q']);
+      run('ctr', ['--address', node.containerdSocket, '-n', CONTAINERD_NAMESPACE, 'images', 'import', '--base-name', repository, image.archive]);
+      const listed = run('ctr', ['--address', node.containerdSocket, '-n', CONTAINERD_NAMESPACE, 'images', 'ls', '-q']);
       if (!listed.split('\n').includes(image.name)) throw new Error(`ctr import of ${image.archive} did not create ${image.name}:\n${listed}`);
     }
   }
@@ -377,10 +474,11 @@ class LocalRealNode implements RealNode {
     );
   }
 
-  async #startKubelet(): Promise<void> {
-    const kubeletDir = path.join(this.dir, 'kubelet');
+  async #startKubelet(node: NodeSpec): Promise<void> {
+    const kubeletDir = path.join(node.dir, 'kubelet');
     await mkdir(kubeletDir, { recursive: true });
-    await mkdir(this.podLogsDir, { recursive: true });
+    await mkdir(node.podLogsDir, { recursive: true });
+    if (node.cgroupRoot !== '/') createCgroupRoot(node.cgroupRoot);
     // The pods' resolver: the cluster DNS only (dnsPolicy Default pods too), never the machine's.
     const resolvConf = path.join(this.dir, 'resolv.conf');
     await writeFile(resolvConf, `nameserver ${CLUSTER_DNS}\n`);
@@ -391,7 +489,8 @@ class LocalRealNode implements RealNode {
       // This VM: cgroup v1 hybrid, driven through cgroupfs.
       failCgroupV1: false,
       cgroupDriver: 'cgroupfs',
-      address: NODE_IP,
+      cgroupRoot: node.cgroupRoot,
+      address: node.ip,
       port: kubeletPort,
       readOnlyPort: 0,
       healthzBindAddress: '127.0.0.1',
@@ -401,8 +500,8 @@ class LocalRealNode implements RealNode {
       clusterDNS: [CLUSTER_DNS],
       clusterDomain: CLUSTER_DOMAIN,
       resolvConf,
-      containerRuntimeEndpoint: `unix://${this.#containerdSocket}`,
-      podLogsDir: this.podLogsDir,
+      containerRuntimeEndpoint: `unix://${node.containerdSocket}`,
+      podLogsDir: node.podLogsDir,
       failSwapOn: false,
       makeIPTablesUtilChains: false,
       protectKernelDefaults: false,
@@ -423,19 +522,19 @@ class LocalRealNode implements RealNode {
       `--kubeconfig=${this.kubeconfigPath}`,
       `--root-dir=${kubeletDir}`,
       `--cert-dir=${path.join(kubeletDir, 'pki')}`,
-      `--hostname-override=${NODE_NAME}`,
-      `--node-ip=${NODE_IP}`,
-      `--node-labels=topology.kubernetes.io/zone=${NODE_ZONE}`,
+      `--hostname-override=${node.name}`,
+      `--node-ip=${node.ip}`,
+      `--node-labels=topology.kubernetes.io/zone=${node.zone}`,
       '--v=1',
-    ]);
+    ], node);
     const core = this.kube.adminKubeConfig().makeApiClient(CoreV1Api);
     await waitFor(
-      `node ${NODE_NAME}`,
+      `node ${node.name}`,
       120_000,
       async () => {
-        if (!proc.running) throw new Error(`kubelet exited (${proc.describeExit()})`);
-        const node = await core.readNode({ name: NODE_NAME });
-        return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+        if (!proc.running) throw new Error(`kubelet of ${node.name} exited (${proc.describeExit()})`);
+        const object = await core.readNode({ name: node.name });
+        return object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
       },
       () => this.logs(),
     );
@@ -444,35 +543,37 @@ class LocalRealNode implements RealNode {
     await waitFor('ServiceAccount default/default', 60_000, defaultAccount, () => this.logs());
   }
 
-  async #startKubeProxy(): Promise<void> {
+  async #startKubeProxy(node: NodeSpec): Promise<void> {
     const [metricsPort, healthzPort] = (await freeLoopbackPorts(2)) as [number, number];
     const config = {
       apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
       kind: 'KubeProxyConfiguration',
       mode: 'nftables',
       clientConnection: { kubeconfig: this.kubeconfigPath },
-      hostnameOverride: NODE_NAME,
-      bindAddress: NODE_IP,
-      clusterCIDR: POD_CIDR,
+      hostnameOverride: node.name,
+      bindAddress: node.ip,
+      clusterCIDR: CLUSTER_POD_CIDR,
       healthzBindAddress: `127.0.0.1:${healthzPort}`,
       metricsBindAddress: `127.0.0.1:${metricsPort}`,
-      nodePortAddresses: [`${NODE_IP}/32`],
+      nodePortAddresses: [`${node.ip}/32`],
       // Leave the host's conntrack settings alone.
       conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
     };
-    const configPath = path.join(this.dir, 'kube-proxy.yaml');
+    const configPath = path.join(node.dir, 'kube-proxy.yaml');
     await writeFile(configPath, YAML.stringify(config));
-    const proc = this.#spawn('kube-proxy', tool('kube-proxy'), [`--config=${configPath}`, '--v=1']);
+    const proc = this.#spawn('kube-proxy', tool('kube-proxy'), [`--config=${configPath}`, '--v=1'], node);
+    const nftIn = node.netns ? ['nsenter', `--net=/run/netns/${node.netns}`, 'nft'] : ['nft'];
     await waitFor(
       'kube-proxy',
       60_000,
       async () => {
-        if (!proc.running) throw new Error(`kube-proxy exited (${proc.describeExit()})`);
+        if (!proc.running) throw new Error(`kube-proxy of ${node.name} exited (${proc.describeExit()})`);
         // Ready once the kube-dns Service is programmed.
-        return run('nft', ['list', 'table', 'ip', 'kube-proxy']).includes(CLUSTER_DNS) ? true : undefined;
+        return run(nftIn[0] as string, [...nftIn.slice(1), 'list', 'table', 'ip', 'kube-proxy']).includes(CLUSTER_DNS) ? true : undefined;
       },
       () => logTail(proc.logPath),
     );
+    if (node.netns) return;
     const answer = await waitFor(
       'DNS through the kube-dns Service',
       30_000,
@@ -492,12 +593,11 @@ class LocalRealNode implements RealNode {
 
   async #stop(): Promise<HostLeftovers> {
     try {
-      // Pod sandboxes first, through the CRI (CNI DEL, namespaces removed), while containerd still runs.
-      const kubelet = this.#processes.find((p) => p.name === 'kubelet');
-      for (const proc of [...this.#processes].reverse()) if (proc !== kubelet && proc.name !== 'containerd') await proc.stop(5_000);
-      await kubelet?.stop(5_000);
-      if (this.#processes.some((p) => p.name === 'containerd' && p.running)) {
-        const ctr = (...args: string[]) => run('ctr', ['--address', this.#containerdSocket, '-n', CONTAINERD_NAMESPACE, ...args]);
+      // Everything but containerd; then each node's containers through containerd, while it still runs.
+      for (const proc of [...this.#processes].reverse()) if (!proc.name.startsWith('containerd')) await proc.stop(5_000);
+      for (const node of this.nodes) {
+        if (!this.#processes.some((p) => p.name === `containerd@${node.name}` && p.running)) continue;
+        const ctr = (...args: string[]) => run('ctr', ['--address', node.containerdSocket, '-n', CONTAINERD_NAMESPACE, ...args]);
         for (const id of ctr('tasks', 'ls', '-q').split('\n').filter(Boolean)) {
           try {
             ctr('tasks', 'kill', '--signal', 'SIGKILL', id);

@@ -1,10 +1,12 @@
-// The chart on a real kubelet node (test/cluster/node.ts): the image built from the Dockerfile (scripts/image/build.sh)
-// is imported into containerd, `helm install --wait` runs it with pullPolicy Never, and then: every pod is Ready, the
-// privileged init container set the TCP sysctls in the agent pod's network namespace, the agent reached the controller
-// by its Service name, the agent's metrics carry the node and zone from the Node object, its DNS test against the
-// cluster DNS passes, Prometheus scrapes the agent pod through the documented scrape config (kubernetes_sd), the
-// controller lists the agent, a rolling restart of both workloads fails no test, `helm uninstall` leaves no kconmon
-// object, and tear-down leaves the host as it was. Needs root and the components of scripts/setup (see node.ts).
+// The chart on real kubelet nodes (test/cluster/node.ts: two nodes in two zones, the second in its own network
+// namespace): the image built from the Dockerfile (scripts/image/build.sh) is imported into each node's containerd,
+// `helm install --wait` runs it with pullPolicy Never, and then: every pod is Ready, the privileged init container set
+// the TCP sysctls in each agent pod's network namespace, each agent reached the controller by its Service name, its
+// metrics carry the node and zone of its Node object, its DNS test against the cluster DNS passes, the agents probe
+// each other pod to pod across nodes and zones (UDP and TCP pass both ways), Prometheus scrapes the agent pods through
+// the documented scrape config, the controllers list the agents, a rolling restart of both workloads fails no test,
+// `helm uninstall` leaves no kconmon object, and tear-down leaves the host as it was — also when the test process
+// exits without tearing down or is killed outright. Needs root and the components of scripts/setup (see node.ts).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,12 +21,26 @@ import { buildImage, imageBuildUnavailable } from '../helpers/image.ts';
 import { prometheusUnavailable, startPrometheus, type Prometheus } from '../helpers/prometheus.ts';
 import { earlierNode, hostFacts, pidsWithCommandLine, recoverAbandonedNode } from './host-state.ts';
 import { writeTargetsFile } from './pod-sd.ts';
-import { NODE_NAME, NODE_ZONE, realNodeUnavailable, startRealNode, type RealNode } from './node.ts';
+import { realNodeUnavailable, startRealNode, type RealNode } from './node.ts';
 
 const NAMESPACE = 'kconmon';
 const RELEASE = 'kconmon';
 const CONTROLLER_URL_HOST = `${RELEASE}-controller.${NAMESPACE}.svc.cluster.local`;
 const DNS_TARGET = 'kubernetes.default.svc.cluster.local';
+
+/** Two nodes in two zones: the first in the host's network namespace, the second in its own. */
+const NODES = [
+  { name: 'kconmon-node-1', zone: 'zone-a' },
+  { name: 'kconmon-node-2', zone: 'zone-b' },
+] as const;
+const CLEAN_HOST = { sysctls: [], nftTables: [], netns: [], mounts: [], cgroups: [], processes: [], links: [], paths: [], logLinks: [] };
+
+/** scripts/image/node-images.sh: the pause and busybox images and their archives. */
+function buildNodeImages(): Record<string, string> {
+  const run = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/image/node-images.sh')], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return Object.fromEntries(run.stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+}
 
 const unavailable = realNodeUnavailable() ?? imageBuildUnavailable() ?? helmMissing ?? prometheusUnavailable();
 
@@ -97,15 +113,15 @@ function isReady(pod: V1Pod): boolean {
   return pod.status?.phase === 'Running' && pod.metadata?.deletionTimestamp === undefined && ready;
 }
 
-describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, () => {
+describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, () => {
   const suiteStarted = Date.now();
   let node: RealNode;
   let prometheus: Prometheus | undefined;
   let core: CoreV1Api;
   let apps: AppsV1Api;
   let version: string;
-  let agentPod: V1Pod;
-  let setSysctls: [string, string][] = [];
+  /** The agent pod of each node, in NODES order. */
+  let agents: V1Pod[] = [];
 
   const helmIn = (args: string[]) => {
     const helmHome = path.join(node.dir, 'helm');
@@ -116,21 +132,37 @@ describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, 
   const targetsFile = () => path.join(node.dir, 'kconmon-pods.json');
   const pods = async () => (await core.listNamespacedPod({ namespace: NAMESPACE })).items;
   const podsOf = async (component: string) => (await pods()).filter((pod) => pod.metadata?.labels?.component === component);
+  /** Agent pods in NODES order (one per node). */
+  const agentsByNode = async () => {
+    const found = await podsOf('agent');
+    return NODES.map(({ name }) => {
+      const pod = found.find((candidate) => candidate.spec?.nodeName === name);
+      assert.ok(pod, `an agent pod on ${name}`);
+      return pod;
+    });
+  };
   const containerLog = (pod: V1Pod, container: string): string => {
-    const dir = path.join(node.podLogsDir, `${NAMESPACE}_${pod.metadata?.name}_${pod.metadata?.uid}`, container);
+    const spec = node.nodes.find((candidate) => candidate.name === pod.spec?.nodeName);
+    assert.ok(spec, `node of pod ${pod.metadata?.name}`);
+    const dir = path.join(spec.podLogsDir, `${NAMESPACE}_${pod.metadata?.name}_${pod.metadata?.uid}`, container);
     return readdirSync(dir)
       .sort()
       .map((file) => readFileSync(path.join(dir, file), 'utf8'))
       .join('');
   };
+  /** The agents found by the first test: one per node, or the test using them fails (never passes on none). */
+  const theAgents = (): V1Pod[] => {
+    assert.equal(agents.length, NODES.length, 'one agent pod per node (see the first test)');
+    return agents;
+  };
+  const metricsOf = async (pod: V1Pod) => get(`http://${pod.status?.podIP}:8080/metrics`);
 
   before(async (t) => {
     const image = buildImage();
     version = image.image.split(':').at(-1) as string;
-    const nodeImagesRun = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/image/node-images.sh')], { encoding: 'utf8' });
-    assert.equal(nodeImagesRun.status, 0, nodeImagesRun.stderr);
-    const nodeImages = Object.fromEntries(nodeImagesRun.stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+    const nodeImages = buildNodeImages();
     node = await startRealNode({
+      nodes: NODES,
       images: [
         { name: image.image, archive: image.archive },
         { name: nodeImages.pause_image as string, archive: nodeImages.pause_archive as string },
@@ -157,15 +189,15 @@ describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, 
     await node?.stop();
   });
 
-  it('runs every pod Ready: one agent on the node, two controllers', async () => {
-    const all = await pods();
-    assert.deepEqual(all.filter((pod) => !isReady(pod)).map((pod) => pod.metadata?.name), []);
-    const agents = all.filter((pod) => pod.metadata?.labels?.component === 'agent');
-    const controllers = all.filter((pod) => pod.metadata?.labels?.component === 'controller');
-    assert.equal(agents.length, 1);
-    assert.equal(controllers.length, 2);
-    agentPod = agents[0] as V1Pod;
-    assert.equal(agentPod.spec?.nodeName, NODE_NAME);
+  it('runs every pod Ready: one agent per node, two controllers, all from the built image', async () => {
+    // helm --wait counts a DaemonSet ready with maxUnavailable pods not Ready yet: wait for all of them.
+    const all = await eventually('every kconmon pod Ready', 60_000, async () => {
+      const now = await pods();
+      return now.length === 2 + NODES.length && now.every(isReady) ? now : undefined;
+    }, () => node.logs());
+    assert.equal(all.filter((pod) => pod.metadata?.labels?.component === 'controller').length, 2);
+    assert.equal(all.filter((pod) => pod.metadata?.labels?.component === 'agent').length, NODES.length);
+    agents = await agentsByNode();
     for (const pod of all) {
       for (const status of pod.status?.containerStatuses ?? []) {
         assert.equal(status.image.replace(/^docker\.io\//, ''), `localhost/kconmon:${version}`);
@@ -173,49 +205,75 @@ describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, 
     }
   });
 
-  it("the init container applied the sysctls it could, in the agent pod's network namespace", () => {
-    const init = agentPod.status?.initContainerStatuses?.find((s) => s.name === 'tcp-tweaks');
-    assert.equal(init?.state?.terminated?.exitCode, 0);
-    const log = containerLog(agentPod, 'tcp-tweaks');
-    const summary = /tcp-tweaks: (\d+) applied, (\d+) skipped/.exec(log);
-    assert.ok(summary, log);
-    assert.ok(Number(summary[1]) >= 1, log);
-    setSysctls = [...log.matchAll(/tcp-tweaks: set (\S+) = (\S+)/g)].map((m) => [m[1] as string, m[2] as string]);
-    assert.equal(setSysctls.length, Number(summary[1]));
-    // Each value as the agent process sees it (its network namespace), and the host's own.
-    const pid = agentPid(agentPod);
-    for (const [name, value] of setSysctls) assert.equal(sysctlIn(pid, name), value, `${name} in the pod`);
-    const keepalive = setSysctls.find(([name]) => name === 'net.ipv4.tcp_keepalive_time');
-    if (keepalive) assert.notEqual(readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8').trim(), keepalive[1], 'the host keeps its own value');
+  it("the init container applied the sysctls it could, in each agent pod's network namespace", () => {
+    for (const agent of theAgents()) {
+      const init = agent.status?.initContainerStatuses?.find((s) => s.name === 'tcp-tweaks');
+      assert.equal(init?.state?.terminated?.exitCode, 0);
+      const log = containerLog(agent, 'tcp-tweaks');
+      const summary = /tcp-tweaks: (\d+) applied, (\d+) skipped/.exec(log);
+      assert.ok(summary, log);
+      assert.ok(Number(summary[1]) >= 1, log);
+      const set = [...log.matchAll(/tcp-tweaks: set (\S+) = (\S+)/g)].map((m) => [m[1] as string, m[2] as string] as const);
+      assert.equal(set.length, Number(summary[1]));
+      // Each value as the agent process sees it (its network namespace), and the host's own.
+      const pid = agentPid(agent);
+      for (const [name, value] of set) assert.equal(sysctlIn(pid, name), value, `${name} in ${agent.metadata?.name}`);
+      const keepalive = set.find(([name]) => name === 'net.ipv4.tcp_keepalive_time');
+      if (keepalive) assert.notEqual(readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8').trim(), keepalive[1], 'the host keeps its own value');
+    }
   });
 
-  it('the agent reached the controller by its Service name and reports the node and zone of the Node object', async () => {
-    const log = containerLog(agentPod, 'agent');
-    const connected = log.split('\n').find((line) => line.includes('connected to controller'));
-    assert.ok(connected, log.slice(-3000));
-    assert.ok(connected.includes(CONTROLLER_URL_HOST), connected);
-    const podIp = agentPod.status?.podIP as string;
-    const info = await eventually(`kconmon_agent_info with zone ${NODE_ZONE}`, 30_000, async () => {
-      const found = samples(await get(`http://${podIp}:8080/metrics`), 'kconmon_agent_info').find((s) => s.labels.source_zone === NODE_ZONE);
-      return found;
-    });
-    assert.deepEqual(info.labels, { source: NODE_NAME, source_zone: NODE_ZONE, version });
+  it('each agent reached the controller by its Service name and reports the node and zone of its Node object', async () => {
+    for (const [index, agent] of theAgents().entries()) {
+      const { name, zone } = NODES[index] as { name: string; zone: string };
+      const log = containerLog(agent, 'agent');
+      const connected = log.split('\n').find((line) => line.includes('connected to controller'));
+      assert.ok(connected, log.slice(-3000));
+      assert.ok(connected.includes(CONTROLLER_URL_HOST), connected);
+      const info = await eventually(`kconmon_agent_info of ${name} with zone ${zone}`, 30_000, async () =>
+        samples(await metricsOf(agent), 'kconmon_agent_info').find((s) => s.labels.source_zone === zone),
+      );
+      assert.deepEqual(info.labels, { source: name, source_zone: zone, version });
+    }
   });
 
-  it('its DNS test against the cluster DNS passes', async () => {
-    const podIp = agentPod.status?.podIP as string;
-    const results = await eventually('a passed DNS test', 30_000, async () => {
-      const all = samples(await get(`http://${podIp}:8080/metrics`), 'kconmon_dns_results_total');
-      return all.some((s) => s.labels.result === 'pass' && s.value > 0) ? all : undefined;
-    });
-    for (const sample of results) if (sample.labels.result === 'fail') assert.equal(sample.value, 0, JSON.stringify(sample));
-    const resolvConf = readFileSync(`/proc/${agentPid(agentPod)}/root/etc/resolv.conf`, 'utf8');
-    assert.match(resolvConf, /^nameserver 198\.19\.128\.10$/m, 'the pod resolves through the cluster DNS only');
-    assert.equal([...resolvConf.matchAll(/^nameserver /gm)].length, 1, resolvConf);
-    assert.ok(results.some((s) => s.labels.host === DNS_TARGET && s.labels.result === 'pass'), JSON.stringify(results));
+  it("each agent's DNS test against the cluster DNS passes, through the cluster resolver only", async () => {
+    for (const agent of theAgents()) {
+      const results = await eventually(`a passed DNS test on ${agent.spec?.nodeName}`, 30_000, async () => {
+        const all = samples(await metricsOf(agent), 'kconmon_dns_results_total');
+        return all.some((s) => s.labels.result === 'pass' && s.value > 0) ? all : undefined;
+      });
+      for (const sample of results) if (sample.labels.result === 'fail') assert.equal(sample.value, 0, JSON.stringify(sample));
+      assert.ok(results.some((s) => s.labels.host === DNS_TARGET && s.labels.result === 'pass'), JSON.stringify(results));
+      const resolvConf = readFileSync(`/proc/${agentPid(agent)}/root/etc/resolv.conf`, 'utf8');
+      assert.match(resolvConf, /^nameserver 198\.19\.128\.10$/m, 'the pod resolves through the cluster DNS only');
+      assert.equal([...resolvConf.matchAll(/^nameserver /gm)].length, 1, resolvConf);
+    }
   });
 
-  it('Prometheus scrapes the agent pod through the documented scrape config', async () => {
+  it('the agents probe each other pod to pod across nodes and zones: UDP and TCP pass both ways', async () => {
+    for (const [index, agent] of theAgents().entries()) {
+      const source = NODES[index] as { name: string; zone: string };
+      const peers = NODES.filter((other) => other.name !== source.name);
+      const metrics = await eventually(`${source.name} passed UDP and TCP tests to every peer`, 60_000, async () => {
+        const text = await metricsOf(agent);
+        const passedTo = (metric: string, peer: string) =>
+          samples(text, metric).some((s) => s.labels.destination === peer && s.labels.result === 'pass' && s.value > 0);
+        return peers.every((peer) => passedTo('kconmon_udp_results_total', peer.name) && passedTo('kconmon_tcp_results_total', peer.name)) ? text : undefined;
+      });
+      for (const metric of ['kconmon_udp_results_total', 'kconmon_tcp_results_total']) {
+        const series = samples(metrics, metric);
+        assert.deepEqual(new Set(series.map((s) => s.labels.destination)), new Set(peers.map((peer) => peer.name)), `${metric}: never itself`);
+        for (const sample of series) {
+          assert.equal(sample.labels.source_zone, source.zone);
+          assert.equal(sample.labels.destination_zone, (NODES.find((n) => n.name === sample.labels.destination) as { zone: string }).zone);
+          if (sample.labels.result === 'fail') assert.equal(sample.value, 0, `${metric} ${JSON.stringify(sample.labels)}`);
+        }
+      }
+    }
+  });
+
+  it('Prometheus scrapes every agent pod through the documented scrape config', async () => {
     const job = documentedScrapeConfig();
     // The documented job discovers pods with kubernetes_sd_configs (role: pod) in the release's namespace; Debian's
     // Prometheus lacks that discovery, so the same targets and meta labels come from a file (pod-sd.ts).
@@ -226,25 +284,31 @@ describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, 
       jobs: [],
       rawScrapeConfigs: [{ ...rest, scrape_interval: '1s', file_sd_configs: [{ files: [targetsFile()], refresh_interval: '1s' }] }],
     });
-    const agentName = agentPod.metadata?.name as string;
-    await eventually(`up{job="kconmon", pod="${agentName}"} == 1`, 30_000, async () => {
-      const result = await (prometheus as Prometheus).query(`up{job="kconmon", pod="${agentName}"} == 1`);
-      return (result.result as unknown[]).length === 1 ? true : undefined;
-    }, () => (prometheus as Prometheus).logTail());
-    const info = await (prometheus as Prometheus).query(`kconmon_agent_info{pod="${agentName}"}`);
-    assert.equal((info.result as { metric: Record<string, string> }[])[0]?.metric.source, NODE_NAME);
-    const targets = await (prometheus as Prometheus).targets();
+    const p = prometheus;
+    await eventually(`every agent up`, 30_000, async () => {
+      const result = await p.query('up{job="kconmon"} == 1');
+      return (result.result as unknown[]).length === theAgents().length ? true : undefined;
+    }, () => p.logTail());
+    const info = await p.query('kconmon_agent_info');
     assert.deepEqual(
-      targets.activeTargets.map((target) => `${target.labels.pod} ${target.scrapeUrl}`),
-      [`${agentName} http://${agentPod.status?.podIP}:8080/metrics`],
-      "only the agent pod's TCP port is kept (not the controllers, not the UDP echo port)",
+      (info.result as { metric: Record<string, string> }[]).map((sample) => `${sample.metric.pod} ${sample.metric.source}`).sort(),
+      agents.map((agent) => `${agent.metadata?.name} ${agent.spec?.nodeName}`).sort(),
+    );
+    const targets = await p.targets();
+    assert.deepEqual(
+      targets.activeTargets.map((target) => `${target.labels.pod} ${target.scrapeUrl}`).sort(),
+      agents.map((agent) => `${agent.metadata?.name} http://${agent.status?.podIP}:8080/metrics`).sort(),
+      "only the agent pods' TCP port is kept (not the controllers, not the UDP echo port)",
     );
   });
 
-  it('the controller lists the agent with its node, zone and IP', async () => {
+  it('each controller lists every agent with its node, zone and IP', async () => {
+    const expected = theAgents()
+      .map((agent, index) => ({ name: agent.metadata?.name, nodeName: NODES[index]?.name, ip: agent.status?.podIP, zone: NODES[index]?.zone }))
+      .sort((a, b) => String(a.name).localeCompare(String(b.name)));
     for (const controller of await podsOf('controller')) {
-      const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`)) as { name: string; nodeName: string; ip: string; zone: string }[];
-      assert.deepEqual(listed, [{ name: agentPod.metadata?.name, nodeName: NODE_NAME, ip: agentPod.status?.podIP, zone: NODE_ZONE }]);
+      const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`)) as { name: string }[];
+      assert.deepEqual([...listed].sort((a, b) => a.name.localeCompare(b.name)), expected);
     }
   });
 
@@ -252,34 +316,42 @@ describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, 
     const restartedAt = new Date().toISOString();
     const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } };
     const oldPods = new Set((await pods()).map((pod) => pod.metadata?.uid));
+    const expectedPods = 2 + NODES.length;
     // What `kubectl rollout restart` does: a new pod-template annotation.
     const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
     await apps.patchNamespacedDaemonSet({ name: `${RELEASE}-agent`, namespace: NAMESPACE, body: patch }, strategic);
     await apps.patchNamespacedDeployment({ name: `${RELEASE}-controller`, namespace: NAMESPACE, body: patch }, strategic);
-    await eventually('both rollouts complete (3 new pods Ready, no old pod left)', 180_000, async () => {
+    await eventually(`both rollouts complete (${expectedPods} new pods Ready, no old pod left)`, 180_000, async () => {
       const now = await pods();
       const fresh = now.filter((pod) => !oldPods.has(pod.metadata?.uid) && isReady(pod));
-      return now.length === 3 && fresh.length === 3 ? true : undefined;
+      return now.length === expectedPods && fresh.length === expectedPods ? true : undefined;
     }, () => node.logs());
-    agentPod = (await podsOf('agent'))[0] as V1Pod;
+    agents = await agentsByNode();
     await writeTargetsFile(targetsFile(), await pods());
-    const podIp = agentPod.status?.podIP as string;
-    await eventually('the new agent passes a DNS test and knows its zone again', 30_000, async () => {
-      const metrics = await get(`http://${podIp}:8080/metrics`);
-      const passed = samples(metrics, 'kconmon_dns_results_total').some((s) => s.labels.result === 'pass' && s.value > 0);
-      const zoned = samples(metrics, 'kconmon_agent_info').some((s) => s.labels.source_zone === NODE_ZONE);
-      return passed && zoned ? true : undefined;
-    });
-    // Over the whole run, as Prometheus saw both agent pods: tests passed, none failed.
+    for (const agent of theAgents()) {
+      await eventually(`the new agent on ${agent.spec?.nodeName} passes tests again and knows its zone`, 60_000, async () => {
+        const metrics = await metricsOf(agent);
+        const passed = (metric: string) => samples(metrics, metric).some((s) => s.labels.result === 'pass' && s.value > 0);
+        const zoned = samples(metrics, 'kconmon_agent_info').some((s) => s.labels.source_zone !== 'unknown');
+        const meshPassed = passed('kconmon_udp_results_total') && passed('kconmon_tcp_results_total');
+        return passed('kconmon_dns_results_total') && zoned && meshPassed ? true : undefined;
+      });
+    }
+    // Over the whole run, as Prometheus saw every agent pod, old and new: tests passed, none failed.
     const p = prometheus as Prometheus;
-    await eventually('Prometheus scraped the new agent', 30_000, async () =>
-      ((await p.query(`up{job="kconmon", pod="${agentPod.metadata?.name}"} == 1`)).result as unknown[]).length === 1 ? true : undefined,
+    await eventually('Prometheus scraped the new agents', 30_000, async () =>
+      ((await p.query(`up{job="kconmon", pod=~"${agents.map((agent) => agent.metadata?.name).join('|')}"} == 1`)).result as unknown[]).length === agents.length
+        ? true
+        : undefined,
     );
-    const failed = await p.query('sum(max_over_time({__name__=~"kconmon_(udp|tcp|dns)_results_total", result="fail"}[15m]))');
-    const failedValue = (failed.result as { value: [number, string] }[])[0]?.value[1] ?? '0';
-    assert.equal(Number(failedValue), 0, 'failed tests over the run');
+    for (const metric of ['kconmon_udp_results_total', 'kconmon_tcp_results_total', 'kconmon_dns_results_total']) {
+      const failed = await p.query(`max by (pod, source, destination, host) (max_over_time(${metric}{result="fail"}[15m])) > 0`);
+      assert.deepEqual(failed.result, [], `${metric}: failed tests over the run`);
+      const passed = await p.query(`count(max_over_time(${metric}{result="pass"}[15m]) > 0)`);
+      assert.ok(Number((passed.result as { value: [number, string] }[])[0]?.value[1]) > 0, `${metric}: passed tests over the run`);
+    }
     const passedPods = await p.query('count(count by (pod) (max_over_time(kconmon_dns_results_total{result="pass"}[15m]) > 0))');
-    assert.equal(Number((passedPods.result as { value: [number, string] }[])[0]?.value[1]), 2, 'both agent pods passed DNS tests');
+    assert.equal(Number((passedPods.result as { value: [number, string] }[])[0]?.value[1]), 2 * NODES.length, 'every agent pod, old and new, passed DNS tests');
   });
 
   it('helm uninstall leaves no kconmon object', async () => {
@@ -313,7 +385,7 @@ describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, 
     await prometheus?.stop();
     prometheus = undefined;
     const leftovers = await node.stop();
-    assert.deepEqual(leftovers, { sysctls: [], nftTables: [], netns: [], mounts: [], cgroups: [], processes: [], links: [], logLinks: [], paths: [] });
+    assert.deepEqual(leftovers, CLEAN_HOST);
     t.diagnostic(`real-node suite: ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s from image check to clean host`);
     console.log(`# real-node suite duration: ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s`);
   });
@@ -322,9 +394,7 @@ describe('the chart on a real kubelet node', { skip: skipOption(unavailable) }, 
 describe('real-node tear-down when the test process dies', { skip: skipOption(unavailable) }, () => {
   let nodeImages: Record<string, string>;
   before(() => {
-    const run = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/image/node-images.sh')], { encoding: 'utf8' });
-    assert.equal(run.status, 0, run.stderr);
-    nodeImages = Object.fromEntries(run.stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+    nodeImages = buildNodeImages();
   });
 
   /** Starts node-child.ts in `mode`, resolves once its pod runs (READY), with what the host holds at that moment. */
@@ -350,7 +420,6 @@ describe('real-node tear-down when the test process dies', { skip: skipOption(un
     return { child, exited };
   }
 
-  const clean = { sysctls: [], nftTables: [], netns: [], mounts: [], cgroups: [], processes: [], links: [], logLinks: [], paths: [] };
 
   it('process exit without stop(): the exit hook restores the host', async () => {
     const before = hostFacts();
@@ -368,7 +437,7 @@ describe('real-node tear-down when the test process dies', { skip: skipOption(un
     const during = hostFacts();
     assert.notDeepEqual(during, before, 'the killed run left its bridge, namespaces, cgroups and sysctls');
     assert.equal(earlierNode()?.active, false);
-    assert.deepEqual(recoverAbandonedNode(), clean);
+    assert.deepEqual(recoverAbandonedNode(), CLEAN_HOST);
     assert.deepEqual(hostFacts(), before);
   });
 });
