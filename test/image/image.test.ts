@@ -80,7 +80,7 @@ describe('container image (buildah + runc)', () => {
     });
   });
 
-  it('the agent rejects a missing configuration with one line and status 2 inside the image', (t) => {
+  it('the agent rejects a missing configuration file by name with status 2 inside the image', (t) => {
     const result = image(t);
     if (!result) return;
     const run = runImage(result.image, ['agent', '--config', '/nonexistent.yaml']);
