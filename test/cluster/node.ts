@@ -2,14 +2,15 @@
 // kube-apiserver (test/harness/kube-cluster.ts), kube-controller-manager, kube-scheduler and CoreDNS (a host process
 // serving the cluster domain from the apiserver with its kubernetes plugin, behind a kube-dns Service), and per node a
 // kubelet, kube-proxy (nftables mode) and containerd (Debian's, own config, root and socket) with runc and the CNI
-// bridge plugin. The first node runs in the host's network namespace; each further node in its own (kcnode<N>), with
-// its own kubelet cgroup root (/kcnode<N>), so several kubelets share the machine.
+// bridge plugin. Each node runs in its own network namespace (kcnode<N>) with its own kubelet cgroup root
+// (/kcnode<N>), so several kubelets share the machine and no kube-proxy rule ever touches the host's namespace (other
+// suites running beside this one see none of it).
 //
-// Network and host safety: every address is in 198.18.0.0/15 — the nodes 198.18.64.<N> on a bridge created here
-// (kconmon-br0, also the first node's pod bridge), pods 198.18.64.0/24 on the first node and 198.18.<63+N>.0/24 on node
-// N (no default route: pods route only the cluster's pod range 198.18.64.0/22 and the Service range), Services
-// 198.19.128.0/24, cluster DNS 198.19.128.10; no masquerading; pods resolve through the cluster DNS only
-// (kubelet's resolvConf names it, CoreDNS has no forwarder). Images are imported from local archives; registry
+// Network and host safety: every address is in 198.18.0.0/15 — the control plane (apiserver, CoreDNS) 198.18.64.1 on
+// a bridge created here (kconmon-br0), node N at 198.18.64.<N+1> on it, node N's pods 198.18.<64+N>.0/24 on a bridge
+// in its namespace (no default route: pods route only the cluster's range 198.18.64.0/22 and the Service range),
+// Services 198.19.128.0/24, cluster DNS 198.19.128.10; no masquerading, no forwarding by the host; pods resolve
+// through the cluster DNS only (kubelet's resolvConf names it, CoreDNS has no forwarder). Images are imported from local archives; registry
 // mirrors point at a closed port so nothing is ever pulled. The host's sysctls, nftables, namespaces, mounts, cgroups
 // and processes are recorded first and restored on stop(), also when start-up fails or the process exits.
 import { Resolver } from 'node:dns/promises';
@@ -29,18 +30,17 @@ import {
   recoverAbandonedNode,
   run,
   snapshotHost,
-  writeSysctl,
-  type HostLeftovers,
+    type HostLeftovers,
   type HostSnapshot,
 } from './host-state.ts';
 
 export const BRIDGE = 'kconmon-br0';
-/** The first node's address: also the apiserver's and CoreDNS's. */
-export const NODE_IP = '198.18.64.1';
-/** Every pod of the cluster (one /24 per node). */
-export const CLUSTER_POD_CIDR = '198.18.64.0/22';
+/** The control plane's address (kube-apiserver, CoreDNS) on the node bridge. */
+export const CONTROL_PLANE_IP = '198.18.64.1';
+/** The node network and every pod of the cluster (one /24 per node). */
+export const CLUSTER_CIDR = '198.18.64.0/22';
 export const SERVICE_CIDR = '198.19.128.0/24';
-const MAX_NODES = 4;
+const MAX_NODES = 3;
 export const CLUSTER_DNS = '198.19.128.10';
 const CLUSTER_DOMAIN = 'cluster.local';
 const CONTAINERD_NAMESPACE = 'k8s.io';
@@ -55,6 +55,7 @@ const SYSTEM_BINARIES: Record<string, string> = {
   '/usr/lib/cni/loopback': 'containernetworking-plugins',
   '/usr/sbin/nft': 'nftables',
   '/usr/bin/buildah': 'buildah',
+  '/bin/busybox': 'busybox-static',
 };
 
 /** Why a real node cannot run here, or undefined when it can. */
@@ -82,7 +83,7 @@ export interface NodeImage {
 }
 
 export interface RealNodeOptions {
-  /** The nodes (name and zone label); default one node, kconmon-node-1 in zone-a. At most 4. */
+  /** The nodes (name and zone label); default one node, kconmon-node-1 in zone-a. At most 3. */
   readonly nodes?: readonly { name: string; zone: string }[];
   /** Images imported into every node's containerd (k8s.io namespace) before its kubelet starts. */
   readonly images: readonly NodeImage[];
@@ -96,15 +97,15 @@ export interface RealNodeOptions {
 export interface NodeSpec {
   readonly name: string;
   readonly zone: string;
-  /** 198.18.64.<N> */
+  /** 198.18.64.<N+1> */
   readonly ip: string;
   /** The node's pod subnet, its gateway (the pod bridge's address) and the bridge. */
   readonly podCidr: string;
   readonly podGateway: string;
   readonly podBridge: string;
-  /** Network namespace (all but the first node). */
-  readonly netns: string | undefined;
-  /** The kubelet's cgroup root ("/" for the first node, /kcnode<N> for the others). */
+  /** Network namespace, kcnode<N>. */
+  readonly netns: string;
+  /** The kubelet's cgroup root, /kcnode<N>. */
   readonly cgroupRoot: string;
   readonly dir: string;
   readonly containerdSocket: string;
@@ -116,16 +117,16 @@ function nodeSpecs(dir: string, nodes: readonly { name: string; zone: string }[]
   if (nodes.length < 1 || nodes.length > MAX_NODES) throw new Error(`1 to ${MAX_NODES} nodes, not ${nodes.length}`);
   return nodes.map(({ name, zone }, index) => {
     const nodeDir = path.join(dir, name);
-    const first = index === 0;
+    const n = index + 1;
     return {
       name,
       zone,
-      ip: `198.18.64.${index + 1}`,
-      podCidr: `198.18.${64 + index}.0/24`,
-      podGateway: first ? NODE_IP : `198.18.${64 + index}.1`,
-      podBridge: first ? BRIDGE : 'kcpods0',
-      netns: first ? undefined : `kcnode${index + 1}`,
-      cgroupRoot: first ? '/' : `/kcnode${index + 1}`,
+      ip: `198.18.64.${n + 1}`,
+      podCidr: `198.18.${64 + n}.0/24`,
+      podGateway: `198.18.${64 + n}.1`,
+      podBridge: 'kcpods0',
+      netns: `kcnode${n}`,
+      cgroupRoot: `/kcnode${n}`,
       dir: nodeDir,
       containerdSocket: path.join(nodeDir, 'containerd', 'containerd.sock'),
       podLogsDir: path.join(nodeDir, 'pod-logs'),
@@ -199,8 +200,8 @@ class LocalRealNode implements RealNode {
     this.nodes = nodeSpecs(dir, options.nodes ?? [{ name: 'kconmon-node-1', zone: 'zone-a' }]);
     this.#host = snapshotHost({
       nodeDir: dir,
-      links: [BRIDGE, ...this.nodes.filter((node) => node.netns).map((node) => `${node.netns}-h`)],
-      netns: this.nodes.flatMap((node) => (node.netns ? [node.netns] : [])),
+      links: [BRIDGE, ...this.nodes.map((node) => `${node.netns}-h`)],
+      netns: this.nodes.map((node) => node.netns),
     });
     process.on('exit', this.#onExit);
     process.once('SIGINT', this.#onSignal);
@@ -225,9 +226,9 @@ class LocalRealNode implements RealNode {
   /** Starts a process logging to <dir>/<name>.log; with `node`, in that node's network namespace and directory. */
   #spawn(name: string, bin: string, args: string[], node?: NodeSpec): ManagedProcess {
     const logPath = path.join(node?.dir ?? this.dir, `${name}.log`);
-    const proc = node?.netns
+    const proc = node
       ? new ManagedProcess(`${name}@${node.name}`, '/usr/bin/nsenter', [`--net=/run/netns/${node.netns}`, '--', bin, ...args], logPath)
-      : new ManagedProcess(node ? `${name}@${node.name}` : name, bin, args, logPath);
+      : new ManagedProcess(name, bin, args, logPath);
     this.#processes.push(proc);
     return proc;
   }
@@ -244,7 +245,7 @@ class LocalRealNode implements RealNode {
     const started = Date.now();
     this.#createNetwork();
 
-    this.#kube = await startKubeCluster({ address: NODE_IP, serviceClusterIpRange: SERVICE_CIDR, serviceAccountAdmission: true });
+    this.#kube = await startKubeCluster({ address: CONTROL_PLANE_IP, serviceClusterIpRange: SERVICE_CIDR, serviceAccountAdmission: true });
     await this.#kube.writeKubeconfig(this.#kube.adminToken, this.kubeconfigPath);
     await writeFile(path.join(this.dir, 'ca.crt'), this.#kube.caPem);
     this.#log(`control plane up (${Date.now() - started} ms)`);
@@ -260,35 +261,38 @@ class LocalRealNode implements RealNode {
   }
 
   /**
-   * The node bridge (first node's address; its pods), and per further node: a namespace joined to the bridge by a
-   * veth (its address), its pod bridge, forwarding, and routes to every other node's pods through that node.
+   * The node bridge with the control plane's address; per node a namespace joined to it by a veth (the node's address),
+   * its pod bridge, forwarding, and routes to every other node's pods through that node (from the host too, so tests
+   * and Prometheus reach the pods; the host forwards nothing).
    */
   #createNetwork(): void {
-    run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
-    run('ip', ['addr', 'add', `${NODE_IP}/24`, 'dev', BRIDGE]);
+    // Fixed (locally administered) MAC addresses: a bridge whose address is not set takes its ports' lowest and
+    // changes it as pods come and go, leaving every neighbour's ARP entry for the gateway stale for seconds (lost packets).
+    run('ip', ['link', 'add', BRIDGE, 'address', '02:c6:12:40:00:01', 'type', 'bridge']);
+    run('ip', ['addr', 'add', `${CONTROL_PLANE_IP}/24`, 'dev', BRIDGE]);
     run('ip', ['link', 'set', BRIDGE, 'up']);
-    writeSysctl('net.ipv4.ip_forward', '1');
     for (const node of this.nodes) {
-      if (!node.netns) continue;
-      const inNode = (...args: string[]) => run('ip', ['-n', node.netns as string, ...args]);
+      const inNode = (...args: string[]) => run('ip', ['-n', node.netns, ...args]);
       run('ip', ['netns', 'add', node.netns]);
       run('ip', ['link', 'add', `${node.netns}-h`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node.netns]);
       run('ip', ['link', 'set', `${node.netns}-h`, 'master', BRIDGE, 'up']);
       inNode('link', 'set', 'lo', 'up');
       inNode('addr', 'add', `${node.ip}/24`, 'dev', 'eth0');
       inNode('link', 'set', 'eth0', 'up');
-      inNode('link', 'add', node.podBridge, 'type', 'bridge');
+      inNode('link', 'add', node.podBridge, 'address', `02:c6:12:${(64 + Number(node.netns.slice(6))).toString(16)}:00:01`, 'type', 'bridge');
       inNode('addr', 'add', `${node.podGateway}/24`, 'dev', node.podBridge);
       inNode('link', 'set', node.podBridge, 'up');
       run('ip', ['netns', 'exec', node.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+      // Service traffic between pods on one bridge is DNATed: bridged frames must see the namespace's nftables.
       spawnSync('ip', ['netns', 'exec', node.netns, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1']);
     }
-    // Each node's pods through that node, from the host (first node) and from every other node.
-    for (const target of this.nodes.slice(1)) {
+    for (const node of this.nodes) {
+      // The node's own processes (kubelet probes, nslookup) reach Services like pods do: kube-proxy DNATs them.
+      run('ip', ['-n', node.netns, 'route', 'add', SERVICE_CIDR, 'via', CONTROL_PLANE_IP]);
+    }
+    for (const target of this.nodes) {
       run('ip', ['route', 'add', target.podCidr, 'via', target.ip]);
-      for (const node of this.nodes.slice(1)) {
-        if (node !== target) run('ip', ['-n', node.netns as string, 'route', 'add', target.podCidr, 'via', target.ip]);
-      }
+      for (const node of this.nodes) if (node !== target) run('ip', ['-n', node.netns, 'route', 'add', target.podCidr, 'via', target.ip]);
     }
   }
 
@@ -298,7 +302,7 @@ class LocalRealNode implements RealNode {
     await mkdir(root, { recursive: true });
     await mkdir(cniConfDir, { recursive: true });
     // Pods: host-local addresses on the node's pod bridge; routes only to the cluster's pods and the Service range.
-    const firstHost = node.podGateway === NODE_IP ? '198.18.64.10' : node.podCidr.replace(/0\/24$/, '10');
+    const [firstHost, lastHost] = [node.podCidr.replace(/0\/24$/, '10'), node.podCidr.replace(/0\/24$/, '250')];
     await writeFile(
       path.join(cniConfDir, '10-kconmon.conflist'),
       JSON.stringify({
@@ -315,9 +319,9 @@ class LocalRealNode implements RealNode {
             ipam: {
               type: 'host-local',
               dataDir: path.join(node.dir, 'cni', 'ipam'),
-              ranges: [[{ subnet: node.podCidr, rangeStart: firstHost, rangeEnd: node.podCidr.replace(/0\/24$/, '250'), gateway: node.podGateway }]],
+              ranges: [[{ subnet: node.podCidr, rangeStart: firstHost, rangeEnd: lastHost, gateway: node.podGateway }]],
               routes: [
-                { dst: CLUSTER_POD_CIDR, gw: node.podGateway },
+                { dst: CLUSTER_CIDR, gw: node.podGateway },
                 { dst: SERVICE_CIDR, gw: node.podGateway },
               ],
             },
@@ -433,7 +437,7 @@ class LocalRealNode implements RealNode {
       body: {
         metadata: { name: 'kube-dns-host', labels: { 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'kconmon-test' } },
         addressType: 'IPv4',
-        endpoints: [{ addresses: [NODE_IP], conditions: { ready: true } }],
+        endpoints: [{ addresses: [CONTROL_PLANE_IP], conditions: { ready: true } }],
         ports: [
           { name: 'dns', port: 53, protocol: 'UDP' },
           { name: 'dns-tcp', port: 53, protocol: 'TCP' },
@@ -446,7 +450,7 @@ class LocalRealNode implements RealNode {
       corefile,
       [
         `${CLUSTER_DOMAIN}:53 in-addr.arpa:53 ip6.arpa:53 {`,
-        `  bind ${NODE_IP}`,
+        `  bind ${CONTROL_PLANE_IP}`,
         '  errors',
         `  kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {`,
         `    kubeconfig ${this.kubeconfigPath} kconmon-test`,
@@ -456,7 +460,7 @@ class LocalRealNode implements RealNode {
         '  cache 5',
         '}',
         '.:53 {',
-        `  bind ${NODE_IP}`,
+        `  bind ${CONTROL_PLANE_IP}`,
         '  errors',
         '}',
         '',
@@ -468,7 +472,7 @@ class LocalRealNode implements RealNode {
       30_000,
       async () => {
         if (!proc.running) throw new Error(`coredns exited (${proc.describeExit()})`);
-        return (await resolveA(NODE_IP, `kubernetes.default.svc.${CLUSTER_DOMAIN}`)).includes('198.19.128.1') ? true : undefined;
+        return (await resolveA(CONTROL_PLANE_IP, `kubernetes.default.svc.${CLUSTER_DOMAIN}`)).includes('198.19.128.1') ? true : undefined;
       },
       () => logTail(proc.logPath),
     );
@@ -478,7 +482,7 @@ class LocalRealNode implements RealNode {
     const kubeletDir = path.join(node.dir, 'kubelet');
     await mkdir(kubeletDir, { recursive: true });
     await mkdir(node.podLogsDir, { recursive: true });
-    if (node.cgroupRoot !== '/') createCgroupRoot(node.cgroupRoot);
+    createCgroupRoot(node.cgroupRoot);
     // The pods' resolver: the cluster DNS only (dnsPolicy Default pods too), never the machine's.
     const resolvConf = path.join(this.dir, 'resolv.conf');
     await writeFile(resolvConf, `nameserver ${CLUSTER_DNS}\n`);
@@ -552,7 +556,7 @@ class LocalRealNode implements RealNode {
       clientConnection: { kubeconfig: this.kubeconfigPath },
       hostnameOverride: node.name,
       bindAddress: node.ip,
-      clusterCIDR: CLUSTER_POD_CIDR,
+      clusterCIDR: CLUSTER_CIDR,
       healthzBindAddress: `127.0.0.1:${healthzPort}`,
       metricsBindAddress: `127.0.0.1:${metricsPort}`,
       nodePortAddresses: [`${node.ip}/32`],
@@ -562,28 +566,28 @@ class LocalRealNode implements RealNode {
     const configPath = path.join(node.dir, 'kube-proxy.yaml');
     await writeFile(configPath, YAML.stringify(config));
     const proc = this.#spawn('kube-proxy', tool('kube-proxy'), [`--config=${configPath}`, '--v=1'], node);
-    const nftIn = node.netns ? ['nsenter', `--net=/run/netns/${node.netns}`, 'nft'] : ['nft'];
+    const inNode = (command: string, ...args: string[]) => run('nsenter', [`--net=/run/netns/${node.netns}`, command, ...args]);
     await waitFor(
       'kube-proxy',
       60_000,
       async () => {
         if (!proc.running) throw new Error(`kube-proxy of ${node.name} exited (${proc.describeExit()})`);
         // Ready once the kube-dns Service is programmed.
-        return run(nftIn[0] as string, [...nftIn.slice(1), 'list', 'table', 'ip', 'kube-proxy']).includes(CLUSTER_DNS) ? true : undefined;
+        return inNode('nft', 'list', 'table', 'ip', 'kube-proxy').includes(CLUSTER_DNS) ? true : undefined;
       },
       () => logTail(proc.logPath),
     );
-    if (node.netns) return;
+    // From the node's namespace, as a pod's query goes: through the Service to CoreDNS (busybox's nslookup).
     const answer = await waitFor(
-      'DNS through the kube-dns Service',
+      `DNS through the kube-dns Service on ${node.name}`,
       30_000,
       async () => {
-        const addresses = await resolveA(CLUSTER_DNS, `kubernetes.default.svc.${CLUSTER_DOMAIN}`);
-        return addresses.includes('198.19.128.1') ? addresses : undefined;
+        const output = inNode('/bin/busybox', 'nslookup', `kubernetes.default.svc.${CLUSTER_DOMAIN}`, CLUSTER_DNS);
+        return /Address: 198\.19\.128\.1$/m.test(output) ? output : undefined;
       },
       () => logTail(proc.logPath),
     );
-    this.#log(`cluster DNS answers through the kube-dns Service: kubernetes.default → ${answer.join(', ')}`);
+    this.#log(`${node.name}: kubernetes.default resolves through the kube-dns Service (${answer.split('\n').filter(Boolean).at(-1)})`);
   }
 
   stop(): Promise<HostLeftovers> {
