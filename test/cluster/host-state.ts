@@ -172,6 +172,8 @@ export interface HostLeftovers {
 export interface HostSnapshot {
   /** Puts the host back (idempotent, synchronous, never throws) and returns what could not be removed. */
   restore(): HostLeftovers;
+  /** Another directory of the run (the control plane's): its processes are killed and it is removed on restore. */
+  addDirectory(dir: string): void;
 }
 
 /**
@@ -185,6 +187,7 @@ export function snapshotHost(options: { nodeDir: string; links: readonly string[
     nodeDir: options.nodeDir,
     links: [...options.links],
     ownNetns: [...options.netns],
+    directories: [],
     sysctls: Object.fromEntries(NODE_SYSCTLS.flatMap((name) => {
       const value = readSysctl(name);
       return value === undefined ? [] : [[name, value]];
@@ -196,7 +199,13 @@ export function snapshotHost(options: { nodeDir: string; links: readonly string[
   };
   // Kept until the host is restored, so a run killed outright (SIGKILL: no exit hook) is undone by the next one.
   writeFileSync(RECORD_FILE, JSON.stringify(record));
-  return { restore: () => restoreHost(record) };
+  return {
+    restore: () => restoreHost(record),
+    addDirectory: (dir) => {
+      record.directories.push(dir);
+      writeFileSync(RECORD_FILE, JSON.stringify(record));
+    },
+  };
 }
 
 /** The record of an earlier real-node run: `active` while its containerd (which dies with its owner) still runs. */
@@ -230,8 +239,10 @@ export function recoverAbandonedNode(): HostLeftovers | undefined {
 interface HostRecord {
   readonly nodeDir: string;
   readonly links: string[];
-  /** Network namespaces the run creates (its further nodes). */
+  /** Network namespaces the run creates (its nodes). */
   readonly ownNetns: string[];
+  /** Other directories of the run (e.g. the control plane's data): processes using them are killed, they are removed. */
+  readonly directories: string[];
   readonly sysctls: Record<string, string>;
   readonly nftTables: string[];
   readonly netns: string[];
@@ -247,7 +258,7 @@ function restoreHost(record: HostRecord): HostLeftovers {
   const { containerLogsDirExisted, shimDirExisted } = record;
   // 1. Processes: container processes (kubepods cgroups) and the shims of our containerd.
   for (let attempt = 0; attempt < 20; attempt++) {
-    const pids = [...kubepodsPids(), ...pidsWithCommandLine(`${options.nodeDir}/`)];
+    const pids = [...kubepodsPids(), ...[options.nodeDir, ...(record.directories ?? [])].flatMap((dir) => pidsWithCommandLine(`${dir}/`))];
     if (pids.length === 0) break;
     killPids(pids);
     sleepSync(100);
@@ -325,6 +336,7 @@ function restoreHost(record: HostRecord): HostLeftovers {
       }
     }),
   };
+  for (const dir of record.directories ?? []) if (mountsUnder(dir).length === 0) rmSync(dir, { recursive: true, force: true });
   if (Object.values(leftovers).every((list) => (list as unknown[]).length === 0)) rmSync(RECORD_FILE, { force: true });
   return leftovers;
 }

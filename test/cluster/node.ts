@@ -246,6 +246,8 @@ class LocalRealNode implements RealNode {
     this.#createNetwork();
 
     this.#kube = await startKubeCluster({ address: CONTROL_PLANE_IP, serviceClusterIpRange: SERVICE_CIDR, serviceAccountAdmission: true });
+    // If this process dies without stop(), the exit hook or the next run's recovery removes the control plane's data.
+    if (process.env.KCONMON_KEEP_KUBE_TMP !== '1') this.#host.addDirectory(this.#kube.tempDir);
     await this.#kube.writeKubeconfig(this.#kube.adminToken, this.kubeconfigPath);
     await writeFile(path.join(this.dir, 'ca.crt'), this.#kube.caPem);
     this.#log(`control plane up (${Date.now() - started} ms)`);
