@@ -1,31 +1,26 @@
 # syntax=docker/dockerfile:1
 # kconmon image: `kconmon agent` (the default command) or `kconmon controller`, as the Helm chart runs them.
 #   docker build -t kconmon:dev .
-# Three stages: build (all dependencies, tsc), prod-deps (production dependencies only), and the runtime, which
-# receives only dist/, bin/, package.json and the production node_modules. The base is Debian (glibc, Node's tier-1
-# platform); --build-arg NODE_IMAGE=node:24-alpine works too (the dependencies are pure JavaScript). Pin the base by
-# digest in your registry for reproducible builds.
+# Two stages: build (all dependencies, then esbuild bundles the CLI and its dependencies into dist/: one entry and one
+# lazily loaded chunk per command, about 3 MB) and the runtime, which receives only dist/, bin/ and package.json — no
+# node_modules at all. The base is Debian (glibc, Node's tier-1 platform); --build-arg NODE_IMAGE=node:24-alpine works
+# too. Pin the base by digest in your registry for reproducible builds. BUILD_IMAGE (default: NODE_IMAGE) needs npm
+# and a shell; the runtime base needs only node on PATH and a user 1000. scripts/image/build.sh builds this file with
+# buildah on bases made locally (no registry pull): see docs/benchmarks.md#image for the sizes.
 ARG NODE_IMAGE=node:24-bookworm-slim
+ARG BUILD_IMAGE=${NODE_IMAGE}
 
-# --- build: compile src/ to dist/ ---------------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS build
+# --- build: bundle src/ and the production dependencies into dist/ ------------------------------------------------
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: `prepare` (tsc) needs the sources copied below, and the `node` devDependency's install script
-# would fetch a second Node.js (the image has Node 24 already).
+# --ignore-scripts: the `node` devDependency's install script would fetch a second Node.js (the image has Node 24
+# already), and `prepare` (tsc) is not needed. esbuild's native binary comes as an optional dependency, no script.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY src ./src
-RUN npm run build
-
-# --- prod-deps: production dependencies only ----------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS prod-deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-# No install scripts: no production dependency needs one. Type declarations, TypeScript sources, source maps and
-# docs are not loaded at run time: removing them halves node_modules (about 103 MB to 51 MB).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && find node_modules -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' -o -name '*.md' \) -delete
+COPY scripts/image/bundle.ts ./scripts/image/
+RUN npm run bundle
 
 # --- runtime ------------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -37,8 +32,8 @@ ENV NODE_ENV=production
 # RSS low at no measurable CPU cost (docs/benchmarks.md). Override NODE_OPTIONS to change it.
 ENV NODE_OPTIONS=--max-semi-space-size=1
 WORKDIR /app
-# Owned by root and read-only for the process: the pod runs with readOnlyRootFilesystem anyway.
-COPY --from=prod-deps /app/node_modules ./node_modules
+# Owned by root and read-only for the process: the pod runs with readOnlyRootFilesystem anyway. package.json is read
+# for the version (`kconmon --version`, the kconmon_agent_info metric).
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin

@@ -17,6 +17,7 @@ commands:
                                         run a local mesh of N agents on 127.0.0.x
   check-config FILE [--peers FILE] [--controller]
                                         validate an agent (or controller) configuration and exit
+  version, --version                    print the kconmon version
 `;
 
 /** Runs one command; resolves to its exit status, or -1 when it keeps running (agent). */
@@ -61,6 +62,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { runDemo } = await import('./demo/demo.ts');
         return await runDemo({ agents, zones, durationSeconds: duration, dns: values.dns, intervalMs });
       }
+      case '--version':
+      case 'version':
+        console.log((await import('./version.ts')).readVersion());
+        return 0;
       case undefined:
       case '-h':
       case '--help':

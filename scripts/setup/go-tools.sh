@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds the pinned Go tools used by the real-Kubernetes test suites
-# (kube-apiserver, etcd, helm) from the Go module proxy, via the consumer
-# modules in tools/*/go.mod (go.sum committed, so builds are reproducible).
+# (kube-apiserver, etcd, helm; for the real-node suite also kubelet,
+# kube-controller-manager, kube-scheduler, kube-proxy and CoreDNS) from the Go
+# module proxy, via the consumer modules in tools/*/go.mod (go.sum committed,
+# so builds are reproducible).
 #
 # Idempotent and cached: a binary whose version stamp matches is skipped.
 #
-# Usage: scripts/setup/go-tools.sh [kube-apiserver] [etcd] [helm]
-#   (no arguments = all tools)
+# Usage: scripts/setup/go-tools.sh [tool ...]   (no arguments = all tools)
+#   tools: etcd kube-apiserver helm kubelet kube-controller-manager
+#          kube-scheduler kube-proxy coredns
+# Env:   KCONMON_GO_NICE=N runs the builds under `nice -n N` (shared machines).
 # Env:   KCONMON_TOOLS_DIR  (default: $HOME/.cache/kconmon/tools); binaries go
 #        to $KCONMON_TOOLS_DIR/bin, each with a "<name>.version" stamp file.
 set -euo pipefail
@@ -20,6 +24,8 @@ BIN_DIR="${TOOLS_DIR}/bin"
 K8S_VERSION="v1.36.3"
 ETCD_VERSION="v3.6.8"
 HELM_VERSION="v3.21.4"
+COREDNS_VERSION="v1.15.0"
+ALL_TOOLS=(etcd kube-apiserver helm kubelet kube-controller-manager kube-scheduler kube-proxy coredns)
 
 log() { printf '[go-tools] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -29,31 +35,34 @@ command -v go >/dev/null 2>&1 || die "go is not on PATH (Go >= 1.26 is needed)"
 # tool name -> consumer module dir, main package, pinned version, extra ldflags
 tool_dir() {
   case "$1" in
-    kube-apiserver) echo "${REPO_ROOT}/tools/k8s" ;;
+    kube-apiserver | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo "${REPO_ROOT}/tools/k8s" ;;
     etcd) echo "${REPO_ROOT}/tools/etcd" ;;
     helm) echo "${REPO_ROOT}/tools/helm" ;;
-    *) die "unknown tool: $1 (known: kube-apiserver etcd helm)" ;;
+    coredns) echo "${REPO_ROOT}/tools/coredns" ;;
+    *) die "unknown tool: $1 (known: ${ALL_TOOLS[*]})" ;;
   esac
 }
 tool_pkg() {
   case "$1" in
-    kube-apiserver) echo "k8s.io/kubernetes/cmd/kube-apiserver" ;;
+    kube-apiserver | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo "k8s.io/kubernetes/cmd/$1" ;;
     etcd) echo "go.etcd.io/etcd/server/v3" ;;
     helm) echo "helm.sh/helm/v3/cmd/helm" ;;
+    coredns) echo "github.com/coredns/coredns" ;;
   esac
 }
 tool_version() {
   case "$1" in
-    kube-apiserver) echo "${K8S_VERSION}" ;;
+    kube-apiserver | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo "${K8S_VERSION}" ;;
     etcd) echo "${ETCD_VERSION}" ;;
     helm) echo "${HELM_VERSION}" ;;
+    coredns) echo "${COREDNS_VERSION}" ;;
   esac
 }
 tool_ldflags() {
   local v
   v="$(tool_version "$1")"
   case "$1" in
-    kube-apiserver)
+    kube-apiserver | kubelet | kube-controller-manager | kube-scheduler | kube-proxy)
       local minor="${v#v1.}"
       minor="${minor%%.*}"
       echo "-X k8s.io/component-base/version.gitVersion=${v}" \
@@ -61,7 +70,7 @@ tool_ldflags() {
         "-X k8s.io/component-base/version.gitMinor=${minor}" \
         "-X k8s.io/component-base/version.gitTreeState=clean"
       ;;
-    etcd) echo "" ;;
+    etcd | coredns) echo "" ;;
     helm)
       echo "-X helm.sh/helm/v3/internal/version.version=${v}"
       ;;
@@ -70,9 +79,10 @@ tool_ldflags() {
 # Command printing the built binary's own version, as a smoke test.
 tool_version_cmd() {
   case "$1" in
-    kube-apiserver) echo "--version" ;;
+    kube-apiserver | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo "--version" ;;
     etcd) echo "--version" ;;
     helm) echo "version --short" ;;
+    coredns) echo "-version" ;;
   esac
 }
 
@@ -109,7 +119,7 @@ build_tool() {
   (
     cd "${dir}"
     GOFLAGS="-trimpath -mod=readonly -buildvcs=false" CGO_ENABLED=0 \
-      go build -ldflags="-s -w $(tool_ldflags "${name}")" -o "${out}.tmp" "${pkg}"
+      nice -n "${KCONMON_GO_NICE:-0}" go build -ldflags="-s -w $(tool_ldflags "${name}")" -o "${out}.tmp" "${pkg}"
   ) || die "${name}: go build failed"
   # shellcheck disable=SC2046
   "${out}.tmp" $(tool_version_cmd "${name}") >/dev/null 2>&1 \
@@ -123,7 +133,7 @@ build_tool() {
 main() {
   local tools=("$@")
   if [[ ${#tools[@]} -eq 0 ]]; then
-    tools=(etcd kube-apiserver helm)
+    tools=("${ALL_TOOLS[@]}")
   fi
   mkdir -p "${BIN_DIR}"
   log "go: $(go env GOVERSION); tools dir: ${TOOLS_DIR}"

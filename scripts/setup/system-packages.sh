@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suites use (Prometheus/promtool, DNS servers, nftables, iproute2, ping),
-# only when one is missing. Idempotent: a machine that has them all runs no apt command.
+# Installs the Debian packages the test suites use (Prometheus/promtool, DNS servers, nftables, iproute2, ping; for the
+# image and the real-node suite: buildah, runc, containerd, the CNI plugins, gcc for the pause binary, a static busybox
+# for the init container image), only when one is missing. Idempotent: a machine that has them all runs no apt command.
 set -euo pipefail
 
 # binary -> Debian package
@@ -13,6 +14,18 @@ declare -A PACKAGES=(
   [/usr/sbin/ip]=iproute2
   [/usr/bin/ping]=iputils-ping
   [/usr/bin/pgrep]=procps
+  [/usr/bin/buildah]=buildah
+  [/usr/sbin/runc]=runc
+  [/usr/bin/containerd]=containerd
+  [/usr/bin/ctr]=containerd
+  [/usr/lib/cni/bridge]=containernetworking-plugins
+  [/usr/lib/cni/host-local]=containernetworking-plugins
+  [/usr/lib/cni/loopback]=containernetworking-plugins
+  [/usr/lib/cni/portmap]=containernetworking-plugins
+  [/bin/busybox]=busybox-static
+  [/usr/bin/gcc]=gcc
+  [/usr/bin/strip]=binutils
+  [/usr/sbin/conntrack]=conntrack
 )
 
 missing=()
@@ -31,3 +44,5 @@ $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${wanted[@]}"
 # Debian's prometheus package starts a service that would scrape and listen: tests start their own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then $SUDO systemctl stop prometheus || true; fi
+# Likewise containerd: the real-node suite starts its own, with its own config, root and socket.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet containerd 2>/dev/null; then $SUDO systemctl stop containerd || true; fi

@@ -1,8 +1,8 @@
-// The Dockerfile's structure (no image is built here): a build stage (npm ci + npm run build), a production
-// dependencies stage (npm ci --omit=dev --ignore-scripts), and a runtime stage that receives only dist/, bin/,
-// package.json and those node_modules, runs as a non-root user, and starts Node in exec form (PID 1, gets SIGTERM).
-// Also checks .dockerignore keeps everything else out of the build context, and that the paths agree with
-// tsconfig.build.json, bin/kconmon.js and package.json.
+// The Dockerfile's structure (test/image builds it for real): a build stage (npm ci, then esbuild bundles the CLI and
+// its dependencies into dist/) and a runtime stage that receives only dist/, bin/ and package.json (no node_modules),
+// runs as a non-root user, and starts Node in exec form (PID 1, gets SIGTERM). Both bases are build arguments
+// (scripts/image/build.sh passes locally made ones). Also checks .dockerignore keeps everything else out of the build
+// context, and that the paths agree with the bundle script, bin/kconmon.js and package.json.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -80,40 +80,36 @@ function baseImage(s: Stage): string {
 const runtime = dockerfile.stages.at(-1) as Stage;
 
 describe('Dockerfile', () => {
-  it('has build, prod-deps and a final runtime stage, all on Node 24', () => {
+  it('has a build and a final runtime stage, both on Node 24 by default, the bases being build arguments', () => {
     assert.deepEqual(
       dockerfile.stages.map((s) => s.name),
-      ['build', 'prod-deps', 'runtime'],
+      ['build', 'runtime'],
     );
-    for (const s of dockerfile.stages) assert.match(baseImage(s), /^node:24(-bookworm-slim|-alpine)$/, `${s.name} base`);
+    assert.equal(stage('build').from, '${BUILD_IMAGE}');
+    assert.equal(runtime.from, '${NODE_IMAGE}');
+    assert.equal(dockerfile.args.get('BUILD_IMAGE'), '${NODE_IMAGE}', 'the build stage defaults to the runtime base');
+    assert.match(dockerfile.args.get('NODE_IMAGE') as string, /^node:24(-bookworm-slim|-alpine)$/);
   });
 
-  it('build stage: npm ci without install scripts, then the sources, then npm run build', () => {
+  it('build stage: npm ci without install scripts, then the sources, then the bundle', () => {
     const build = stage('build');
     const commands = runs(build);
     assert.equal(commands.length, 2);
     assert.match(commands[0] as string, /^npm ci\b.*--ignore-scripts/);
-    assert.match(commands[1] as string, /^npm run build$/);
+    assert.match(commands[1] as string, /^npm run bundle$/);
     const order = build.instructions.map((i) => `${i.keyword} ${i.args}`);
     const ci = order.findIndex((i) => i.startsWith('RUN npm ci'));
     const src = order.findIndex((i) => i.startsWith('COPY src'));
     assert.ok(ci < src, 'dependencies are installed before the sources are copied (layer cache)');
   });
 
-  it('prod-deps stage: npm ci --omit=dev --ignore-scripts, from the lock file', () => {
-    const prodDeps = stage('prod-deps');
-    assert.deepEqual(copies(prodDeps).map((c) => c.args), ['package.json package-lock.json ./']);
-    const [install] = runs(prodDeps);
-    assert.match(install as string, /^npm ci (?=.*--omit=dev)(?=.*--ignore-scripts)/);
-  });
-
-  it('runtime stage copies only dist/, bin/, package.json and the production node_modules', () => {
+  it('runtime stage copies only the bundle (dist/), bin/ and package.json: no node_modules', () => {
     assert.deepEqual(
       copies(runtime).map((c) => c.args),
-      ['--from=prod-deps /app/node_modules ./node_modules', '--from=build /app/dist ./dist', 'package.json ./', 'bin ./bin'],
+      ['--from=build /app/dist ./dist', 'package.json ./', 'bin ./bin'],
     );
     assert.deepEqual(runs(runtime), [], 'no npm install (or anything else) in the runtime stage');
-    assert.ok(!copies(runtime).some((c) => /--from=build\s+\/app\/node_modules/.test(c.args)), 'dev dependencies never reach the runtime');
+    assert.ok(!copies(runtime).some((c) => /node_modules/.test(c.args)), 'no dependency directory reaches the runtime');
   });
 
   it('runs as a non-root user, set numerically before the entrypoint', () => {
@@ -140,13 +136,16 @@ describe('Dockerfile', () => {
     for (const check of healthchecks) assert.match(check.args, /^(NONE|.*CMD \[)/, 'a HEALTHCHECK, if any, in exec form');
   });
 
-  it('agrees with the repository: tsc writes dist/, bin/kconmon.js loads dist/cli.js, package.json names the bin', () => {
+  it('agrees with the repository: the bundle writes dist/cli.js, bin/kconmon.js loads it, package.json names the bin', () => {
     const tsconfig = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string } };
-    assert.equal(tsconfig.compilerOptions.outDir, 'dist');
+    assert.equal(tsconfig.compilerOptions.outDir, 'dist', 'npm run build (tsc) and the bundle write the same dist/cli.js');
+    const bundle = readFileSync(path.join(REPO_ROOT, 'scripts/image/bundle.ts'), 'utf8');
+    assert.match(bundle, /entryPoints: \['src\/cli\.ts'\]/);
+    assert.match(bundle, /\?\? 'dist'/);
     assert.match(readFileSync(path.join(REPO_ROOT, 'bin/kconmon.js'), 'utf8'), /import '\.\.\/dist\/cli\.js'/);
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
     assert.equal(pkg.bin.kconmon, 'bin/kconmon.js');
-    assert.match(pkg.scripts.build as string, /tsc -p tsconfig\.build\.json/);
+    assert.equal(pkg.scripts.bundle, 'node scripts/image/bundle.ts');
   });
 });
 
@@ -156,23 +155,26 @@ describe('.dockerignore', () => {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
 
-  /** Docker's rule for a top-level entry: the last matching pattern wins; `!` re-includes. */
+  /** Docker's rule for a path: a pattern matches it or one of its parent directories; the last match wins; `!` re-includes. */
   function inContext(entry: string): boolean {
+    const parts = entry.split('/');
+    const selfAndParents = parts.map((_, n) => parts.slice(0, n + 1).join('/'));
     let included = true;
     for (const pattern of patterns) {
       const negated = pattern.startsWith('!');
       const glob = (negated ? pattern.slice(1) : pattern).replace(/\/$/, '');
       const regex = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-      if (regex.test(entry)) included = negated;
+      if (selfAndParents.some((candidate) => regex.test(candidate))) included = negated;
     }
     return included;
   }
 
   it('sends only what the Dockerfile copies', () => {
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'bin']) {
+    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'src', 'bin', 'scripts/image/bundle.ts']) {
       assert.ok(inContext(entry), `${entry} must be in the build context`);
     }
-    for (const entry of ['node_modules', 'dist', 'test', 'bench', 'charts', 'deploy', 'docs', 'tools', 'scripts', '.git', '.ci', 'README.md', 'Dockerfile']) {
+    const outside = ['node_modules', 'dist', 'test', 'bench', 'charts', 'deploy', 'docs', 'tools', 'scripts', 'scripts/setup', '.git', '.ci'];
+    for (const entry of [...outside, 'README.md', 'Dockerfile']) {
       assert.ok(!inContext(entry), `${entry} must stay out of the build context`);
     }
   });
@@ -181,7 +183,7 @@ describe('.dockerignore', () => {
     for (const s of dockerfile.stages) {
       for (const copy of copies(s).filter((c) => !c.args.startsWith('--from='))) {
         const sources = copy.args.split(/\s+/).slice(0, -1);
-        for (const source of sources) assert.ok(inContext(source.replace(/\/$/, '').split('/')[0] as string), `${s.name}: COPY ${source}`);
+        for (const source of sources) assert.ok(inContext(source.replace(/\/$/, '')), `${s.name}: COPY ${source}`);
       }
     }
   });

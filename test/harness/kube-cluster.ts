@@ -1,6 +1,7 @@
 // Test harness: a real, minimal Kubernetes control plane (etcd + kube-apiserver,
 // no controller-manager, scheduler or kubelet) on loopback, for integration
-// tests of the controller and the Helm chart.
+// tests of the controller and the Helm chart. test/cluster/node.ts adds the
+// rest of a node around it (`address` + `serviceAccountAdmission` options).
 //
 // Binaries come from scripts/setup/go-tools.sh (pinned builds in
 // ${KCONMON_TOOLS_DIR:-~/.cache/kconmon/tools}/bin), or from KCONMON_ETCD /
@@ -41,10 +42,17 @@ export interface KubeClusterOptions {
   serviceClusterIpRange?: string;
   /** Keep the temp dir (data, logs, certs) after stop(). Also KCONMON_KEEP_KUBE_TMP=1. */
   keepTempDir?: boolean;
+  /**
+   * Address kube-apiserver binds and advertises (default 127.0.0.1, loopback only). Any other address also publishes
+   * it as the `kubernetes` Service's endpoint (lease reconciler), so pods reach the API through the Service.
+   */
+  address?: string;
+  /** Keep the ServiceAccount admission plugin on (default off: without a controller-manager no pod could be created). */
+  serviceAccountAdmission?: boolean;
 }
 
 export interface KubeCluster {
-  /** https://127.0.0.1:<port> */
+  /** https://127.0.0.1:<port> (or the `address` option) */
   readonly server: string;
   /** Bearer token of an admin identity (group system:masters). */
   readonly adminToken: string;
@@ -55,6 +63,8 @@ export interface KubeCluster {
   readonly tempDir: string;
   readonly apiServerLogPath: string;
   readonly etcdLogPath: string;
+  /** PEM private key the apiserver signs ServiceAccount tokens with (a controller-manager needs it). */
+  readonly serviceAccountKeyPath: string;
   kubeConfigFor(token: string): KubeConfig;
   adminKubeConfig(): KubeConfig;
   /** Writes a kubeconfig (mode 0600) for the token, usable by helm/kubectl. */
@@ -141,7 +151,7 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
   }
 }
 
-function logTail(file: string, lines = LOG_TAIL_LINES): string {
+export function logTail(file: string, lines = LOG_TAIL_LINES): string {
   try {
     const text = readFileSync(file, 'utf8');
     return text.split('\n').slice(-lines - 1).join('\n');
@@ -150,8 +160,8 @@ function logTail(file: string, lines = LOG_TAIL_LINES): string {
   }
 }
 
-/** A child process whose output goes to a log file and which dies with us. */
-class ManagedProcess {
+/** A child process whose output goes to a log file and which dies with us (also used by test/cluster/node.ts). */
+export class ManagedProcess {
   readonly name: string;
   readonly logPath: string;
   readonly child: ChildProcess;
@@ -211,7 +221,7 @@ interface HttpResult {
   body: string;
 }
 
-function httpGet(url: string, opts: { token?: string; ca?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
+export function httpGet(url: string, opts: { token?: string; ca?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
   return new Promise<HttpResult>((resolve, reject) => {
     const u = new URL(url);
     const headers: Record<string, string> = {};
@@ -250,6 +260,7 @@ class LocalKubeCluster implements KubeCluster {
   readonly tempDir: string;
   readonly apiServerLogPath: string;
   readonly etcdLogPath: string;
+  readonly serviceAccountKeyPath: string;
 
   #caPem = '';
   #bins: KubeBinaries;
@@ -277,11 +288,12 @@ class LocalKubeCluster implements KubeCluster {
     this.#apiPort = ports.api;
     this.#etcdClientPort = ports.etcdClient;
     this.#etcdPeerPort = ports.etcdPeer;
-    this.server = `https://127.0.0.1:${ports.api}`;
+    this.server = `https://${opts.address ?? '127.0.0.1'}:${ports.api}`;
     this.etcdEndpoint = `http://127.0.0.1:${ports.etcdClient}`;
     this.adminToken = randomBytes(24).toString('hex');
     this.apiServerLogPath = path.join(tempDir, 'kube-apiserver.log');
     this.etcdLogPath = path.join(tempDir, 'etcd.log');
+    this.serviceAccountKeyPath = path.join(tempDir, 'sa.key');
     process.on('exit', this.#onExit);
   }
 
@@ -332,10 +344,12 @@ class LocalKubeCluster implements KubeCluster {
 
   #apiServerArgs(): string[] {
     const d = this.tempDir;
+    const address = this.#opts.address ?? '127.0.0.1';
+    const loopback = address.startsWith('127.');
     return [
       `--etcd-servers=${this.etcdEndpoint}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${address}`,
+      `--advertise-address=${address}`,
       `--secure-port=${this.#apiPort}`,
       `--cert-dir=${path.join(d, 'certs')}`,
       `--token-auth-file=${path.join(d, 'tokens.csv')}`,
@@ -346,10 +360,10 @@ class LocalKubeCluster implements KubeCluster {
       `--service-cluster-ip-range=${this.#opts.serviceClusterIpRange ?? '198.19.0.0/16'}`,
       // No controller-manager creates the "default" ServiceAccount, so Pods
       // could not be created with this plugin on.
-      '--disable-admission-plugins=ServiceAccount',
+      ...(this.#opts.serviceAccountAdmission ? [] : ['--disable-admission-plugins=ServiceAccount']),
       // The lease reconciler would publish 127.0.0.1 as the kubernetes
       // Service's endpoint, which Endpoints validation rejects (loopback).
-      '--endpoint-reconciler-type=none',
+      `--endpoint-reconciler-type=${loopback ? 'none' : 'lease'}`,
       '--allow-privileged=true',
       '--profiling=false',
       ...(this.#opts.extraApiServerArgs ?? []),

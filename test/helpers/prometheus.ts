@@ -49,6 +49,8 @@ export interface PrometheusOptions {
   readonly readyTimeoutMs?: number;
   /** Extra command-line flags. */
   readonly args?: readonly string[];
+  /** Scrape configs used as written (e.g. kubernetes_sd_configs jobs), after the static `jobs`. */
+  readonly rawScrapeConfigs?: readonly Record<string, unknown>[];
 }
 
 export interface PromSample {
@@ -132,14 +134,14 @@ export function prometheusConfig(options: PrometheusOptions): Record<string, unk
       evaluation_interval: options.evaluationInterval ?? '1s',
     },
     ...(options.ruleFiles && options.ruleFiles.length > 0 ? { rule_files: [...options.ruleFiles] } : {}),
-    scrape_configs: options.jobs.map((job) => ({
+    scrape_configs: options.jobs.map((job): Record<string, unknown> => ({
       job_name: job.job,
       ...(job.scrapeInterval ? { scrape_interval: job.scrapeInterval } : {}),
       ...(job.metricsPath ? { metrics_path: job.metricsPath } : {}),
       ...(job.honorLabels !== undefined ? { honor_labels: job.honorLabels } : {}),
       static_configs: [{ targets: [...job.targets], ...(job.labels ? { labels: { ...job.labels } } : {}) }],
       ...(job.metricRelabelConfigs ? { metric_relabel_configs: [...job.metricRelabelConfigs] } : {}),
-    })),
+    })).concat(options.rawScrapeConfigs ?? []),
   };
 }
 

@@ -1,0 +1,474 @@
+// The chart on real kubelet nodes (test/cluster/node.ts: two nodes in two zones, the second in its own network
+// namespace): the image built from the Dockerfile (scripts/image/build.sh) is imported into each node's containerd,
+// `helm install --wait` runs it with pullPolicy Never, and then: every pod is Ready, the privileged init container set
+// the TCP sysctls in each agent pod's network namespace, each agent reached the controller by its Service name, its
+// metrics carry the node and zone of its Node object, its DNS test against the cluster DNS passes, the agents probe
+// each other pod to pod across nodes and zones (UDP and TCP pass both ways), Prometheus scrapes the agent pods through
+// the documented scrape config, the controllers list the agents, a rolling restart of both workloads brings new pods
+// that the controllers find and whose DNS tests pass (UDP/TCP across the restart: a TODO test, known to fail at
+// times), `helm uninstall` leaves no kconmon object, and tear-down leaves the host as it was — also when the test process
+// exits without tearing down or is killed outright. Needs root and the components of scripts/setup (see node.ts).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppsV1Api, CoreV1Api, PatchStrategy, PolicyV1Api, RbacAuthorizationV1Api, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import YAML from 'yaml';
+import { CHART_DIR, helm, helmMissing, REPO_ROOT } from '../chart/helm.ts';
+import { skipOption } from '../harness/require.ts';
+import { buildImage, imageBuildUnavailable } from '../helpers/image.ts';
+import { prometheusUnavailable, startPrometheus, type Prometheus } from '../helpers/prometheus.ts';
+import { earlierNode, hostFacts, pidsWithCommandLine, recoverAbandonedNode } from './host-state.ts';
+import { writeTargetsFile } from './pod-sd.ts';
+import { realNodeUnavailable, startRealNode, type RealNode } from './node.ts';
+
+const NAMESPACE = 'kconmon';
+const RELEASE = 'kconmon';
+const CONTROLLER_URL_HOST = `${RELEASE}-controller.${NAMESPACE}.svc.cluster.local`;
+const DNS_TARGET = 'kubernetes.default.svc.cluster.local';
+
+/** Two nodes in two zones, each in its own network namespace. */
+const NODES = [
+  { name: 'kconmon-node-1', zone: 'zone-a' },
+  { name: 'kconmon-node-2', zone: 'zone-b' },
+] as const;
+const CLEAN_HOST = { sysctls: [], nftTables: [], netns: [], mounts: [], cgroups: [], processes: [], links: [], paths: [], logLinks: [] };
+
+/** scripts/image/node-images.sh: the pause and busybox images and their archives. */
+function buildNodeImages(): Record<string, string> {
+  const run = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/image/node-images.sh')], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return Object.fromEntries(run.stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+}
+
+const unavailable = realNodeUnavailable() ?? imageBuildUnavailable() ?? helmMissing ?? prometheusUnavailable();
+
+/** Polls `probe` every 500 ms until it returns a value; fails with the last error and `context()` after `timeoutMs`. */
+async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, context: () => string = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() > deadline) assert.fail(`${what} (not within ${timeoutMs} ms) ${last}\n${context()}`);
+    await sleep(500);
+  }
+}
+
+/** Samples of one metric in a Prometheus text exposition: labels → value. */
+function samples(exposition: string, name: string): { labels: Record<string, string>; value: number }[] {
+  const found: { labels: Record<string, string>; value: number }[] = [];
+  for (const line of exposition.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    found.push({ labels: labels as Record<string, string>, value: Number(match[3]) });
+  }
+  return found;
+}
+
+async function get(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return response.text();
+}
+
+/** The plain-Prometheus scrape config documented in docs/deployment.md, as users copy it. */
+function documentedScrapeConfig(): Record<string, unknown> {
+  const doc = readFileSync(path.join(REPO_ROOT, 'docs/deployment.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('### Plain Prometheus'));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section);
+  assert.ok(block, 'docs/deployment.md has a plain-Prometheus scrape config');
+  const jobs = YAML.parse(block[1] as string) as Record<string, unknown>[];
+  assert.equal(jobs.length, 1);
+  return jobs[0] as Record<string, unknown>;
+}
+
+/** The PID of the agent process of `pod` (cgroupfs driver: its cgroup path names pod<uid>). */
+function agentPid(pod: V1Pod): number {
+  const uid = pod.metadata?.uid as string;
+  const pids = pidsWithCommandLine('bin/kconmon.js agent').filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`pod${uid}`);
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(pids.length, 1, `one agent process in pod ${uid}: ${pids.join(', ')}`);
+  return pids[0] as number;
+}
+
+/** Reads a /proc/sys file as a process sees it: in its network namespace (the host's cat, the host's /proc mount). */
+function sysctlIn(pid: number, name: string): string {
+  return execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'cat', `/proc/sys/${name.replace(/\./g, '/')}`], { encoding: 'utf8' }).trim();
+}
+
+function isReady(pod: V1Pod): boolean {
+  const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  return pod.status?.phase === 'Running' && pod.metadata?.deletionTimestamp === undefined && ready;
+}
+
+describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, () => {
+  const suiteStarted = Date.now();
+  let node: RealNode;
+  let prometheus: Prometheus | undefined;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  let version: string;
+  /** The agent pod of each node, in NODES order. */
+  let agents: V1Pod[] = [];
+  let restartStarted = 0;
+
+  const helmIn = (args: string[]) => {
+    const helmHome = path.join(node.dir, 'helm');
+    const result = helm([...args, '--kubeconfig', node.kubeconfigPath], { HELM_CACHE_HOME: helmHome, HELM_CONFIG_HOME: helmHome });
+    assert.equal(result.status, 0, `helm ${args.join(' ')}:\n${result.stderr}\n${node.logs()}`);
+    return result.stdout;
+  };
+  const targetsFile = () => path.join(node.dir, 'kconmon-pods.json');
+  const pods = async () => (await core.listNamespacedPod({ namespace: NAMESPACE })).items;
+  const podsOf = async (component: string) => (await pods()).filter((pod) => pod.metadata?.labels?.component === component);
+  /** Agent pods in NODES order (one per node). */
+  const agentsByNode = async () => {
+    const found = await podsOf('agent');
+    return NODES.map(({ name }) => {
+      const pod = found.find((candidate) => candidate.spec?.nodeName === name);
+      assert.ok(pod, `an agent pod on ${name}`);
+      return pod;
+    });
+  };
+  const containerLog = (pod: V1Pod, container: string): string => {
+    const spec = node.nodes.find((candidate) => candidate.name === pod.spec?.nodeName);
+    assert.ok(spec, `node of pod ${pod.metadata?.name}`);
+    const dir = path.join(spec.podLogsDir, `${NAMESPACE}_${pod.metadata?.name}_${pod.metadata?.uid}`, container);
+    return readdirSync(dir)
+      .sort()
+      .map((file) => readFileSync(path.join(dir, file), 'utf8'))
+      .join('');
+  };
+  /** The agents found by the first test: one per node, or the test using them fails (never passes on none). */
+  const theAgents = (): V1Pod[] => {
+    assert.equal(agents.length, NODES.length, 'one agent pod per node (see the first test)');
+    return agents;
+  };
+  const metricsOf = async (pod: V1Pod) => get(`http://${pod.status?.podIP}:8080/metrics`);
+
+  before(async (t) => {
+    const image = buildImage();
+    version = image.image.split(':').at(-1) as string;
+    const nodeImages = buildNodeImages();
+    node = await startRealNode({
+      nodes: NODES,
+      images: [
+        { name: image.image, archive: image.archive },
+        { name: nodeImages.pause_image as string, archive: nodeImages.pause_archive as string },
+        { name: nodeImages.busybox_image as string, archive: nodeImages.busybox_archive as string },
+      ],
+      pauseImage: nodeImages.pause_image as string,
+      log: (line) => t.diagnostic(line),
+    });
+    const kc = node.kube.adminKubeConfig();
+    core = kc.makeApiClient(CoreV1Api);
+    apps = kc.makeApiClient(AppsV1Api);
+    const [busyboxRepository, busyboxTag] = (nodeImages.busybox_image as string).split(':') as [string, string];
+    helmIn([
+      'install', RELEASE, CHART_DIR, '--namespace', NAMESPACE, '--create-namespace', '--wait', '--timeout', '180s',
+      '--set', 'image.repository=localhost/kconmon', '--set', `image.tag=${version}`, '--set', 'image.pullPolicy=Never',
+      '--set', `tcpTweaks.image.repository=${busyboxRepository}`, '--set', `tcpTweaks.image.tag=${busyboxTag}`,
+      '--set', 'tcpTweaks.image.pullPolicy=Never',
+    ]);
+    t.diagnostic(`helm install --wait done at ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s`);
+  });
+
+  after(async () => {
+    await prometheus?.stop();
+    await node?.stop();
+  });
+
+  it('runs every pod Ready: one agent per node, two controllers, all from the built image', async () => {
+    // helm --wait counts a DaemonSet ready with maxUnavailable pods not Ready yet: wait for all of them.
+    const all = await eventually('every kconmon pod Ready', 60_000, async () => {
+      const now = await pods();
+      return now.length === 2 + NODES.length && now.every(isReady) ? now : undefined;
+    }, () => node.logs());
+    assert.equal(all.filter((pod) => pod.metadata?.labels?.component === 'controller').length, 2);
+    assert.equal(all.filter((pod) => pod.metadata?.labels?.component === 'agent').length, NODES.length);
+    agents = await agentsByNode();
+    for (const pod of all) {
+      for (const status of pod.status?.containerStatuses ?? []) {
+        assert.equal(status.image.replace(/^docker\.io\//, ''), `localhost/kconmon:${version}`);
+      }
+    }
+  });
+
+  it("the init container applied the sysctls it could, in each agent pod's network namespace", () => {
+    for (const agent of theAgents()) {
+      const init = agent.status?.initContainerStatuses?.find((s) => s.name === 'tcp-tweaks');
+      assert.equal(init?.state?.terminated?.exitCode, 0);
+      const log = containerLog(agent, 'tcp-tweaks');
+      const summary = /tcp-tweaks: (\d+) applied, (\d+) skipped/.exec(log);
+      assert.ok(summary, log);
+      assert.ok(Number(summary[1]) >= 1, log);
+      const set = [...log.matchAll(/tcp-tweaks: set (\S+) = (\S+)/g)].map((m) => [m[1] as string, m[2] as string] as const);
+      assert.equal(set.length, Number(summary[1]));
+      // Each value as the agent process sees it (its network namespace), and the host's own.
+      const pid = agentPid(agent);
+      for (const [name, value] of set) assert.equal(sysctlIn(pid, name), value, `${name} in ${agent.metadata?.name}`);
+      const keepalive = set.find(([name]) => name === 'net.ipv4.tcp_keepalive_time');
+      if (keepalive) assert.notEqual(readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8').trim(), keepalive[1], 'the host keeps its own value');
+    }
+  });
+
+  it('each agent reached the controller by its Service name and reports the node and zone of its Node object', async () => {
+    for (const [index, agent] of theAgents().entries()) {
+      const { name, zone } = NODES[index] as { name: string; zone: string };
+      // An agent that started before the controllers were Ready connects on a later attempt.
+      const connected = await eventually(`${name}'s agent connected to a controller`, 30_000, async () =>
+        containerLog(agent, 'agent').split('\n').find((line) => line.includes('connected to controller')),
+      () => containerLog(agent, 'agent').slice(-3000));
+      assert.ok(connected.includes(CONTROLLER_URL_HOST), connected);
+      const info = await eventually(`kconmon_agent_info of ${name} with zone ${zone}`, 30_000, async () =>
+        samples(await metricsOf(agent), 'kconmon_agent_info').find((s) => s.labels.source_zone === zone),
+      );
+      assert.deepEqual(info.labels, { source: name, source_zone: zone, version });
+    }
+  });
+
+  it("each agent's DNS test against the cluster DNS passes, through the cluster resolver only", async () => {
+    for (const agent of theAgents()) {
+      const results = await eventually(`a passed DNS test on ${agent.spec?.nodeName}`, 30_000, async () => {
+        const all = samples(await metricsOf(agent), 'kconmon_dns_results_total');
+        return all.some((s) => s.labels.result === 'pass' && s.value > 0) ? all : undefined;
+      });
+      for (const sample of results) if (sample.labels.result === 'fail') assert.equal(sample.value, 0, JSON.stringify(sample));
+      assert.ok(results.some((s) => s.labels.host === DNS_TARGET && s.labels.result === 'pass'), JSON.stringify(results));
+      const resolvConf = readFileSync(`/proc/${agentPid(agent)}/root/etc/resolv.conf`, 'utf8');
+      assert.match(resolvConf, /^nameserver 198\.19\.128\.10$/m, 'the pod resolves through the cluster DNS only');
+      assert.equal([...resolvConf.matchAll(/^nameserver /gm)].length, 1, resolvConf);
+    }
+  });
+
+  it('the agents probe each other pod to pod across nodes and zones: UDP and TCP pass both ways', async () => {
+    for (const [index, agent] of theAgents().entries()) {
+      const source = NODES[index] as { name: string; zone: string };
+      const peers = NODES.filter((other) => other.name !== source.name);
+      const metrics = await eventually(`${source.name} passed UDP and TCP tests to every peer`, 60_000, async () => {
+        const text = await metricsOf(agent);
+        const passedTo = (metric: string, peer: string) =>
+          samples(text, metric).some((s) => s.labels.destination === peer && s.labels.result === 'pass' && s.value > 0);
+        return peers.every((peer) => passedTo('kconmon_udp_results_total', peer.name) && passedTo('kconmon_tcp_results_total', peer.name)) ? text : undefined;
+      });
+      for (const metric of ['kconmon_udp_results_total', 'kconmon_tcp_results_total']) {
+        const series = samples(metrics, metric);
+        assert.deepEqual(new Set(series.map((s) => s.labels.destination)), new Set(peers.map((peer) => peer.name)), `${metric}: never itself`);
+        for (const sample of series) {
+          assert.equal(sample.labels.source_zone, source.zone);
+          assert.equal(sample.labels.destination_zone, (NODES.find((n) => n.name === sample.labels.destination) as { zone: string }).zone);
+          if (sample.labels.result === 'fail') assert.equal(sample.value, 0, `${metric} ${JSON.stringify(sample.labels)}`);
+        }
+      }
+    }
+  });
+
+  it('Prometheus scrapes every agent pod through the documented scrape config', async () => {
+    const job = documentedScrapeConfig();
+    // The documented job discovers pods with kubernetes_sd_configs (role: pod) in the release's namespace; Debian's
+    // Prometheus lacks that discovery, so the same targets and meta labels come from a file (pod-sd.ts).
+    assert.deepEqual(job.kubernetes_sd_configs, [{ role: 'pod', namespaces: { names: [NAMESPACE] } }]);
+    const { kubernetes_sd_configs: _discovery, ...rest } = job;
+    await writeTargetsFile(targetsFile(), await pods());
+    prometheus = await startPrometheus({
+      jobs: [],
+      rawScrapeConfigs: [{ ...rest, scrape_interval: '1s', file_sd_configs: [{ files: [targetsFile()], refresh_interval: '1s' }] }],
+    });
+    const p = prometheus;
+    await eventually(`every agent up`, 30_000, async () => {
+      const result = await p.query('up{job="kconmon"} == 1');
+      return (result.result as unknown[]).length === theAgents().length ? true : undefined;
+    }, () => p.logTail());
+    const info = await p.query('kconmon_agent_info');
+    assert.deepEqual(
+      (info.result as { metric: Record<string, string> }[]).map((sample) => `${sample.metric.pod} ${sample.metric.source}`).sort(),
+      agents.map((agent) => `${agent.metadata?.name} ${agent.spec?.nodeName}`).sort(),
+    );
+    const targets = await p.targets();
+    assert.deepEqual(
+      targets.activeTargets.map((target) => `${target.labels.pod} ${target.scrapeUrl}`).sort(),
+      agents.map((agent) => `${agent.metadata?.name} http://${agent.status?.podIP}:8080/metrics`).sort(),
+      "only the agent pods' TCP port is kept (not the controllers, not the UDP echo port)",
+    );
+  });
+
+  it('each controller lists every agent with its node, zone and IP', async () => {
+    const expected = theAgents()
+      .map((agent, index) => ({ name: agent.metadata?.name, nodeName: NODES[index]?.name, ip: agent.status?.podIP, zone: NODES[index]?.zone }))
+      .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    for (const controller of await podsOf('controller')) {
+      const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`)) as { name: string }[];
+      assert.deepEqual([...listed].sort((a, b) => a.name.localeCompare(b.name)), expected);
+    }
+  });
+
+  it('a rolling restart of both workloads: new pods Ready, found by the controllers, DNS tests never fail', async () => {
+    // What `kubectl rollout restart daemonset,deployment` does: a new pod-template annotation on both at once.
+    restartStarted = Date.now();
+    const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+    const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } };
+    const oldPods = new Set((await pods()).map((pod) => pod.metadata?.uid));
+    const expectedPods = 2 + NODES.length;
+    await apps.patchNamespacedDaemonSet({ name: `${RELEASE}-agent`, namespace: NAMESPACE, body: patch }, strategic);
+    await apps.patchNamespacedDeployment({ name: `${RELEASE}-controller`, namespace: NAMESPACE, body: patch }, strategic);
+    await eventually(`both rollouts complete (${expectedPods} new pods Ready, no old pod left)`, 180_000, async () => {
+      const now = await pods();
+      const fresh = now.filter((pod) => !oldPods.has(pod.metadata?.uid) && isReady(pod));
+      return now.length === expectedPods && fresh.length === expectedPods ? true : undefined;
+    }, () => node.logs());
+    agents = await agentsByNode();
+    await writeTargetsFile(targetsFile(), await pods());
+    const expected = theAgents()
+      .map((agent, index) => ({ name: agent.metadata?.name, nodeName: NODES[index]?.name, ip: agent.status?.podIP, zone: NODES[index]?.zone }))
+      .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    for (const controller of await podsOf('controller')) {
+      await eventually(`${controller.metadata?.name} lists the new agents`, 30_000, async () => {
+        const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`)) as { name: string }[];
+        return JSON.stringify([...listed].sort((a, b) => a.name.localeCompare(b.name))) === JSON.stringify(expected) ? true : undefined;
+      });
+    }
+    for (const agent of theAgents()) {
+      await eventually(`the new agent on ${agent.spec?.nodeName} passes DNS tests and knows its zone`, 60_000, async () => {
+        const metrics = await metricsOf(agent);
+        const passed = samples(metrics, 'kconmon_dns_results_total').some((s) => s.labels.result === 'pass' && s.value > 0);
+        const zoned = samples(metrics, 'kconmon_agent_info').some((s) => s.labels.source_zone !== 'unknown');
+        return passed && zoned ? true : undefined;
+      });
+    }
+    // Over the whole run, as Prometheus saw every agent pod, old and new.
+    const p = prometheus as Prometheus;
+    const newAgents = theAgents().map((agent) => agent.metadata?.name).join('|');
+    await eventually('Prometheus scraped the new agents', 30_000, async () =>
+      ((await p.query(`up{job="kconmon", pod=~"${newAgents}"} == 1`)).result as unknown[]).length === NODES.length ? true : undefined,
+    );
+    const failed = await p.query('max by (pod, host) (max_over_time(kconmon_dns_results_total{result="fail"}[15m])) > 0');
+    assert.deepEqual(failed.result, [], 'failed DNS tests over the run');
+    const passedPods = await p.query('count(count by (pod) (max_over_time(kconmon_dns_results_total{result="pass"}[15m]) > 0))');
+    assert.equal(Number((passedPods.result as { value: [number, string] }[])[0]?.value[1]), 2 * NODES.length, 'every agent pod, old and new, passed DNS tests');
+  });
+
+  // Known product issue, measured here (see docs/benchmarks.md#real-node): while both workloads roll, an agent can
+  // keep probing a peer that left (one UDP or TCP test lost) or take over a minute to reach a new controller, so the
+  // new agents may not test each other yet. Kept as a TODO test so that it runs and reports, without failing the suite.
+  const knownIssue = 'agent/controller: churn during a controller rollout (issue 13 report)';
+  it('no UDP or TCP test fails across that restart, and the new agents test each other again', { todo: knownIssue }, async (t) => {
+    const p = prometheus as Prometheus;
+    for (const [index, agent] of theAgents().entries()) {
+      const peers = NODES.filter((other) => other.name !== NODES[index]?.name).map((peer) => peer.name);
+      await eventually(`the new agent on ${agent.spec?.nodeName} passes UDP and TCP tests to every peer`, 60_000, async () => {
+        const text = await metricsOf(agent);
+        const passedTo = (metric: string, peer: string) =>
+          samples(text, metric).some((s) => s.labels.destination === peer && s.labels.result === 'pass' && s.value > 0);
+        return peers.every((peer) => passedTo('kconmon_udp_results_total', peer) && passedTo('kconmon_tcp_results_total', peer)) ? true : undefined;
+      });
+    }
+    const window = `${Math.ceil((Date.now() - restartStarted) / 1000) + 30}s`;
+    for (const metric of ['kconmon_udp_results_total', 'kconmon_tcp_results_total']) {
+      const failed = await p.query(`max by (pod, source, destination) (max_over_time(${metric}{result="fail"}[${window}])) > 0`);
+      if ((failed.result as unknown[]).length > 0) t.diagnostic(`${metric} failures: ${JSON.stringify(failed.result)}`);
+      assert.deepEqual(failed.result, [], `${metric}: failed tests across the restart`);
+    }
+  });
+
+  it('helm uninstall leaves no kconmon object', async () => {
+    helmIn(['uninstall', RELEASE, '--namespace', NAMESPACE, '--wait', '--timeout', '120s']);
+    await eventually('every kconmon pod gone', 60_000, async () => ((await pods()).length === 0 ? true : undefined));
+    const kc = node.kube.adminKubeConfig();
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    const policy = kc.makeApiClient(PolicyV1Api);
+    const names = (items: { metadata?: { name?: string } }[]) => items.map((item) => item.metadata?.name ?? '');
+    const leftovers = {
+      daemonSets: names((await apps.listNamespacedDaemonSet({ namespace: NAMESPACE })).items),
+      deployments: names((await apps.listNamespacedDeployment({ namespace: NAMESPACE })).items),
+      replicaSets: names((await apps.listNamespacedReplicaSet({ namespace: NAMESPACE })).items),
+      services: names((await core.listNamespacedService({ namespace: NAMESPACE })).items),
+      configMaps: names((await core.listNamespacedConfigMap({ namespace: NAMESPACE })).items).filter((name) => name !== 'kube-root-ca.crt'),
+      serviceAccounts: names((await core.listNamespacedServiceAccount({ namespace: NAMESPACE })).items).filter((name) => name !== 'default'),
+      secrets: names((await core.listNamespacedSecret({ namespace: NAMESPACE })).items),
+      pdbs: names((await policy.listNamespacedPodDisruptionBudget({ namespace: NAMESPACE })).items),
+      roles: names((await rbac.listNamespacedRole({ namespace: NAMESPACE })).items),
+      roleBindings: names((await rbac.listNamespacedRoleBinding({ namespace: NAMESPACE })).items),
+      clusterRoles: names((await rbac.listClusterRole()).items).filter((name) => name.includes('kconmon')),
+      clusterRoleBindings: names((await rbac.listClusterRoleBinding()).items).filter((name) => name.includes('kconmon')),
+    };
+    assert.deepEqual(leftovers, {
+      daemonSets: [], deployments: [], replicaSets: [], services: [], configMaps: [], serviceAccounts: [], secrets: [], pdbs: [],
+      roles: [], roleBindings: [], clusterRoles: [], clusterRoleBindings: [],
+    });
+  });
+
+  it('tear-down leaves the host as it was', async (t) => {
+    await prometheus?.stop();
+    prometheus = undefined;
+    const leftovers = await node.stop();
+    assert.deepEqual(leftovers, CLEAN_HOST);
+    t.diagnostic(`real-node suite: ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s from image check to clean host`);
+    console.log(`# real-node suite duration: ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s`);
+  });
+});
+
+describe('real-node tear-down when the test process dies', { skip: skipOption(unavailable) }, () => {
+  let nodeImages: Record<string, string>;
+  before(() => {
+    nodeImages = buildNodeImages();
+  });
+
+  /** Starts node-child.ts in `mode`, resolves once its pod runs (READY), with what the host holds at that moment. */
+  async function startChild(mode: 'exit' | 'wait'): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, 'test/cluster/node-child.ts'),
+        mode,
+        `${nodeImages.pause_image}=${nodeImages.pause_archive}`,
+        `${nodeImages.busybox_image}=${nodeImages.busybox_archive}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const ready = new Promise<void>((resolve) => child.stdout?.on('data', () => output.includes('READY') && resolve()));
+    const timeout = sleep(120_000, undefined, { ref: false }).then(() => 'timeout');
+    const outcome = await Promise.race([ready.then(() => 'ready'), exited.then(() => 'exited'), timeout]);
+    assert.equal(outcome, 'ready', `the child node never ran its pod (${outcome}):\n${output}`);
+    return { child, exited };
+  }
+
+
+  it('process exit without stop(): the exit hook restores the host', async () => {
+    const before = hostFacts();
+    const { exited } = await startChild('exit');
+    assert.equal(await exited, 1);
+    assert.deepEqual(hostFacts(), before);
+    assert.equal(earlierNode(), undefined, 'nothing left to recover');
+  });
+
+  it('SIGKILL (no hook runs): the next run restores the host first', async () => {
+    const before = hostFacts();
+    const { child, exited } = await startChild('wait');
+    child.kill('SIGKILL');
+    await exited;
+    const during = hostFacts();
+    assert.notDeepEqual(during, before, 'the killed run left its bridge, namespaces, cgroups and sysctls');
+    // Its own processes die with it (parent-death signal), its containers do not.
+    await eventually("the killed run's components gone", 10_000, async () => (earlierNode()?.active === false ? true : undefined));
+    assert.deepEqual(recoverAbandonedNode(), CLEAN_HOST);
+    assert.deepEqual(hostFacts(), before);
+  });
+});
+
