@@ -73,6 +73,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const echoAllowlist = createEchoAllowlist(ECHO_GRACE_MS);
   let stopping = false;
+  /** Set by the first peer list (even an empty one): from then on the agent keeps its last good list. */
+  let hasPeerList = false;
   const peerByAddress = new Map<string, Peer>();
   /** The last warning about several probe targets on one node, so it is logged once per distinct case. */
   let reportedDuplicates = '';
@@ -84,6 +86,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     metricsPrefix: config.metricsPrefix,
     history,
     healthy: () => !stopping,
+    notReadyReason: () => (stopping ? 'stopping' : hasPeerList ? undefined : 'no peer list yet (waiting for the controller or the peers file)'),
     status: () => ({ node: identity.nodeName, zone: identity.zone, pod: identity.podName, ip: identity.ip ?? null, peers: scheduler.peers().length }),
   });
   let echo: UdpEcho;
@@ -218,6 +221,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     history,
     setPeers(peers, otherAgents = []) {
       if (stopping) return;
+      hasPeerList = true;
       echoAllowlist.update([...peers.map((peer) => peer.ip), ...otherAgents]);
       // One probed identity per node: a node's series name one agent, never two averaged together.
       const current = new Map(scheduler.peers().map((peer) => [peer.nodeName, peer]));

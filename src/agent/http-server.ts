@@ -1,5 +1,5 @@
-// The agent's HTTP endpoints on the shared port: `/readiness` (what peers' TCP tests hit), `/healthz`, `/metrics`,
-// and `/results` (recent results as JSON). Anything else is a 404; methods other than GET/HEAD a 405. A scrape is
+// The agent's HTTP endpoints on the shared port: `/readiness` (what peers' TCP tests hit), `/healthz`, `/readyz`
+// (the pod's readiness: ready once it has a peer list), `/metrics` and `/results` (recent results as JSON). Anything else is a 404; methods other than GET/HEAD a 405. A scrape is
 // rendered at most once at a time and a connection cannot queue more than a few unanswered requests, so scrapes
 // cannot exhaust memory or starve the echo peers measure.
 import http from 'node:http';
@@ -19,6 +19,11 @@ export interface AgentHttpServerOptions {
   readonly status: () => Record<string, unknown>;
   /** False once the agent is stopping for good: `/healthz` then fails, `/readiness` keeps answering peers. */
   readonly healthy: () => boolean;
+  /**
+   * Why the agent should not be probed yet (`/readyz` answers 503 with it), or undefined once it should: until its
+   * first peer list it knows no agent, so its echo would refuse every peer's probe and they would record false loss.
+   */
+  readonly notReadyReason: () => string | undefined;
 }
 
 export type AgentHttpServer = ListeningServer;
@@ -47,6 +52,12 @@ export async function startAgentHttpServer(options: AgentHttpServerOptions): Pro
         response.end(healthy ? 'ok\n' : 'stopping\n');
         return;
       }
+      case '/readyz': {
+        const reason = options.notReadyReason();
+        response.writeHead(reason === undefined ? 200 : 503, { 'content-type': 'text/plain' });
+        response.end(`${reason ?? 'ok'}\n`);
+        return;
+      }
       case '/metrics':
         return metricsEndpoint.serve(request, response);
       case '/results': {
@@ -56,7 +67,7 @@ export async function startAgentHttpServer(options: AgentHttpServerOptions): Pro
       }
       default:
         response.writeHead(404, { 'content-type': 'text/plain' });
-        response.end('not found: try /metrics, /readiness, /healthz, /results\n');
+        response.end('not found: try /metrics, /readiness, /healthz, /readyz, /results\n');
     }
   }
 

@@ -160,7 +160,7 @@ test('the UDP echo answers peers only, byte for byte, never larger than the requ
   }
 });
 
-test('HTTP: /readiness closes the connection, /healthz, /results, 404 and 405', async () => {
+test('HTTP: /readiness closes the connection, /healthz, /readyz after the first peer list, /results, 404 and 405', async () => {
   const self = testPeer(40);
   const nodes = await startTestNodes([self]);
   const agent = nodes[0]!.agent;
@@ -180,6 +180,13 @@ test('HTTP: /readiness closes the connection, /healthz, /results, 404 and 405', 
     assert.equal(readiness.status, 200);
     assert.equal(readiness.headers.connection, 'close');
     assert.equal((await get('/healthz')).status, 200);
+    // Regression (issue 13's real-node rollout): an agent without a peer list refuses every peer's echo, so it must not
+    // be Ready (the controller lists only Ready agents as probe targets) until its first list arrives.
+    const early = await get('/readyz');
+    assert.equal(early.status, 503);
+    assert.match(early.body, /no peer list yet/);
+    agent.setPeers([]);
+    assert.equal((await get('/readyz')).status, 200, 'ready from the first list on, even an empty one');
     const results = JSON.parse((await get('/results')).body) as { node: string; latest: unknown[] };
     assert.equal(results.node, 'node-40');
     assert.deepEqual(results.latest, []);
@@ -210,6 +217,7 @@ test('shutdown: probing stops at once, yet echo and /readiness answer peers thro
     const readiness = await fetch(`http://${self.ip}:${agent.port}/readiness`);
     assert.equal(readiness.status, 200, 'peers still get /readiness');
     assert.equal((await fetch(`http://${self.ip}:${agent.port}/healthz`)).status, 503, '/healthz reports stopping');
+    assert.equal((await fetch(`http://${self.ip}:${agent.port}/readyz`)).status, 503, '/readyz reports stopping');
     assert.deepEqual(agent.peers(), [], 'no peer is probed any more');
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind({ address: other.ip, port: 0 }, () => resolve()));

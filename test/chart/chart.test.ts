@@ -374,7 +374,7 @@ describe('chart: agent DaemonSet', () => {
     assert.equal(init.securityContext.privileged, true);
   });
 
-  it('identity from the downward API, the zone left to the controller, probes on /healthz', { skip }, () => {
+  it('identity from the downward API, the zone left to the controller, readiness on /readyz, liveness on /healthz', { skip }, () => {
     const agent = container(findManifest(renderChart(), 'DaemonSet'), 'agent');
     assert.deepEqual(agent.args, ['agent', '--config', '/etc/kconmon/config.yaml']);
     assert.deepEqual(
@@ -385,7 +385,7 @@ describe('chart: agent DaemonSet', () => {
         ['POD_IP', 'status.podIP'],
       ],
     );
-    assert.deepEqual(agent.readinessProbe.httpGet, { path: '/healthz', port: 'http' });
+    assert.deepEqual(agent.readinessProbe.httpGet, { path: '/readyz', port: 'http' });
     assert.deepEqual(agent.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
     assert.deepEqual(agent.volumeMounts, [
       { name: 'config', mountPath: '/etc/kconmon', readOnly: true },

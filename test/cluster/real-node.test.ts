@@ -73,8 +73,9 @@ function samples(exposition: string, name: string): { labels: Record<string, str
   return found;
 }
 
-async function get(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+async function get(url: string, token?: string): Promise<string> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(3_000) });
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   return response.text();
 }
@@ -305,12 +306,22 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     );
   });
 
-  it('each controller lists every agent with its node, zone and IP', async () => {
+  /** The agents' token from the Secret the chart created: the controller serves /agents only to its bearer. */
+  async function agentToken(): Promise<string> {
+    const secret = await core.readNamespacedSecret({ name: `${RELEASE}-token`, namespace: NAMESPACE });
+    const encoded = secret.data?.token;
+    assert.ok(encoded, `the Secret ${RELEASE}-token holds a token`);
+    return Buffer.from(encoded, 'base64').toString('utf8');
+  }
+
+  it('each controller lists every agent with its node, zone and IP, to the bearer of the agents\' token only', async () => {
+    const token = await agentToken();
     const expected = theAgents()
       .map((agent, index) => ({ name: agent.metadata?.name, nodeName: NODES[index]?.name, ip: agent.status?.podIP, zone: NODES[index]?.zone }))
       .sort((a, b) => String(a.name).localeCompare(String(b.name)));
     for (const controller of await podsOf('controller')) {
-      const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`)) as { name: string }[];
+      await assert.rejects(get(`http://${controller.status?.podIP}:8080/agents`), /HTTP 401/, 'no token, no agent list');
+      const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`, token)) as { name: string }[];
       assert.deepEqual([...listed].sort((a, b) => a.name.localeCompare(b.name)), expected);
     }
   });
@@ -334,9 +345,10 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     const expected = theAgents()
       .map((agent, index) => ({ name: agent.metadata?.name, nodeName: NODES[index]?.name, ip: agent.status?.podIP, zone: NODES[index]?.zone }))
       .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+    const token = await agentToken();
     for (const controller of await podsOf('controller')) {
       await eventually(`${controller.metadata?.name} lists the new agents`, 30_000, async () => {
-        const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`)) as { name: string }[];
+        const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`, token)) as { name: string }[];
         return JSON.stringify([...listed].sort((a, b) => a.name.localeCompare(b.name))) === JSON.stringify(expected) ? true : undefined;
       });
     }
