@@ -159,7 +159,8 @@ function tool(name: string): string {
   return found.path;
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, diagnose: () => string): Promise<T> {
+/** Polls `probe` every 250 ms until it returns a value; fails with the last error and `diagnose()` after `timeoutMs`. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, diagnose: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   for (;;) {

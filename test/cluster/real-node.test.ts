@@ -22,7 +22,7 @@ import { buildImage, imageBuildUnavailable } from '../helpers/image.ts';
 import { prometheusUnavailable, startPrometheus, type Prometheus } from '../helpers/prometheus.ts';
 import { earlierNode, hostFacts, pidsWithCommandLine, recoverAbandonedNode } from './host-state.ts';
 import { writeTargetsFile } from './pod-sd.ts';
-import { realNodeUnavailable, startRealNode, type RealNode } from './node.ts';
+import { realNodeUnavailable, startRealNode, waitFor, type RealNode } from './node.ts';
 
 const NAMESPACE = 'kconmon';
 const RELEASE = 'kconmon';
@@ -44,22 +44,6 @@ function buildNodeImages(): Record<string, string> {
 }
 
 const unavailable = realNodeUnavailable() ?? imageBuildUnavailable() ?? helmMissing ?? prometheusUnavailable();
-
-/** Polls `probe` every 500 ms until it returns a value; fails with the last error and `context()` after `timeoutMs`. */
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, context: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    if (Date.now() > deadline) assert.fail(`${what} (not within ${timeoutMs} ms) ${last}\n${context()}`);
-    await sleep(500);
-  }
-}
 
 /** Samples of one metric in a Prometheus text exposition: labels → value. */
 function samples(exposition: string, name: string): { labels: Record<string, string>; value: number }[] {
@@ -194,7 +178,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
 
   it('runs every pod Ready: one agent per node, two controllers, all from the built image', async () => {
     // helm --wait counts a DaemonSet ready with maxUnavailable pods not Ready yet: wait for all of them.
-    const all = await eventually('every kconmon pod Ready', 60_000, async () => {
+    const all = await waitFor('every kconmon pod Ready', 60_000, async () => {
       const now = await pods();
       return now.length === 2 + NODES.length && now.every(isReady) ? now : undefined;
     }, () => node.logs());
@@ -230,11 +214,11 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     for (const [index, agent] of theAgents().entries()) {
       const { name, zone } = NODES[index] as { name: string; zone: string };
       // An agent that started before the controllers were Ready connects on a later attempt.
-      const connected = await eventually(`${name}'s agent connected to a controller`, 30_000, async () =>
+      const connected = await waitFor(`${name}'s agent connected to a controller`, 30_000, async () =>
         containerLog(agent, 'agent').split('\n').find((line) => line.includes('connected to controller')),
       () => containerLog(agent, 'agent').slice(-3000));
       assert.ok(connected.includes(CONTROLLER_URL_HOST), connected);
-      const info = await eventually(`kconmon_agent_info of ${name} with zone ${zone}`, 30_000, async () =>
+      const info = await waitFor(`kconmon_agent_info of ${name} with zone ${zone}`, 30_000, async () =>
         samples(await metricsOf(agent), 'kconmon_agent_info').find((s) => s.labels.source_zone === zone),
       );
       assert.deepEqual(info.labels, { source: name, source_zone: zone, version });
@@ -243,7 +227,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
 
   it("each agent's DNS test against the cluster DNS passes, through the cluster resolver only", async () => {
     for (const agent of theAgents()) {
-      const results = await eventually(`a passed DNS test on ${agent.spec?.nodeName}`, 30_000, async () => {
+      const results = await waitFor(`a passed DNS test on ${agent.spec?.nodeName}`, 30_000, async () => {
         const all = samples(await metricsOf(agent), 'kconmon_dns_results_total');
         return all.some((s) => s.labels.result === 'pass' && s.value > 0) ? all : undefined;
       });
@@ -259,7 +243,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     for (const [index, agent] of theAgents().entries()) {
       const source = NODES[index] as { name: string; zone: string };
       const peers = NODES.filter((other) => other.name !== source.name);
-      const metrics = await eventually(`${source.name} passed UDP and TCP tests to every peer`, 60_000, async () => {
+      const metrics = await waitFor(`${source.name} passed UDP and TCP tests to every peer`, 60_000, async () => {
         const text = await metricsOf(agent);
         const passedTo = (metric: string, peer: string) =>
           samples(text, metric).some((s) => s.labels.destination === peer && s.labels.result === 'pass' && s.value > 0);
@@ -289,7 +273,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
       rawScrapeConfigs: [{ ...rest, scrape_interval: '1s', file_sd_configs: [{ files: [targetsFile()], refresh_interval: '1s' }] }],
     });
     const p = prometheus;
-    await eventually(`every agent up`, 30_000, async () => {
+    await waitFor(`every agent up`, 30_000, async () => {
       const result = await p.query('up{job="kconmon"} == 1');
       return (result.result as unknown[]).length === theAgents().length ? true : undefined;
     }, () => p.logTail());
@@ -335,7 +319,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     const expectedPods = 2 + NODES.length;
     await apps.patchNamespacedDaemonSet({ name: `${RELEASE}-agent`, namespace: NAMESPACE, body: patch }, strategic);
     await apps.patchNamespacedDeployment({ name: `${RELEASE}-controller`, namespace: NAMESPACE, body: patch }, strategic);
-    await eventually(`both rollouts complete (${expectedPods} new pods Ready, no old pod left)`, 180_000, async () => {
+    await waitFor(`both rollouts complete (${expectedPods} new pods Ready, no old pod left)`, 180_000, async () => {
       const now = await pods();
       const fresh = now.filter((pod) => !oldPods.has(pod.metadata?.uid) && isReady(pod));
       return now.length === expectedPods && fresh.length === expectedPods ? true : undefined;
@@ -347,13 +331,13 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
       .sort((a, b) => String(a.name).localeCompare(String(b.name)));
     const token = await agentToken();
     for (const controller of await podsOf('controller')) {
-      await eventually(`${controller.metadata?.name} lists the new agents`, 30_000, async () => {
+      await waitFor(`${controller.metadata?.name} lists the new agents`, 30_000, async () => {
         const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`, token)) as { name: string }[];
         return JSON.stringify([...listed].sort((a, b) => a.name.localeCompare(b.name))) === JSON.stringify(expected) ? true : undefined;
       });
     }
     for (const agent of theAgents()) {
-      await eventually(`the new agent on ${agent.spec?.nodeName} passes DNS tests and knows its zone`, 60_000, async () => {
+      await waitFor(`the new agent on ${agent.spec?.nodeName} passes DNS tests and knows its zone`, 60_000, async () => {
         const metrics = await metricsOf(agent);
         const passed = samples(metrics, 'kconmon_dns_results_total').some((s) => s.labels.result === 'pass' && s.value > 0);
         const zoned = samples(metrics, 'kconmon_agent_info').some((s) => s.labels.source_zone !== 'unknown');
@@ -363,7 +347,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     // Over the whole run, as Prometheus saw every agent pod, old and new.
     const p = prometheus as Prometheus;
     const newAgents = theAgents().map((agent) => agent.metadata?.name).join('|');
-    await eventually('Prometheus scraped the new agents', 30_000, async () =>
+    await waitFor('Prometheus scraped the new agents', 30_000, async () =>
       ((await p.query(`up{job="kconmon", pod=~"${newAgents}"} == 1`)).result as unknown[]).length === NODES.length ? true : undefined,
     );
     const failed = await p.query('max by (pod, host) (max_over_time(kconmon_dns_results_total{result="fail"}[15m])) > 0');
@@ -383,7 +367,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     const p = prometheus as Prometheus;
     for (const [index, agent] of theAgents().entries()) {
       const peers = NODES.filter((other) => other.name !== NODES[index]?.name).map((peer) => peer.name);
-      await eventually(`the new agent on ${agent.spec?.nodeName} passes UDP and TCP tests to every peer`, 60_000, async () => {
+      await waitFor(`the new agent on ${agent.spec?.nodeName} passes UDP and TCP tests to every peer`, 60_000, async () => {
         const text = await metricsOf(agent);
         const passedTo = (metric: string, peer: string) =>
           samples(text, metric).some((s) => s.labels.destination === peer && s.labels.result === 'pass' && s.value > 0);
@@ -400,7 +384,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
 
   it('helm uninstall leaves no kconmon object', async () => {
     helmIn(['uninstall', RELEASE, '--namespace', NAMESPACE, '--wait', '--timeout', '120s']);
-    await eventually('every kconmon pod gone', 60_000, async () => ((await pods()).length === 0 ? true : undefined));
+    await waitFor('every kconmon pod gone', 60_000, async () => ((await pods()).length === 0 ? true : undefined));
     const kc = node.kube.adminKubeConfig();
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     const policy = kc.makeApiClient(PolicyV1Api);
@@ -481,7 +465,7 @@ describe('real-node tear-down when the test process dies', { skip: skipOption(un
     const during = hostFacts();
     assert.notDeepEqual(during, before, 'the killed run left its bridge, namespaces, cgroups and sysctls');
     // Its own processes die with it (parent-death signal), its containers do not.
-    await eventually("the killed run's components gone", 10_000, async () => (earlierNode()?.active === false ? true : undefined));
+    await waitFor("the killed run's components gone", 10_000, async () => (earlierNode()?.active === false ? true : undefined));
     assert.deepEqual(recoverAbandonedNode(), CLEAN_HOST);
     assert.deepEqual(hostFacts(), before);
   });
