@@ -50,8 +50,6 @@ interface Outstanding {
   readonly resolve: (outcome: PingOutcome) => void;
   readonly timer: NodeJS.Timeout;
   readonly onLate: (() => void) | undefined;
-  /** Ends the stall detector's watch over this packet. */
-  readonly release: () => void;
 }
 
 /**
@@ -84,7 +82,8 @@ const ID_BYTES = 4;
 export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<UdpPinger> {
   const hooks = options.hooks ?? {};
   const stallDetector = options.stallDetector;
-  const noWatch = () => {};
+  /** The stall detector watches while any packet is outstanding: one watch for them all, not one per packet. */
+  let releaseWatch: (() => void) | undefined;
   const memoryMs = options.memoryMs ?? 10_000;
   const outstanding = new Map<number, Outstanding>();
   const finished = new Map<number, Finished>();
@@ -156,8 +155,11 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
 
   function settle(id: number, entry: Outstanding, state: FinishedState): void {
     clearTimeout(entry.timer);
-    entry.release();
     outstanding.delete(id);
+    if (outstanding.size === 0) {
+      releaseWatch?.();
+      releaseWatch = undefined;
+    }
     finished.set(id, { address: entry.address, port: entry.port, onLate: entry.onLate, state, at: Date.now() });
   }
 
@@ -208,7 +210,6 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       const payload = Buffer.alloc(size);
       payload.writeUInt32BE(id, 0);
       return new Promise<PingOutcome>((resolve) => {
-        const release = stallDetector?.watch() ?? noWatch;
         const timer = setTimeout(() => {
           const entry = outstanding.get(id);
           if (!entry) return;
@@ -218,7 +219,8 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
           settle(id, entry, stalled ? 'unmeasured' : 'timed_out');
           resolve(stalled ? { status: 'unmeasured' } : { status: 'lost' });
         }, timeoutMs);
-        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, onLate, release });
+        if (outstanding.size === 0) releaseWatch = stallDetector?.watch();
+        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, onLate });
         socket.send(payload, port, address, (error) => {
           // A send error (no route, message too long) is a lost packet; it is reported at its timeout like any other.
           if (error) hooks.onSendError?.(address, (error as NodeJS.ErrnoException).code ?? 'unknown');
