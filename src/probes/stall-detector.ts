@@ -16,6 +16,11 @@ export interface StallDetector {
   watch(): () => void;
   /** Whether the event loop stalled at any time within [start, end], a stall still in progress included. */
   stalledWithin(start: Nanos, end: Nanos): boolean;
+  /**
+   * How long the event loop was stalled within [start, end], ms (0 if not): what a deadline in that window is owed.
+   * A stall counts from the last on-time tick, so this errs on the generous side by up to one tick period.
+   */
+  stalledMsWithin(start: Nanos, end: Nanos): number;
   close(): void;
 }
 
@@ -75,6 +80,14 @@ export function createStallDetector(options: StallDetectorOptions): StallDetecto
     options.onStall?.(Number(lateBy) / 1e6);
   }
 
+  /**
+   * A tick overdue by the threshold: the loop just resumed (or is still held) and the tick has not run yet; a timer
+   * due earlier runs first. Record the stall now: the tick may never run if this was the last measurement.
+   */
+  function catchUp(): void {
+    if (timer !== undefined) observe(now());
+  }
+
   function start(): void {
     lastTick = now();
     timer = setInterval(onTick, tickMs);
@@ -98,15 +111,25 @@ export function createStallDetector(options: StallDetectorOptions): StallDetecto
       };
     },
     stalledWithin(start, end) {
-      // A tick overdue by the threshold: the loop just resumed (or is still held) and the tick has not run yet; a
-      // timer due earlier runs first. Record the stall now: the tick may never run if this was the last measurement.
-      if (timer !== undefined) observe(now());
+      catchUp();
       for (let index = stalls.length - 1; index >= 0; index--) {
         const stall = stalls[index]!;
         if (stall.start <= end && stall.end >= start) return true;
         if (stall.end < start) break; // stalls are recorded in time order
       }
       return false;
+    },
+    stalledMsWithin(start, end) {
+      catchUp();
+      let stalled = 0n;
+      for (let index = stalls.length - 1; index >= 0; index--) {
+        const stall = stalls[index]!;
+        if (stall.end < start) break; // stalls are recorded in time order
+        const from = stall.start > start ? stall.start : start;
+        const to = stall.end < end ? stall.end : end;
+        if (to > from) stalled += to - from;
+      }
+      return Number(stalled) / 1e6;
     },
     close() {
       closed = true;

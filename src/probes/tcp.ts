@@ -4,8 +4,9 @@
 // Why not http.request: the probe needs exactly one new socket per test, timestamps in the socket's own callbacks and
 // nothing else (no agent, no pooling, no header parsing); the only thing read from the response is its status line.
 //
-// A test whose times or timeout overlapped a stall of this process's event loop is `unmeasured`, neither a pass with
-// the stall in its times nor a timeout failure; failures the kernel reports (refused, reset, …) stay failures.
+// Stalls of this process's event loop: a pass whose times span one is `unmeasured` (not a pass with the stall in its
+// times); the deadline is extended by the stalled time, so a timeout is judged on a responsive loop and stays a failure
+// on a busy node; a test stalled for longer than its timeout is unmeasured. Kernel-reported failures stay failures.
 import net from 'node:net';
 import type { StallDetector } from './stall-detector.ts';
 
@@ -66,20 +67,37 @@ export function probeTcp(
       ...(options.localAddress && net.isIP(options.localAddress) === family ? { localAddress: options.localAddress } : {}),
     });
 
-    const timer = setTimeout(() => finish('timeout', `no complete response within ${options.timeoutMs} ms`), options.timeoutMs);
+    // The deadline is owed the time the event loop was stalled within it (up to the timeout again): a timeout is a
+    // failure only once the loop was responsive for the whole timeout; beyond that owed time the test is unmeasured.
+    let grantedMs = 0;
+    const onDeadline = () => {
+      const stalledMs = options.stallDetector?.stalledMsWithin(startedAt, process.hrtime.bigint()) ?? 0;
+      if (stalledMs > grantedMs) {
+        if (stalledMs > options.timeoutMs) return finish('timeout', `event loop stalled ${Math.round(stalledMs)} ms`, false, true);
+        timer = setTimeout(onDeadline, Math.ceil(stalledMs - grantedMs));
+        grantedMs = stalledMs;
+        return;
+      }
+      // libuv runs due timers before it reads sockets: let it read what already arrived, then judge.
+      setImmediate(() => {
+        const owed = grantedMs > 0 ? ` (+${Math.round(grantedMs)} ms owed to event-loop stalls)` : '';
+        finish('timeout', `no complete response within ${options.timeoutMs} ms${owed}`);
+      });
+    };
+    let timer = setTimeout(onDeadline, options.timeoutMs);
     const onAbort = () => finish(undefined, 'aborted', true);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) return onAbort();
 
-    function finish(reason: TcpFailureReason | undefined, detail: string | undefined, aborted = false) {
+    function finish(reason: TcpFailureReason | undefined, detail: string | undefined, aborted = false, stalledPastDeadline = false) {
       const endedAt = process.hrtime.bigint();
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();
-      const timed = reason === undefined || reason === 'timeout';
-      const unmeasured = !aborted && timed && (options.stallDetector?.stalledWithin(startedAt, endedAt) ?? false);
+      // A pass whose times span a stall says nothing about the path's speed; a timeout past its owed time, nothing at all.
+      const unmeasured = !aborted && (stalledPastDeadline || (reason === undefined && (options.stallDetector?.stalledWithin(startedAt, endedAt) ?? false)));
       release?.();
       const passed = !aborted && !unmeasured && reason === undefined;
       resolve({

@@ -1,6 +1,8 @@
 // The UDP probe's transport: one socket per IP family, one random 32-bit id per datagram, replies matched by id,
-// sender address and port, and length. Late, duplicate, foreign and malformed replies are never credited. A packet
-// whose wait overlapped a stall of this process's event loop is `unmeasured`: neither lost nor an RTT.
+// sender address and port, and length. Late, duplicate, foreign and malformed replies are never credited. Stalls of
+// this process's event loop: a reply read after one is `unmeasured` (no RTT); a timeout is extended by the stalled
+// time, so a packet is lost only if no echo came while the loop was responsive for the whole timeout; a packet stalled
+// for longer than its timeout is unmeasured. Neither is ever reported as loss or latency.
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -48,7 +50,9 @@ interface Outstanding {
   readonly size: number;
   readonly sentAt: bigint;
   readonly resolve: (outcome: PingOutcome) => void;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
+  /** Time added to the timeout for event-loop stalls while the packet was outstanding, ms. */
+  grantedMs: number;
   readonly onLate: (() => void) | undefined;
 }
 
@@ -210,17 +214,31 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       const payload = Buffer.alloc(size);
       payload.writeUInt32BE(id, 0);
       return new Promise<PingOutcome>((resolve) => {
-        const timer = setTimeout(() => {
+        // libuv runs due timers before it reads sockets: after a stall this timeout fires while the echo may be
+        // waiting unread in the socket buffer. So the timeout is owed the stalled time (up to the timeout again) and
+        // judged once the loop has read its sockets; a packet stalled for longer than its timeout is unmeasured.
+        const onDeadline = () => {
           const entry = outstanding.get(id);
           if (!entry) return;
-          // libuv runs due timers before it reads sockets: after a stall this timeout fires while the echo may be
-          // waiting unread in the socket buffer, so it proves nothing about the path.
-          const stalled = stallDetector?.stalledWithin(entry.sentAt, process.hrtime.bigint()) ?? false;
-          settle(id, entry, stalled ? 'unmeasured' : 'timed_out');
-          resolve(stalled ? { status: 'unmeasured' } : { status: 'lost' });
-        }, timeoutMs);
+          const stalledMs = stallDetector?.stalledMsWithin(entry.sentAt, process.hrtime.bigint()) ?? 0;
+          if (stalledMs > entry.grantedMs) {
+            if (stalledMs > timeoutMs) {
+              settle(id, entry, 'unmeasured');
+              return resolve({ status: 'unmeasured' });
+            }
+            entry.timer = setTimeout(onDeadline, Math.ceil(stalledMs - entry.grantedMs));
+            entry.grantedMs = stalledMs;
+            return;
+          }
+          setImmediate(() => {
+            if (outstanding.get(id) !== entry) return; // answered while the sockets were read
+            settle(id, entry, 'timed_out');
+            resolve({ status: 'lost' });
+          });
+        };
+        const timer = setTimeout(onDeadline, timeoutMs);
         if (outstanding.size === 0) releaseWatch = stallDetector?.watch();
-        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, onLate });
+        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, grantedMs: 0, onLate });
         socket.send(payload, port, address, (error) => {
           // A send error (no route, message too long) is a lost packet; it is reported at its timeout like any other.
           if (error) hooks.onSendError?.(address, (error as NodeJS.ErrnoException).code ?? 'unknown');

@@ -3,6 +3,8 @@
 // The loop is blocked by busy-waiting, as a long callback, a GC pause or CPU throttling would hold it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
 import { createAgentProcessGroup, type AgentProcessGroup } from '../helpers/agent-processes.ts';
 import { createUdpPinger, type PingOutcome, type UdpPinger } from '../../src/probes/udp-pinger.ts';
 import { probeUdp } from '../../src/probes/udp.ts';
@@ -16,6 +18,11 @@ let group: AgentProcessGroup;
 let target: { ip: string; port: number };
 let stallDetector: StallDetector;
 let pinger: UdpPinger;
+/** A path that never answers: a UDP socket that reads and drops everything, a TCP server that accepts and stays mute. */
+const silentIp = '127.0.71.23';
+let silentUdp: dgram.Socket;
+let silentTcp: net.Server;
+const mutedConnections = new Set<net.Socket>();
 
 before(async () => {
   group = await createAgentProcessGroup([echoPeer.ip, prober]);
@@ -24,11 +31,21 @@ before(async () => {
   target = { ip: echoPeer.ip, port: group.port };
   stallDetector = createStallDetector({ thresholdMs: 10 });
   pinger = await createUdpPinger({ bindAddress: prober, stallDetector });
+  silentUdp = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => silentUdp.bind(0, silentIp, resolve));
+  silentTcp = net.createServer((connection) => {
+    mutedConnections.add(connection);
+    connection.on('close', () => mutedConnections.delete(connection));
+  });
+  await new Promise<void>((resolve) => silentTcp.listen(0, silentIp, resolve));
   // Opens the probe socket, so that the pings below send synchronously.
   await measuredPing();
 });
 
 after(async () => {
+  silentUdp?.close();
+  for (const connection of mutedConnections) connection.destroy();
+  silentTcp?.close();
   await pinger?.close();
   stallDetector?.close();
   await group?.close();
@@ -98,4 +115,23 @@ test('TCP: a test that passes across a 100 ms stall is unmeasured, not a pass wi
   assert.ok(Number.isNaN(result.totalMs));
   const next = await probeTcp(target, { timeoutMs: 1000, localAddress: prober, stallDetector });
   assert.equal(next.aborted || next.reason !== undefined, false, `the next test is not a failure (${next.detail})`);
+});
+
+// Regression (CI, partition scenario on a loaded host): any stall during a timed-out test made it unmeasured, so an
+// agent on a busy node reported a cut path as neither failed nor lost. A timeout owes the stalled time, then judges.
+test('UDP: a packet to a silent path through a 50 ms stall is lost (the timeout is extended by the stall), not unmeasured', async () => {
+  const { port } = silentUdp.address();
+  const outcome = pinger.ping({ address: silentIp, port, size: 16, timeoutMs: 200 });
+  blockEventLoop(50);
+  assert.deepEqual(await outcome, { status: 'lost' });
+});
+
+test('TCP: a test to a silent server through a 50 ms stall is a timeout failure that names the owed time, not unmeasured', async () => {
+  const { port } = silentTcp.address() as net.AddressInfo;
+  const running = probeTcp({ ip: silentIp, port }, { timeoutMs: 200, localAddress: prober, stallDetector });
+  blockEventLoop(50);
+  const result = await running;
+  assert.equal(result.unmeasured, false);
+  assert.equal(result.reason, 'timeout');
+  assert.match(result.detail ?? '', /ms owed to event-loop stalls/);
 });
