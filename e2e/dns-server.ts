@@ -4,7 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
-import { GiveUp, startChild, waitUntil, type Child } from './sys.ts';
+import { startChild, type Child } from './sys.ts';
+import { GiveUp, waitUntil } from '../harness/wait.ts';
 
 export const CLUSTER_DNS_NAME = 'kubernetes.default.svc.cluster.local';
 export const CLUSTER_DNS_ANSWER = '198.19.0.1';

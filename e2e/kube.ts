@@ -2,7 +2,7 @@
 // scheduler or controller-manager): Nodes with zone labels, agent Pods bound to a node whose status (IP, phase,
 // Ready) is set through the status subresource, graceful deletion (deletionTimestamp) then the final delete.
 import { ApiException, CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
-import type { KubeCluster } from '../test/harness/kube-cluster.ts';
+import type { KubeCluster } from '../harness/kube-cluster.ts';
 import { renderedRbac } from '../test/helpers/chart-render.ts';
 
 export const NAMESPACE = 'kconmon';

@@ -1,9 +1,9 @@
 // What the miniature cluster needs from the machine, as one human-readable reason (or undefined when all is there):
 // root and iproute2 (network namespaces), nftables, unbound, Prometheus, kube-apiserver + etcd, helm (chart RBAC).
 import { existsSync } from 'node:fs';
-import { netnsUnavailable } from '../test/helpers/netns.ts';
-import { prometheusUnavailable } from '../test/helpers/prometheus.ts';
-import { findKubeBinaries } from '../test/harness/kube-cluster.ts';
+import { netnsUnavailable } from '../harness/netns.ts';
+import { prometheusUnavailable } from '../harness/prometheus.ts';
+import { findKubeBinaries } from '../harness/kube-cluster.ts';
 import { helmUnavailable } from '../test/helpers/chart-render.ts';
 import { UNBOUND_BIN } from './dns-server.ts';
 

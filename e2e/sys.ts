@@ -1,5 +1,5 @@
 // Small system helpers for the miniature cluster: run a command (errors carry its stderr), child processes that log
-// to a file and die with their parent, bounded polling.
+// to a file and die with their parent (bounded polling is harness/wait.ts).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 
@@ -16,39 +16,6 @@ export function run(command: string, args: readonly string[], input?: string): s
 /** Runs a command, ignoring failure; returns whether it succeeded. */
 export function tryRun(command: string, args: readonly string[], input?: string): boolean {
   return spawnSync(command, args, { input, stdio: ['pipe', 'ignore', 'ignore'], timeout: 30_000 }).status === 0;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Thrown inside a waitUntil check: stop waiting at once and fail with this error. */
-export class GiveUp extends Error {}
-
-/**
- * Polls `check` every `intervalMs` until it returns a value other than undefined/false, or throws after
- * `timeoutMs` with `what` and the last detail `check` reported through `note`.
- */
-export async function waitUntil<T>(what: string, timeoutMs: number, check: (note: (detail: string) => void) => Promise<T | undefined | false> | T | undefined | false, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let detail = '';
-  const note = (text: string) => {
-    detail = text;
-  };
-  for (;;) {
-    let result: T | undefined | false;
-    try {
-      result = await check(note);
-    } catch (error) {
-      // GiveUp and failed assertions end the wait; anything else (a refused connection…) is retried.
-      if (error instanceof GiveUp || (error as Error).name === 'AssertionError') throw error;
-      detail = (error as Error).message;
-      result = undefined;
-    }
-    if (result !== undefined && result !== false) return result;
-    if (Date.now() + intervalMs > deadline) throw new Error(`timed out after ${(timeoutMs / 1000).toFixed(0)} s waiting for ${what}${detail ? ` (last: ${detail})` : ''}`);
-    await sleep(intervalMs);
-  }
 }
 
 /** True if a process with this id exists. */

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiException, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { startKubeCluster, type KubeCluster } from '../../test/harness/kube-cluster.ts';
+import { startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
 import { NAMESPACE, ZONE_LABEL, nodeObject, podConditions, podObject, podStatus, type ObjectShape } from './kube-objects.ts';
 
 export const CONTROLLER_ACCOUNT = 'kconmon-controller';

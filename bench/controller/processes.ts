@@ -5,9 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../harness/ports.ts';
 
 const children = new Set<ChildProcess>();
 
@@ -52,18 +52,6 @@ export async function stopAll(graceMs = 3000): Promise<void> {
 
 export function killNow(): void {
   for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || !address) throw new Error('no free port');
-  return address.port;
 }
 
 function get(port: number, path: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {

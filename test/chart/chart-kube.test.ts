@@ -26,7 +26,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import YAML from 'yaml';
-import { findKubeBinaries, startKubeCluster, type KubeCluster } from '../harness/kube-cluster.ts';
+import { findKubeBinaries, startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
 import { skipOption } from '../harness/require.ts';
 import {
   ALL_OPTIONS,

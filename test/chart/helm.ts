@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { findGoTool, toolsBinDir } from '../harness/kube-cluster.ts';
+import { findGoTool, toolsBinDir } from '../../harness/kube-cluster.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHART_DIR = path.join(REPO_ROOT, 'charts/kconmon');

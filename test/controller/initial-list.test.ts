@@ -8,7 +8,7 @@ import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { streamedList } from '../../src/controller/initial-list.ts';
 import { slimNode, DEFAULT_ZONE_LABELS } from '../../src/controller/kube-agents.ts';
 import { createLogger } from '../../src/log.ts';
-import { findKubeBinaries, startKubeCluster } from '../harness/kube-cluster.ts';
+import { findKubeBinaries, startKubeCluster } from '../../harness/kube-cluster.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 
 const log = createLogger('silent');

@@ -9,13 +9,12 @@ import { fileURLToPath } from 'node:url';
 import type { AgentConfigInput } from '../../src/config/schema.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
-import { samples } from './agents.ts';
+import { parseExposition, type Sample } from '../../harness/exposition.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const GUARD = fileURLToPath(new URL('../../bench/agent/agent-guard.ts', import.meta.url));
 const DEADLINE_MS = 120_000;
 
-export type Sample = ReturnType<typeof samples>[number];
 
 export interface AgentProcess {
   readonly peer: Peer;
@@ -86,7 +85,7 @@ export async function createAgentProcessGroup(addresses: readonly string[]): Pro
         async metrics() {
           const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
           if (!response.ok) throw new Error(`${peer.nodeName} /metrics: HTTP ${response.status}`);
-          return samples(await response.text());
+          return parseExposition(await response.text());
         },
         signal(signal) {
           child.kill(signal);
@@ -106,10 +105,4 @@ export async function createAgentProcessGroup(addresses: readonly string[]): Pro
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** The sum of the samples named `name` whose labels include `labels` (0 if none). */
-export function sumOf(all: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number {
-  const found = all.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
-  return found.reduce((sum, sample) => sum + sample.value, 0);
 }

@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dgram from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
+import { freeUdpPort } from '../../harness/ports.ts';
 
 export const TEST_ZONE = {
   pass: 'pass.kconmon.test',
@@ -31,14 +31,6 @@ export interface TestResolvers {
   /** `127.0.0.1:port` of unbound. */
   readonly server: string;
   stop(): Promise<void>;
-}
-
-export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind({ address, port: 0 }, () => resolve()));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
 }
 
 export async function startTestResolvers(): Promise<TestResolvers> {

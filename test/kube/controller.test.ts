@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, CoreV1Api, KubernetesObjectApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { findKubeBinaries, startKubeCluster, type KubeCluster } from '../harness/kube-cluster.ts';
+import { findKubeBinaries, startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 import { helmUnavailable, renderedRbac } from '../helpers/chart-render.ts';
 import { startController, type Controller } from '../../src/controller/controller.ts';
@@ -12,7 +12,9 @@ import { parseControllerConfig } from '../../src/config/load.ts';
 import { startControllerClient, type AgentSetUpdate, type ControllerClient } from '../../src/discovery/controller-client.ts';
 import { connectAgentToController } from '../../src/discovery/controller-discovery.ts';
 import { createLogger } from '../../src/log.ts';
-import { samples, startTestNodes, waitFor, type TestNode } from '../helpers/agents.ts';
+import { startTestNodes, type TestNode } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { parseExposition } from '../../harness/exposition.ts';
 
 const NAMESPACE = 'kconmon';
 const unavailable = findKubeBinaries().reason ?? helmUnavailable();
@@ -83,7 +85,7 @@ async function setPodStatus(name: string, ip: string, ready: boolean): Promise<v
 async function expectPushed(what: string, change: () => Promise<unknown>, done: () => boolean): Promise<number> {
   const startedAt = performance.now();
   await change();
-  await waitFor(done, 10_000, what);
+  await waitUntil(what, 10_000, done);
   const ms = performance.now() - startedAt;
   console.log(`# ${what}: reached the agent ${ms.toFixed(0)} ms after the API call`);
   return ms;
@@ -136,7 +138,7 @@ test('add: ready agent pods on labelled nodes reach the connected agent with the
   controller = await startTestController();
   controllerPort = controller.port;
   watcher = watch('node-1');
-  await waitFor(() => watcher!.updates.length > 0, 5000, 'the first snapshot');
+  await waitUntil('the first snapshot', 5000, () => watcher!.updates.length > 0);
   assert.deepEqual(last()?.agents, []);
   await createNode('node-1', 'zone-a');
   await createNode('node-2', undefined, 'zone-legacy');
@@ -213,7 +215,7 @@ test('kube-apiserver restart: the controller recovers with no lost state and no 
   assert.ok(watcher!.updates.slice(before).every((update) => JSON.stringify(update.agents) === listBefore), 'no update changed the list during the restart');
   assert.ok(watcher!.client.connected(), 'the agent stayed connected to the controller');
   await expectPushed('change after apiserver restart', () => setPodStatus('agent-node-4', '127.0.0.74', true), () => entryOf('agent-node-4')?.ip === '127.0.0.74');
-  const restarts = samples(await controller!.registry.metrics()).filter((s) => s.name === 'kconmon_controller_informer_restarts_total');
+  const restarts = parseExposition(await controller!.registry.metrics()).filter((s) => s.name === 'kconmon_controller_informer_restarts_total');
   console.log(`# informer restarts during the apiserver restart: ${restarts.map((s) => `${s.labels.resource}=${s.value}`).join(', ')}`);
 });
 
@@ -221,7 +223,7 @@ test('controller restart: agents keep probing with their last list, then resync'
   if (!skipUnlessAvailable(t, unavailable)) return;
   // Two real agents on the loopback addresses their pods report.
   await setPodStatus('agent-node-4', '127.0.0.64', true);
-  await waitFor(() => entryOf('agent-node-4')?.ip === '127.0.0.64', 5000, 'agent-node-4 back on 127.0.0.64');
+  await waitUntil('agent-node-4 back on 127.0.0.64', 5000, () => entryOf('agent-node-4')?.ip === '127.0.0.64');
   const nodes: TestNode[] = await startTestNodes(
     [
       { name: 'agent-node-1', nodeName: 'node-1', ip: '127.0.0.61', zone: 'unknown' },
@@ -233,11 +235,11 @@ test('controller restart: agents keep probing with their last list, then resync'
     connectAgentToController(node.agent, { urls: [`http://127.0.0.1:${controllerPort}`], nodeName: node.peer.nodeName, podName: node.peer.name, reconnect: { min: 50, max: 500 }, fixedZone: false, log }),
   );
   const udpPasses = async (node: TestNode) =>
-    samples(await node.agent.registry.metrics()).filter((s) => s.name === 'kconmon_udp_results_total' && s.labels.result === 'pass').reduce((sum, s) => sum + s.value, 0);
+    parseExposition(await node.agent.registry.metrics()).filter((s) => s.name === 'kconmon_udp_results_total' && s.labels.result === 'pass').reduce((sum, s) => sum + s.value, 0);
   const udpFails = async (node: TestNode) =>
-    samples(await node.agent.registry.metrics()).filter((s) => s.name === 'kconmon_udp_results_total' && s.labels.result === 'fail').reduce((sum, s) => sum + s.value, 0);
+    parseExposition(await node.agent.registry.metrics()).filter((s) => s.name === 'kconmon_udp_results_total' && s.labels.result === 'fail').reduce((sum, s) => sum + s.value, 0);
   try {
-    await waitFor(async () => (await udpPasses(nodes[0]!)) > 0 && (await udpPasses(nodes[1]!)) > 0, 10_000, 'both agents probing each other');
+    await waitUntil('both agents probing each other', 10_000, async () => (await udpPasses(nodes[0]!)) > 0 && (await udpPasses(nodes[1]!)) > 0);
     assert.equal(nodes[0]!.agent.zone(), 'zone-b', 'agent on node-1 took its zone from the controller');
     assert.deepEqual(nodes[0]!.agent.peers().map((peer) => peer.nodeName), ['node-4']);
     await controller!.stop();
@@ -246,7 +248,7 @@ test('controller restart: agents keep probing with their last list, then resync'
     assert.ok((await udpPasses(nodes[0]!)) > during, 'still probing while the controller is down');
     assert.deepEqual(nodes[0]!.agent.peers().map((peer) => peer.nodeName), ['node-4'], 'with the last list');
     controller = await startTestController(controllerPort);
-    await waitFor(() => clients.every((client) => client.connected()), 10_000, 'agents reconnected');
+    await waitUntil('agents reconnected', 10_000, () => clients.every((client) => client.connected()));
     await expectPushed('change after controller restart', () => setPodStatus('agent-node-4', '127.0.0.64', false), () => nodes[0]!.agent.peers().length === 0);
     assert.equal(await udpFails(nodes[0]!), 0, 'no failed test through the whole restart');
   } finally {

@@ -1,4 +1,4 @@
-// Proves the real-Kubernetes test harness (test/harness/kube-cluster.ts):
+// Proves the real-Kubernetes harness (harness/kube-cluster.ts):
 // apiserver readiness, admin CRUD on Namespaces/Nodes/Pods incl. the Pod
 // status subresource, ServiceAccount tokens under RBAC, watch, and restarts
 // that keep etcd data. Skipped (or failed with KCONMON_REQUIRE_ALL=1) when the
@@ -21,8 +21,8 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import YAML from 'yaml';
-import { findKubeBinaries, startKubeCluster, type KubeCluster } from './harness/kube-cluster.ts';
-import { skipOption } from './harness/require.ts';
+import { findKubeBinaries, startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
+import { skipOption } from './require.ts';
 
 const binaries = findKubeBinaries();
 // Each test carries the skip option so skipped tests are counted as such.
