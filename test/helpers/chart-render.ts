@@ -9,6 +9,7 @@ export function helmUnavailable(): string | undefined {
 
 const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 
-export function renderedRbac(namespace = 'kconmon'): KubernetesObject[] {
-  return renderChart({ release: 'kconmon', namespace }).filter((object) => RBAC_KINDS.has(object.kind)) as KubernetesObject[];
+/** The chart's RBAC for a release in a namespace (a release name of its own keeps its cluster-scoped names apart). */
+export function renderedRbac(namespace = 'kconmon', release = 'kconmon'): KubernetesObject[] {
+  return renderChart({ release, namespace }).filter((object) => RBAC_KINDS.has(object.kind)) as KubernetesObject[];
 }
