@@ -3,7 +3,7 @@
 // Ready) is set through the status subresource, graceful deletion (deletionTimestamp) then the final delete.
 import { ApiException, CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import type { KubeCluster } from '../harness/kube-cluster.ts';
-import { renderedRbac } from '../test/helpers/chart-render.ts';
+import { renderedRbac } from '../harness/helm.ts';
 
 export const NAMESPACE = 'kconmon';
 export const AGENT_LABELS = { app: 'kconmon', component: 'agent' } as const;

@@ -9,17 +9,16 @@
 // KCONMON_KUBE_APISERVER. Everything listens on 127.0.0.1 only; ports are
 // chosen by binding port 0 first. Child processes get a parent-death signal
 // (setpriv --pdeathsig) and are also killed on process exit: no orphans.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { accessSync, closeSync, existsSync, openSync, readFileSync, statSync, constants as fsConstants } from 'node:fs';
+import { accessSync, readFileSync, statSync, constants as fsConstants } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import YAML from 'yaml';
+import { startLoggedProcess, type LoggedProcess } from './logged-process.ts';
 import { freePorts } from './ports.ts';
 import { GiveUp, waitUntil } from './wait.ts';
 
@@ -135,71 +134,6 @@ export function findKubeBinaries(env: NodeJS.ProcessEnv = process.env): KubeBina
   return { found: undefined, reason: reasons.join('; ') };
 }
 
-export function logTail(file: string, lines = LOG_TAIL_LINES): string {
-  try {
-    const text = readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n');
-  } catch (err) {
-    return `(no log at ${file}: ${(err as Error).message})`;
-  }
-}
-
-/** A child process whose output goes to a log file and which dies with us (also used by test/cluster/node.ts). */
-export class ManagedProcess {
-  readonly name: string;
-  readonly logPath: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-
-  constructor(name: string, bin: string, args: string[], logPath: string) {
-    this.name = name;
-    this.logPath = logPath;
-    const fd = openSync(logPath, 'a');
-    try {
-      // setpriv makes the kernel SIGKILL the child if this process dies in any
-      // way (even SIGKILL), which an 'exit' handler alone cannot cover.
-      const guarded = existsSync('/usr/bin/setpriv');
-      const cmd = guarded ? '/usr/bin/setpriv' : bin;
-      const argv = guarded ? ['--pdeathsig', 'KILL', '--', bin, ...args] : args;
-      this.child = spawn(cmd, argv, { stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
-    this.exited = new Promise<void>((resolve) => {
-      this.child.once('exit', () => resolve());
-      this.child.once('error', () => resolve());
-    });
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;
-  }
-
-  describeExit(): string {
-    return `exit code ${this.child.exitCode ?? 'none'}, signal ${this.child.signalCode ?? 'none'}`;
-  }
-
-  killSync(): void {
-    if (this.running) this.child.kill('SIGKILL');
-  }
-
-  async stop(graceMs = STOP_GRACE_MS): Promise<void> {
-    if (!this.running) {
-      await this.exited;
-      return;
-    }
-    this.child.kill('SIGTERM');
-    const timedOut = await Promise.race([
-      this.exited.then(() => false),
-      sleep(graceMs, true, { ref: false }),
-    ]);
-    if (timedOut) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-}
-
 interface HttpResult {
   status: number;
   body: string;
@@ -311,8 +245,8 @@ class LocalKubeCluster implements KubeCluster {
   #apiPort: number;
   #etcdPeerPort: number;
   #etcdClientPort: number;
-  #etcd: ManagedProcess | undefined;
-  #apiserver: ManagedProcess | undefined;
+  #etcd: LoggedProcess | undefined;
+  #apiserver: LoggedProcess | undefined;
   #stopped = false;
   #api = connectKubeApi(() => ({ server: this.server, adminToken: this.adminToken, caPem: this.#caPem }));
   #onExit = (): void => {
@@ -378,7 +312,7 @@ class LocalKubeCluster implements KubeCluster {
       '--unsafe-no-fsync',
       '--log-level=warn',
     ];
-    const proc = new ManagedProcess('etcd', this.#bins.etcd, args, this.etcdLogPath);
+    const proc = startLoggedProcess('etcd', this.#bins.etcd, args, this.etcdLogPath);
     this.#etcd = proc;
     await this.#waitUntil(proc, async () => {
       const res = await httpGet(`${this.etcdEndpoint}/health`, { timeoutMs: 2_000 });
@@ -416,9 +350,9 @@ class LocalKubeCluster implements KubeCluster {
 
   async startApiServer(): Promise<void> {
     if (this.#stopped) throw new Error('cluster is stopped');
-    if (this.#apiserver?.running) throw new Error('kube-apiserver is already running');
-    if (!this.#etcd?.running) throw new Error('etcd is not running');
-    const proc = new ManagedProcess('kube-apiserver', this.#bins.kubeApiServer, this.#apiServerArgs(), this.apiServerLogPath);
+    if (this.#apiserver?.running()) throw new Error('kube-apiserver is already running');
+    if (!this.#etcd?.running()) throw new Error('etcd is not running');
+    const proc = startLoggedProcess('kube-apiserver', this.#bins.kubeApiServer, this.#apiServerArgs(), this.apiServerLogPath);
     this.#apiserver = proc;
     await this.#waitUntil(proc, async () => {
       const res = await httpGet(`${this.server}/readyz`, { token: this.adminToken, timeoutMs: 5_000 });
@@ -433,7 +367,7 @@ class LocalKubeCluster implements KubeCluster {
 
   async stopApiServer(): Promise<void> {
     const proc = this.#apiserver;
-    if (proc) await proc.stop();
+    if (proc) await proc.stop('SIGTERM', STOP_GRACE_MS);
   }
 
   async restartApiServer(): Promise<void> {
@@ -441,15 +375,15 @@ class LocalKubeCluster implements KubeCluster {
     await this.startApiServer();
   }
 
-  async #waitUntil(proc: ManagedProcess, probe: () => Promise<boolean>): Promise<void> {
+  async #waitUntil(proc: LoggedProcess, probe: () => Promise<boolean>): Promise<void> {
     try {
       await waitUntil(`${proc.name} ready`, this.#startTimeoutMs, async () => {
-        if (!proc.running) throw new GiveUp(`${proc.name} exited during start-up (${proc.describeExit()})`);
+        if (!proc.running()) throw new GiveUp(`${proc.name} exited during start-up (${proc.describeExit()})`);
         return probe();
       }, 250);
     } catch (error) {
-      await proc.stop();
-      throw new Error(`${(error as Error).message}; log ${proc.logPath}:\n${logTail(proc.logPath)}`);
+      await proc.stop('SIGTERM', STOP_GRACE_MS);
+      throw new Error(`${(error as Error).message}; log ${proc.logFile}:\n${proc.logTail(LOG_TAIL_LINES)}`);
     }
   }
 
@@ -473,8 +407,8 @@ class LocalKubeCluster implements KubeCluster {
     if (this.#stopped) return;
     this.#stopped = true;
     try {
-      await this.#apiserver?.stop();
-      await this.#etcd?.stop();
+      await this.#apiserver?.stop('SIGTERM', STOP_GRACE_MS);
+      await this.#etcd?.stop('SIGTERM', STOP_GRACE_MS);
     } finally {
       this.#onExit();
       process.off('exit', this.#onExit);

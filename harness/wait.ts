@@ -29,7 +29,7 @@ export async function waitUntil<T>(what: string, timeoutMs: number, check: WaitC
     }
     if (result !== undefined && result !== false) return result;
     if (Date.now() + intervalMs > deadline) {
-      throw new Error(`timed out after ${(timeoutMs / 1000).toFixed(1)} s waiting for ${what}${detail ? ` (last: ${detail})` : ''}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? ` (last: ${detail})` : ''}`);
     }
     await sleep(intervalMs);
   }

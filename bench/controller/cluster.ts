@@ -1,4 +1,4 @@
-// The benchmark's Kubernetes side: a real etcd + kube-apiserver (test/harness) that audits every request of the
+// The benchmark's Kubernetes side: a real etcd + kube-apiserver (harness/kube-cluster.ts) that audits every request of the
 // controller's ServiceAccount (and nothing else), the RBAC the chart gives the controller (nodes get/list/watch
 // cluster-wide, pods get/list/watch in its namespace), and bulk creation of Nodes and agent Pods with bounded
 // concurrency. The changes the benchmark times are made here too.

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestNodes, testPeer } from '../helpers/agents.ts';
 import { waitUntil } from '../../harness/wait.ts';
-import { parseExposition } from '../../harness/exposition.ts';
+import { parseExposition, sampleSum } from '../../harness/exposition.ts';
 import type { Agent } from '../../src/agent/agent.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 
@@ -21,7 +21,7 @@ const value = (series: Map<string, number>, prefix: string) =>
   [...series].filter(([key]) => key.startsWith(prefix)).reduce((sum, [, count]) => sum + count, 0);
 const isCounter = (key: string) => /^[a-z_]+_total\{/.test(key);
 const echoed = async (agent: Agent) =>
-  parseExposition(await agent.registry.metrics()).find((sample) => sample.name === 'kconmon_udp_echo_requests_total' && sample.labels.result === 'echoed')?.value ?? 0;
+  sampleSum(parseExposition(await agent.registry.metrics()), 'kconmon_udp_echo_requests_total', { result: 'echoed' });
 
 test('a node whose agent is replaced by a new pod and IP keeps its series and counters; only the new IP is probed', async () => {
   const source = testPeer(60);

@@ -57,7 +57,10 @@ async function startControllerProcess(
   await writeFile(configFile, stringify(config));
   const controller = startKconmon('controller', configFile);
   const url = `${scheme}://127.0.0.1:${port}`;
-  await waitUntil(`${name} to be ready:\n${controller.output()}`, 15_000, async () => (await get(url, '/readyz', {}, ca).catch(() => undefined))?.status === 200);
+  await waitUntil(`${name} to be ready`, 15_000, async (note) => {
+    note(controller.output());
+    return (await get(url, '/readyz', {}, ca).catch(() => undefined))?.status === 200;
+  });
   return { process: controller, url, ...(ca !== undefined ? { ca } : {}) };
 }
 

@@ -208,7 +208,8 @@ test('Prometheus loads the alert rules: both groups, every rule evaluated with h
   let groups: Awaited<ReturnType<Prometheus['rules']>>['groups'] = [];
   await waitUntil('every rule group loaded, every rule healthy', 15_000, async (note) => {
     groups = (await prometheus!.rules()).groups;
-    const unhealthy = groups.flatMap((group) => group.rules.filter((rule) => rule.health !== 'ok').map((rule) => `${rule.name}: ${rule.health} ${rule.lastError ?? ''}`));
+    const rules = groups.flatMap((group) => group.rules);
+    const unhealthy = rules.filter((rule) => rule.health !== 'ok').map((rule) => `${rule.name}: ${rule.health} ${rule.lastError ?? ''}`);
     note(`${groups.length} groups loaded; not ok: ${unhealthy.join('; ') || 'none'}`);
     return groups.length === file.groups.length && unhealthy.length === 0;
   });

@@ -13,7 +13,7 @@ import { ApiException, CoreV1Api, KubernetesObjectApi, type KubeConfig, type Kub
 import { findKubeBinaries, startKubeCluster, type KubeApi } from '../../harness/kube-cluster.ts';
 import { acquireKubeApi, type SharedKubeApi } from '../../harness/shared-kube.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
-import { helmUnavailable, renderedRbac } from '../helpers/chart-render.ts';
+import { helmMissing, renderedRbac } from '../../harness/helm.ts';
 import { startController, type Controller } from '../../src/controller/controller.ts';
 import { parseControllerConfig } from '../../src/config/load.ts';
 import { startControllerClient, type AgentSetUpdate, type ControllerClient } from '../../src/discovery/controller-client.ts';
@@ -23,7 +23,7 @@ import { startTestNodes, type TestNode } from '../helpers/agents.ts';
 import { parseExposition, sampleSum } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
 
-const unavailable = findKubeBinaries().reason ?? helmUnavailable();
+const unavailable = findKubeBinaries().reason ?? helmMissing;
 const log = createLogger('silent');
 
 let kube: SharedKubeApi | undefined;
@@ -118,7 +118,8 @@ async function setUp(t: TestContext, api: KubeApi): Promise<Fixture> {
   const node = (n: number) => `${namespace}-node-${n}`;
   const setPodStatus = async (name: string, ip: string, ready: boolean) => {
     const pod = await core.readNamespacedPod({ name, namespace });
-    pod.status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date() }] };
+    const conditions = [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: new Date() }];
+    pod.status = { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions };
     await core.replaceNamespacedPodStatus({ name, namespace, body: pod as V1Pod });
   };
   const fixture: Fixture = {
@@ -136,14 +137,22 @@ async function setUp(t: TestContext, api: KubeApi): Promise<Fixture> {
     async createAgentPod(name, n, ip, ready = true) {
       await core.createNamespacedPod({
         namespace,
-        body: { metadata: { name, labels: { app: 'kconmon', component: 'agent' } }, spec: { nodeName: node(n), containers: [{ name: 'agent', image: 'kconmon:test' }] } },
+        body: {
+          metadata: { name, labels: { app: 'kconmon', component: 'agent' } },
+          spec: { nodeName: node(n), containers: [{ name: 'agent', image: 'kconmon:test' }] },
+        },
       });
       await setPodStatus(name, ip, ready);
     },
     setPodStatus,
     async startController(port = 0) {
       const config = parseControllerConfig(
-        { listenAddress: '127.0.0.1', logLevel: 'silent', heartbeatInterval: 500, source: { kubernetes: { namespace, restartBackoff: { min: 100, max: 1000 } } } },
+        {
+          listenAddress: '127.0.0.1',
+          logLevel: 'silent',
+          heartbeatInterval: 500,
+          source: { kubernetes: { namespace, restartBackoff: { min: 100, max: 1000 } } },
+        },
         'test',
       );
       const started = await startController({ config, log, kubeConfig: controllerKubeConfig, port, processMetrics: false, env: {} });
@@ -187,12 +196,13 @@ test('the controller\'s token (chart RBAC) may read nodes and agent pods, and no
   const api = f.controllerKubeConfig.makeApiClient(CoreV1Api);
   await api.listNode();
   await api.listNamespacedPod({ namespace: f.namespace });
+  const podX = { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } };
   const forbidden: [string, () => Promise<unknown>][] = [
     ['list pods in another namespace', () => api.listNamespacedPod({ namespace: 'default' })],
     ['list pods cluster-wide', () => api.listPodForAllNamespaces()],
     ['read secrets', () => api.listNamespacedSecret({ namespace: f.namespace })],
     ['read configmaps', () => api.listNamespacedConfigMap({ namespace: f.namespace })],
-    ['create a pod', () => api.createNamespacedPod({ namespace: f.namespace, body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } } })],
+    ['create a pod', () => api.createNamespacedPod({ namespace: f.namespace, body: podX })],
     ['patch a node', () => api.patchNode({ name: 'nope', body: { metadata: { labels: { a: 'b' } } } })],
     ['delete a pod', () => api.deleteNamespacedPod({ name: 'nope', namespace: f.namespace })],
     ['update pod status', () => api.replaceNamespacedPodStatus({ name: 'nope', namespace: f.namespace, body: { metadata: { name: 'nope' } } })],
@@ -328,11 +338,20 @@ test('controller restart: agents keep probing with their last list, then resync'
     { udp: { interval: 300, timeout: 100, packetSpacing: 5 }, tcp: { interval: 300, timeout: 200 }, jitter: { min: 0, max: 20 } },
   );
   const clients = nodes.map((node) =>
-    connectAgentToController(node.agent, { urls: [`http://127.0.0.1:${port}`], nodeName: node.peer.nodeName, podName: node.peer.name, reconnect: { min: 50, max: 500 }, fixedZone: false, log }),
+    connectAgentToController(node.agent, {
+      urls: [`http://127.0.0.1:${port}`],
+      nodeName: node.peer.nodeName,
+      podName: node.peer.name,
+      reconnect: { min: 50, max: 500 },
+      fixedZone: false,
+      log,
+    }),
   );
-  const udpResults = async (node: TestNode, result: 'pass' | 'fail') => sampleSum(parseExposition(await node.agent.registry.metrics()), 'kconmon_udp_results_total', { result });
+  const udpResults = async (node: TestNode, result: 'pass' | 'fail') =>
+    sampleSum(parseExposition(await node.agent.registry.metrics()), 'kconmon_udp_results_total', { result });
   try {
-    await waitUntil('both agents probing each other', 10_000, async () => (await udpResults(nodes[0]!, 'pass')) > 0 && (await udpResults(nodes[1]!, 'pass')) > 0);
+    const bothProbing = async () => (await udpResults(nodes[0]!, 'pass')) > 0 && (await udpResults(nodes[1]!, 'pass')) > 0;
+    await waitUntil('both agents probing each other', 10_000, bothProbing);
     assert.equal(nodes[0]!.agent.zone(), 'zone-b', 'the agent on node 1 took its zone from the controller');
     assert.deepEqual(nodes[0]!.agent.peers().map((peer) => peer.nodeName), [f.node(4)]);
     await controller.stop();
@@ -342,7 +361,8 @@ test('controller restart: agents keep probing with their last list, then resync'
     assert.deepEqual(nodes[0]!.agent.peers().map((peer) => peer.nodeName), [f.node(4)], 'with the last list');
     await f.startController(port);
     await waitUntil('agents reconnected', 10_000, () => clients.every((client) => client.connected()));
-    await expectPushed('change after controller restart', () => f.setPodStatus('agent-node-4', '127.0.0.64', false), () => nodes[0]!.agent.peers().length === 0);
+    const notReady = () => f.setPodStatus('agent-node-4', '127.0.0.64', false);
+    await expectPushed('change after controller restart', notReady, () => nodes[0]!.agent.peers().length === 0);
     assert.equal(await udpResults(nodes[0]!, 'fail'), 0, 'no failed test through the whole restart');
   } finally {
     for (const client of clients) await client.close();
