@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { freePort } from './ports.ts';
+import { GiveUp, waitUntil } from './wait.ts';
 
 export const PROMETHEUS_BIN = process.env.KCONMON_PROMETHEUS ?? '/usr/bin/prometheus';
 export const PROMTOOL_BIN = process.env.KCONMON_PROMTOOL ?? '/usr/bin/promtool';
@@ -199,25 +200,18 @@ async function launch(setup: { options: PrometheusOptions; address: string; port
   };
 
   // Wait for /-/ready, or for the process to die (bad config, port taken).
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      process.off('exit', killOnExit);
-      throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${logTail()}`);
-    }
-    try {
-      const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      process.off('exit', killOnExit);
-      child.kill('SIGKILL');
-      await exited;
-      throw new Error(`prometheus did not become ready within ${options.readyTimeoutMs ?? 30_000} ms:\n${logTail()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await waitUntil('prometheus to be ready', options.readyTimeoutMs ?? 30_000, async () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new GiveUp(`prometheus exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${logTail()}`);
+      }
+      return (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok;
+    });
+  } catch (error) {
+    process.off('exit', killOnExit);
+    child.kill('SIGKILL');
+    await exited;
+    throw error instanceof GiveUp ? error : new Error(`${(error as Error).message}:\n${logTail()}`);
   }
 
   async function api<T>(path: string, params: Record<string, string | readonly string[]> = {}): Promise<T> {

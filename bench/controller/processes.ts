@@ -7,7 +7,9 @@ import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseExposition, sampleValue } from '../../harness/exposition.ts';
 import { freePort } from '../../harness/ports.ts';
+import { GiveUp, waitUntil } from '../../harness/wait.ts';
 
 const children = new Set<ChildProcess>();
 
@@ -121,27 +123,16 @@ export async function startControllerProcess(launchOptions: ControllerLaunch): P
     port,
     logPath,
     async waitReady(timeoutMs) {
-      const deadline = performance.now() + timeoutMs;
-      while (performance.now() < deadline) {
-        if (!isRunning(child)) throw new Error(`the controller exited (code ${child.exitCode}, signal ${child.signalCode}); its log:\n${tailLog()}`);
-        try {
-          if ((await get(port, '/readyz', 2000)).status === 200) return;
-        } catch {
-          // not listening yet
-        }
-        await sleep(50);
-      }
-      throw new Error(`the controller was not ready after ${timeoutMs} ms; its log:\n${tailLog()}`);
+      await waitUntil('the controller to be ready', timeoutMs, async (note) => {
+        if (!isRunning(child)) throw new GiveUp(`the controller exited (code ${child.exitCode}, signal ${child.signalCode}); its log:\n${tailLog()}`);
+        note(`its log:\n${tailLog()}`);
+        return (await get(port, '/readyz', 2000)).status === 200;
+      }, 50);
     },
     async metrics(names) {
       const { body } = await get(port, '/metrics', 10_000);
-      const values: Record<string, number> = {};
-      for (const line of body.split('\n')) {
-        if (line.startsWith('#')) continue;
-        const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-        if (match && names.includes(match[1]!) && !(match[1]! in values)) values[match[1]!] = Number(match[3]);
-      }
-      return values;
+      const scrape = parseExposition(body);
+      return Object.fromEntries(names.filter((name) => scrape.some((sample) => sample.name === name)).map((name) => [name, sampleValue(scrape, name)]));
     },
     pushTimes() {
       const pushes = new Map<number, number>();

@@ -11,7 +11,6 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
   ApiextensionsV1Api,
@@ -28,6 +27,7 @@ import {
 import YAML from 'yaml';
 import { findKubeBinaries, type KubeApi } from '../../harness/kube-cluster.ts';
 import { acquireKubeApi, type SharedKubeApi } from '../../harness/shared-kube.ts';
+import { waitUntil } from '../../harness/wait.ts';
 import { skipOption } from '../harness/require.ts';
 import {
   ALL_OPTIONS,
@@ -103,14 +103,11 @@ describe('chart on a real kube-apiserver', () => {
         names.push(crd.metadata?.name as string);
       }
     }
-    const deadline = Date.now() + 60_000;
     for (const name of names) {
-      for (;;) {
+      await waitUntil(`CRD ${name} established`, 60_000, async () => {
         const crd = await api.readCustomResourceDefinition({ name });
-        if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-        if (Date.now() > deadline) throw new Error(`CRD ${name} not established`);
-        await sleep(200);
-      }
+        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      }, 200);
     }
   }
 

@@ -10,6 +10,7 @@ import type { AgentConfigInput } from '../../src/config/schema.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
 import { parseExposition, type Sample } from '../../harness/exposition.ts';
+import { GiveUp, waitUntil } from '../../harness/wait.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const GUARD = fileURLToPath(new URL('../../bench/agent/agent-guard.ts', import.meta.url));
@@ -70,14 +71,11 @@ export async function createAgentProcessGroup(addresses: readonly string[]): Pro
       child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const base = `http://${peer.ip}:${port}`;
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`agent ${peer.nodeName} exited before it was healthy:\n${output}`);
-        const healthy = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
-        if (healthy) break;
-        if (Date.now() > deadline) throw new Error(`agent ${peer.nodeName} not healthy within 20 s:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await waitUntil(`agent ${peer.nodeName} to be healthy`, 20_000, async (note) => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`agent ${peer.nodeName} exited before it was healthy:\n${output}`);
+        note(`output so far:\n${output}`);
+        return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).ok;
+      }, 50);
       return {
         peer,
         port,
