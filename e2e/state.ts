@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commandLine, processAlive } from './sys.ts';
+import { commandLine, processAlive } from '../harness/system.ts';
 import { removeBridge, removeNamespace } from './network.ts';
 
 export const DEFAULT_STATE_FILE = '/tmp/kconmon-e2e/state.json';

@@ -1,5 +1,5 @@
-// Small system helpers for the miniature cluster: run a command (errors carry its stderr), look at processes (child
-// processes that log to a file are harness/logged-process.ts, bounded polling harness/wait.ts).
+// Small system helpers for tests, e2e and benchmarks: run a command (errors carry its stderr), look at processes
+// (child processes that log to a file are harness/logged-process.ts, bounded polling harness/wait.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
