@@ -1,14 +1,12 @@
-// Harness: a real, minimal Kubernetes control plane (etcd + kube-apiserver,
-// no controller-manager, scheduler or kubelet) on loopback, for the integration
-// tests of the controller and the Helm chart, the e2e cluster and the controller
-// benchmark. test/cluster/node.ts adds the
-// rest of a node around it (`address` + `serviceAccountAdmission` options).
+// A real, minimal Kubernetes control plane (etcd + kube-apiserver, no controller-manager, scheduler or kubelet) on
+// loopback, for the integration tests of the controller and the Helm chart, the e2e cluster and the controller
+// benchmark (harness/shared-kube.ts shares one per test run). test/cluster/node.ts adds the rest of a node around it
+// (`address` + `serviceAccountAdmission` options).
 //
-// Binaries come from scripts/setup/go-tools.sh (pinned builds in
-// ${KCONMON_TOOLS_DIR:-~/.cache/kconmon/tools}/bin), or from KCONMON_ETCD /
-// KCONMON_KUBE_APISERVER. Everything listens on 127.0.0.1 only; ports are
-// chosen by binding port 0 first. Child processes get a parent-death signal
-// (setpriv --pdeathsig) and are also killed on process exit: no orphans.
+// Binaries come from scripts/setup/go-tools.sh (pinned builds in ${KCONMON_TOOLS_DIR:-~/.cache/kconmon/tools}/bin), or
+// from KCONMON_ETCD / KCONMON_KUBE_APISERVER. Everything listens on 127.0.0.1 only; ports are chosen by binding port 0
+// first. Child processes get a parent-death signal (setpriv --pdeathsig) and are also killed on process exit: no
+// orphans.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { accessSync, readFileSync, statSync, constants as fsConstants } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
