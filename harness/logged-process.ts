@@ -29,7 +29,13 @@ export function fileTail(file: string, lines = 60): string {
   }
 }
 
-export function startLoggedProcess(name: string, command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env): LoggedProcess {
+export function startLoggedProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LoggedProcess {
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
