@@ -3,7 +3,7 @@
 // - 6 nodes in 3 zones (node-1..6; zone-a,b,c), each a network namespace on a bridge in the host namespace
 //   (bridge 198.18.0.1/24, node i at 198.18.0.(10+i)), no default route; a DNS server (unbound) in its own
 //   namespace at 198.18.0.53 answering kubernetes.default.svc.cluster.local and never recursing;
-// - the real kube-apiserver + etcd (test/harness/kube-cluster.ts, loopback, host namespace) holding a Node per
+// - the real kube-apiserver + etcd (harness/kube-cluster.ts, loopback, host namespace) holding a Node per
 //   namespace (zone label) and an agent Pod per node (app=kconmon,component=agent, spec.nodeName, Running/Ready with
 //   podIP = the namespace address);
 // - the controller, a child process in the host namespace on 198.18.0.1:<port>, authenticated with a token of the
@@ -22,14 +22,16 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
-import { startKubeCluster, type KubeCluster } from '../test/harness/kube-cluster.ts';
-import { freePort, startPrometheus, type Prometheus } from '../test/helpers/prometheus.ts';
+import { startKubeCluster, type KubeCluster } from '../harness/kube-cluster.ts';
+import { startPrometheus, type Prometheus } from '../harness/prometheus.ts';
+import { freePort } from '../harness/ports.ts';
 import { createBridge, createNamespace, HOST_ADDRESS, networkNames, removeBridge, removeNamespace, SUBNET, type NetworkNames } from './network.ts';
 import { applyInNamespace, blackholeScript, healScript, lossScript, partitionScript } from './faults.ts';
 import { CLUSTER_DNS_NAME, createDnsServer, type DnsServer } from './dns-server.ts';
 import { generatedPodName, kubeObjects, podNameOf, type KubeObjects } from './kube.ts';
 import { DEFAULT_STATE_FILE, forceTeardown, ownerAlive, readState, writeState, type ClusterState } from './state.ts';
-import { GiveUp, startChild, waitUntil, type Child } from './sys.ts';
+import { startLoggedProcess, type LoggedProcess } from '../harness/logged-process.ts';
+import { GiveUp, waitUntil } from '../harness/wait.ts';
 import { scaleRuleFileText } from './time-scale.ts';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -69,7 +71,7 @@ export interface ClusterNode {
   readonly configFile: string;
   /** `http://<ip>:8080` */
   readonly url: string;
-  agent: Child | undefined;
+  agent: LoggedProcess | undefined;
 }
 
 export interface AgentResults {
@@ -198,7 +200,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
   const save = () => writeState(stateFile, state);
   save();
-  const track = (child: Child, marker: string) => {
+  const track = (child: LoggedProcess, marker: string) => {
     state.processes = [...state.processes.filter((entry) => entry.name !== child.name), { name: child.name, pid: child.pid, marker }];
     save();
   };
@@ -206,7 +208,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const nodes: ClusterNode[] = [];
   let kube: KubeCluster | undefined;
   let prometheus: Prometheus | undefined;
-  let controller: Child | undefined;
+  let controller: LoggedProcess | undefined;
   let dns: DnsServer | undefined;
   let stopped = false;
   let kubeStarting: Promise<KubeCluster> | undefined;
@@ -294,7 +296,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       }),
     );
     const startControllerProcess = async () => {
-      const child = startChild('controller', process.execPath, [CLI, 'controller', '--config', controllerConfig], join(dir, 'controller.log'), childEnv({ POD_NAME: 'kconmon-controller', POD_NAMESPACE: 'kconmon' }));
+      const child = startLoggedProcess('controller', process.execPath, [CLI, 'controller', '--config', controllerConfig], join(dir, 'controller.log'), childEnv({ POD_NAME: 'kconmon-controller', POD_NAMESPACE: 'kconmon' }));
       controller = child;
       track(child, controllerConfig);
       await waitUntil('the controller to be ready (discovery synced)', 30_000, async (note) => {
@@ -324,7 +326,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     const startAgentProcess = async (node: ClusterNode) => {
       writeFileSync(node.configFile, toYaml(agentConfig(node)));
-      const child = startChild(
+      const child = startLoggedProcess(
         `agent ${node.name}`,
         'ip',
         ['netns', 'exec', node.namespace, process.execPath, CLI, 'agent', '--config', node.configFile],

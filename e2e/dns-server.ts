@@ -4,7 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
-import { GiveUp, startChild, waitUntil, type Child } from './sys.ts';
+import { startLoggedProcess, type LoggedProcess } from '../harness/logged-process.ts';
+import { GiveUp, waitUntil } from '../harness/wait.ts';
 
 export const CLUSTER_DNS_NAME = 'kubernetes.default.svc.cluster.local';
 export const CLUSTER_DNS_ANSWER = '198.19.0.1';
@@ -14,7 +15,7 @@ const CLOSED_PORT = 5399;
 
 export interface DnsServer {
   readonly address: string;
-  readonly child: () => Child | undefined;
+  readonly child: () => LoggedProcess | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -46,16 +47,16 @@ forward-zone:
 `;
 }
 
-export function createDnsServer(options: { namespace: string; address: string; subnet: string; dir: string; onStart?: (child: Child) => void }): DnsServer {
+export function createDnsServer(options: { namespace: string; address: string; subnet: string; dir: string; onStart?: (child: LoggedProcess) => void }): DnsServer {
   const configFile = join(options.dir, 'unbound.conf');
   writeFileSync(configFile, unboundConfig(options.dir, options.address, options.subnet));
-  let child: Child | undefined;
+  let child: LoggedProcess | undefined;
   return {
     address: options.address,
     child: () => child,
     async start() {
       if (child?.running()) return;
-      child = startChild('unbound', 'ip', ['netns', 'exec', options.namespace, UNBOUND_BIN, '-d', '-c', configFile], join(options.dir, 'unbound.log'));
+      child = startLoggedProcess('unbound', 'ip', ['netns', 'exec', options.namespace, UNBOUND_BIN, '-d', '-c', configFile], join(options.dir, 'unbound.log'));
       options.onStart?.(child);
       const started = child;
       const probe = new Resolver({ timeout: 300, tries: 1 });

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_STATE_FILE, forceTeardown, ownerAlive, readState } from './state.ts';
 import { linkExists } from './network.ts';
-import { sleep } from './sys.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);

@@ -1,7 +1,7 @@
 // Fault injection with nftables inside a node's network namespace: one dedicated table (`inet kconmon_e2e_fault`)
 // that each fault replaces atomically and heal() deletes. The host bridge address (198.18.0.1: Prometheus, the
 // controller) always stays reachable, so observability survives every fault.
-import { run } from './sys.ts';
+import { run } from '../harness/system.ts';
 import { HOST_ADDRESS } from './network.ts';
 
 export const FAULT_TABLE = 'kconmon_e2e_fault';

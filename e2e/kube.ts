@@ -2,8 +2,8 @@
 // scheduler or controller-manager): Nodes with zone labels, agent Pods bound to a node whose status (IP, phase,
 // Ready) is set through the status subresource, graceful deletion (deletionTimestamp) then the final delete.
 import { ApiException, CoreV1Api, KubernetesObjectApi, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
-import type { KubeCluster } from '../test/harness/kube-cluster.ts';
-import { renderedRbac } from '../test/helpers/chart-render.ts';
+import type { KubeCluster } from '../harness/kube-cluster.ts';
+import { renderedRbac } from '../harness/helm.ts';
 
 export const NAMESPACE = 'kconmon';
 export const AGENT_LABELS = { app: 'kconmon', component: 'agent' } as const;

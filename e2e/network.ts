@@ -3,7 +3,7 @@
 // address, loopback up, IPv6 off and NO default route: nothing in them can reach beyond 198.18.0.0/24. The bridge
 // is not connected to any physical interface.
 import { existsSync } from 'node:fs';
-import { run, tryRun } from './sys.ts';
+import { run, tryRun } from '../harness/system.ts';
 
 export const SUBNET = '198.18.0.0/24';
 export const HOST_ADDRESS = '198.18.0.1';

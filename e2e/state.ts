@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { readdirSync } from 'node:fs';
-import { commandLine, processAlive, sleep } from './sys.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { commandLine, processAlive } from '../harness/system.ts';
 import { removeBridge, removeNamespace } from './network.ts';
 
 export const DEFAULT_STATE_FILE = '/tmp/kconmon-e2e/state.json';

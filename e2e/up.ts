@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCluster, type Cluster } from './cluster.ts';
 import { DEFAULT_STATE_FILE, ownerAlive, readState } from './state.ts';
-import { sleep } from './sys.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterUnavailable } from './requirements.ts';
 
 const SCRIPT = fileURLToPath(import.meta.url);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type { ChildGroup } from './children.ts';
 import type { AddressPlan } from './addresses.ts';
-import { parseMetrics, type Scrape } from './prometheus.ts';
+import { parseExposition as parseMetrics, type Scrape } from '../../harness/exposition.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const GUARD = fileURLToPath(new URL('./agent-guard.ts', import.meta.url));

@@ -1,46 +1,6 @@
-// Just enough of the Prometheus text exposition format for the benchmark: samples by name and labels, counter sums
-// with a label filter, and histogram quantiles (bucket deltas between two scrapes, interpolated like histogram_quantile).
-
-export interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-export type Scrape = readonly Sample[];
-
-const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-
-export function parseMetrics(text: string): Scrape {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = LINE.exec(line);
-    if (!match) continue;
-    const labels: Record<string, string> = {};
-    if (match[2]) for (const label of match[2].matchAll(LABEL)) labels[label[1] as string] = label[2] as string;
-    const raw = match[3] as string;
-    const value = raw === '+Inf' ? Number.POSITIVE_INFINITY : raw === '-Inf' ? Number.NEGATIVE_INFINITY : Number(raw);
-    samples.push({ name: match[1] as string, labels, value });
-  }
-  return samples;
-}
-
-/** Sum of every sample of `name` whose labels include `filter`. */
-export function sum(scrape: Scrape, name: string, filter: Readonly<Record<string, string>> = {}): number {
-  let total = 0;
-  for (const sample of scrape) {
-    if (sample.name !== name) continue;
-    if (Object.entries(filter).every(([key, value]) => sample.labels[key] === value)) total += sample.value;
-  }
-  return total;
-}
-
-/** First sample of `name` (a gauge without labels); NaN if absent. */
-export function value(scrape: Scrape, name: string): number {
-  return scrape.find((sample) => sample.name === name)?.value ?? Number.NaN;
-}
+// Histogram quantiles for the benchmark, from scrapes parsed by harness/exposition.ts: bucket deltas between two
+// scrapes, interpolated like Prometheus's histogram_quantile.
+import type { Scrape } from '../../harness/exposition.ts';
 
 /** Cumulative bucket counts of a histogram summed over every label set, as `[upperBound, count]` sorted by bound. */
 export function buckets(scrape: Scrape, histogram: string): Array<[number, number]> {

@@ -1,6 +1,6 @@
 // Waits (bounded) for the host to be quiet before a measurement: other work sharing the cores skews CPU time and
 // latency. Returns the busy CPU last seen, so the report can say how loaded the host was when measuring began.
-import type { ProcReader } from './proc-stats.ts';
+import type { ProcReader } from '../../harness/proc-stats.ts';
 
 export async function waitForQuietHost(proc: ProcReader, options: { maxWaitSeconds: number; busyMillicores: number; log: (line: string) => void }): Promise<number> {
   const deadline = Date.now() + options.maxWaitSeconds * 1000;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createChildGroup } from './children.ts';
-import { createProcReader } from './proc-stats.ts';
+import { createProcReader } from '../../harness/proc-stats.ts';
 import { addressPlan } from './addresses.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
 import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options.ts';
@@ -16,7 +16,7 @@ import { describeMachine } from './machine.ts';
 import { loadTable, peersTable, proberFloor, renderSection, rttTable, targetList, targets } from './report.ts';
 import { writeSection } from '../common/docs-section.ts';
 import { formatProfile, summariseProfileFile } from './profile-summary.ts';
-import { buildAgent, type AgentBuild } from './agent-build.ts';
+import { buildProductionCli as buildAgent, type ProductionBuild as AgentBuild } from '../../harness/production-build.ts';
 import { waitForQuietHost } from './quiet-host.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

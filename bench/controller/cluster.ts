@@ -1,11 +1,11 @@
-// The benchmark's Kubernetes side: a real etcd + kube-apiserver (test/harness) that audits every request of the
+// The benchmark's Kubernetes side: a real etcd + kube-apiserver (harness/kube-cluster.ts) that audits every request of the
 // controller's ServiceAccount (and nothing else), the RBAC the chart gives the controller (nodes get/list/watch
 // cluster-wide, pods get/list/watch in its namespace), and bulk creation of Nodes and agent Pods with bounded
 // concurrency. The changes the benchmark times are made here too.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiException, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { startKubeCluster, type KubeCluster } from '../../test/harness/kube-cluster.ts';
+import { startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
 import { NAMESPACE, ZONE_LABEL, nodeObject, podConditions, podObject, podStatus, type ObjectShape } from './kube-objects.ts';
 
 export const CONTROLLER_ACCOUNT = 'kconmon-controller';

@@ -5,9 +5,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseExposition, sampleValue } from '../../harness/exposition.ts';
+import { freePort } from '../../harness/ports.ts';
+import { GiveUp, waitUntil } from '../../harness/wait.ts';
 
 const children = new Set<ChildProcess>();
 
@@ -52,18 +54,6 @@ export async function stopAll(graceMs = 3000): Promise<void> {
 
 export function killNow(): void {
   for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || !address) throw new Error('no free port');
-  return address.port;
 }
 
 function get(port: number, path: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
@@ -133,27 +123,16 @@ export async function startControllerProcess(launchOptions: ControllerLaunch): P
     port,
     logPath,
     async waitReady(timeoutMs) {
-      const deadline = performance.now() + timeoutMs;
-      while (performance.now() < deadline) {
-        if (!isRunning(child)) throw new Error(`the controller exited (code ${child.exitCode}, signal ${child.signalCode}); its log:\n${tailLog()}`);
-        try {
-          if ((await get(port, '/readyz', 2000)).status === 200) return;
-        } catch {
-          // not listening yet
-        }
-        await sleep(50);
-      }
-      throw new Error(`the controller was not ready after ${timeoutMs} ms; its log:\n${tailLog()}`);
+      await waitUntil('the controller to be ready', timeoutMs, async (note) => {
+        if (!isRunning(child)) throw new GiveUp(`the controller exited (code ${child.exitCode}, signal ${child.signalCode}); its log:\n${tailLog()}`);
+        note(`its log:\n${tailLog()}`);
+        return (await get(port, '/readyz', 2000)).status === 200;
+      }, 50);
     },
     async metrics(names) {
       const { body } = await get(port, '/metrics', 10_000);
-      const values: Record<string, number> = {};
-      for (const line of body.split('\n')) {
-        if (line.startsWith('#')) continue;
-        const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-        if (match && names.includes(match[1]!) && !(match[1]! in values)) values[match[1]!] = Number(match[3]);
-      }
-      return values;
+      const scrape = parseExposition(body);
+      return Object.fromEntries(names.filter((name) => scrape.some((sample) => sample.name === name)).map((name) => [name, sampleValue(scrape, name)]));
     },
     pushTimes() {
       const pushes = new Map<number, number>();

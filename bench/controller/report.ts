@@ -140,7 +140,7 @@ export function renderSection(results: readonly SizeResult[], options: BenchOpti
     '',
     `Command: \`${command}\` (\`bench/controller/run.ts\`). Machine: ${machine.cpus} CPUs (${machine.model}), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}, Linux ${machine.kernel}. Date: ${machine.date}.`,
     '',
-    `Set-up: a real etcd + kube-apiserver on loopback (test/harness), ${options.objects} objects (${sizes}): N Nodes (zones over 3) and N agent Pods ` +
+    `Set-up: a real etcd + kube-apiserver on loopback (harness/kube-cluster.ts), ${options.objects} objects (${sizes}): N Nodes (zones over 3) and N agent Pods ` +
       '(`app=kconmon,component=agent`, one per node, Running/Ready with a pod IP set through the status subresource). The controller runs as its own process ' +
       '(`kconmon controller`) with a ServiceAccount token bound to nodes get/list/watch (ClusterRole) and pods get/list/watch in its namespace (Role) ' +
       `(${entry}); its CPU (utime+stime) and RSS (VmRSS, VmHWM) come from /proc. N simulated agents in one other process hold \`/v1/watch\` streams ` +

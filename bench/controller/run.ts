@@ -11,8 +11,8 @@ import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options
 import { killNow, stopAll } from './processes.ts';
 import { describeMachine, renderSection, resultsTable, changesTable, verdictList, verdicts, writeSection } from './report.ts';
 import { runSize, type SizeResult } from './scenario.ts';
-import { findKubeBinaries } from '../../test/harness/kube-cluster.ts';
-import { buildController, type ControllerBuild } from './build.ts';
+import { findKubeBinaries } from '../../harness/kube-cluster.ts';
+import { buildProductionCli, type ProductionBuild } from '../../harness/production-build.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const AGENTS_SCRIPT = fileURLToPath(new URL('./agents.ts', import.meta.url));
@@ -41,7 +41,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const log = (line: string) => console.log(line);
   let bench: BenchCluster | undefined;
-  let build: ControllerBuild | undefined;
+  let build: ProductionBuild | undefined;
   const cleanup = async () => {
     await stopAll(2000);
     await bench?.cluster.stop().catch(() => undefined);
@@ -72,7 +72,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`# kconmon controller benchmark: N = ${options.sizes.join(', ')}; ${machine.cpus} CPUs (${machine.model}), Node ${machine.node}; work dir ${dir}`);
     cliEntry = options.controllerEntry;
     if (cliEntry === 'dist') {
-      build = await buildController();
+      build = await buildProductionCli();
       if (build.warnings) log(`(tsc reported problems but emitted the build:\n${build.warnings.split('\n').slice(0, 10).join('\n')})`);
       cliEntry = build.entry;
     } else if (cliEntry === 'src') {

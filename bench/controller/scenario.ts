@@ -8,7 +8,7 @@ import { countRequests, readAuditedRequests, type RequestCount } from './audit.t
 import { CONTROLLER_USER, populate, setNodeZone, setPodReady, startChurn, type BenchCluster, type Churn, type PopulateResult } from './cluster.ts';
 import { NAMESPACE, ZONES, zoneOf } from './kube-objects.ts';
 import { SETTLE_SECONDS, type BenchOptions } from './options.ts';
-import { cpuSeconds, memory, millicores, sampleRss } from './proc.ts';
+import { cpuSeconds, createProcReader, millicores, sampleRss } from '../../harness/proc-stats.ts';
 import { startAgentsProcess, startControllerProcess, stopChild, type AgentsProcess, type ControllerProcess } from './processes.ts';
 import type { ConnectedReport, ReceiptsReport } from './agents.ts';
 import { summarise, type Summary } from '../common/quantiles.ts';
@@ -96,21 +96,22 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
       namespace: NAMESPACE,
     });
     const pid = controller.pid;
-    const rss = sampleRss(pid, 100);
+    const proc = createProcReader();
+    const rss = sampleRss(proc, pid, 100);
     await controller.waitReady(300_000);
     const readyMs = performance.now() - spawned;
-    const startupCpuSeconds = cpuSeconds(pid);
+    const startupCpuSeconds = cpuSeconds(proc.cpu(pid));
     log(`   controller (pid ${pid}) synced and ready ${(readyMs / 1000).toFixed(2)} s after start, ${startupCpuSeconds.toFixed(2)} CPU s`);
     await sleep(2000);
-    const rssAfterSync = memory(pid).rssBytes;
+    const rssAfterSync = proc.rss(pid).total;
     const heapAfterSync = (await controller.metrics(HEAP_METRICS)).nodejs_heap_size_used_bytes;
 
     agents = await startAgentsProcess(context.agentsScript, context.nodeBinary, join(context.dir, `agents-${n}.log`));
-    const connectCpu0 = cpuSeconds(pid);
+    const connectCpu0 = cpuSeconds(proc.cpu(pid));
     const connect0 = performance.now();
     const connected = await agents.request<ConnectedReport>({ type: 'connect', port: controller.port, count: n, concurrency: options.connectConcurrency, timeoutMs: 240_000 }, 'connected', 260_000);
     const connect1 = performance.now();
-    const connectCpu1 = cpuSeconds(pid);
+    const connectCpu1 = cpuSeconds(proc.cpu(pid));
     log(`   ${connected.snapshots}/${n} agents connected with their snapshot in ${(connected.ms / 1000).toFixed(2)} s (${(connected.snapshotBytes / Math.max(1, connected.snapshots) / 1024).toFixed(0)} KiB each)`);
     if (connected.snapshots < n) throw new Error(`only ${connected.snapshots} of ${n} agents got a snapshot (${connected.failures} failed): ${connected.errors.slice(0, 5).join('; ')}`);
     await sleep(1000);
@@ -121,8 +122,8 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
     const idleMs = windowMs - options.changes * spacingMs - SETTLE_SECONDS * 1000;
     const w0 = performance.now();
     const w0Wall = wall();
-    const cpuW0 = cpuSeconds(pid);
-    const agentsCpuW0 = cpuSeconds(agents.pid);
+    const cpuW0 = cpuSeconds(proc.cpu(pid));
+    const agentsCpuW0 = cpuSeconds(proc.cpu(agents.pid));
     log(`   window: ${(idleMs / 1000).toFixed(0)} s idle${options.churn ? ` (with ${options.churn} pods/s churning in another namespace)` : ''}, then ${options.changes} changes ${options.spacingSeconds} s apart, ${SETTLE_SECONDS} s to settle`);
     churn = options.churn > 0 ? await startChurn(bench, options.churn) : undefined;
     await sleepUntil(w0 + idleMs - (churn ? 1000 : 0));
@@ -130,7 +131,7 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
     churn = undefined;
     await sleepUntil(w0 + idleMs);
     const idleEnd = performance.now();
-    const cpuIdleEnd = cpuSeconds(pid);
+    const cpuIdleEnd = cpuSeconds(proc.cpu(pid));
     const timed: { kind: ChangeResult['kind']; target: number; startedAt: number; returnedAt: number; matches: (line: string) => boolean }[] = [];
     for (let k = 0; k < options.changes; k++) {
       await sleepUntil(w0 + idleMs + k * spacingMs);
@@ -153,9 +154,9 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
     await sleepUntil(w0 + windowMs);
     const w1 = performance.now();
     const w1Wall = wall();
-    const cpuW1 = cpuSeconds(pid);
-    const agentsCpuW1 = cpuSeconds(agents.pid);
-    const memEnd = memory(pid);
+    const cpuW1 = cpuSeconds(proc.cpu(pid));
+    const agentsCpuW1 = cpuSeconds(proc.cpu(agents.pid));
+    const memEnd = proc.rss(pid);
     const heap = await controller.metrics(HEAP_METRICS);
     const receipts = await agents.request<ReceiptsReport>({ type: 'collect' }, 'receipts', 120_000);
     const pushes = controller.pushTimes();
@@ -213,8 +214,8 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
       },
       idle: { seconds: (idleEnd - w0) / 1000, millicores: millicores(cpuW0, cpuIdleEnd, idleEnd - w0), rssMean: rss.between(w0, idleEnd).meanBytes, rssMax: rss.between(w0, idleEnd).maxBytes, churnedPods },
       changing: { seconds: (w1 - idleEnd) / 1000, millicores: millicores(cpuIdleEnd, cpuW1, w1 - idleEnd), rssMax: rss.between(idleEnd, w1).maxBytes },
-      rssEnd: memEnd.rssBytes,
-      hwm: memEnd.hwmBytes,
+      rssEnd: memEnd.total,
+      hwm: memEnd.peak,
       heapEnd: heap.nodejs_heap_size_used_bytes,
       externalEnd: heap.nodejs_external_memory_bytes,
       window: { seconds: (w1 - w0) / 1000, requests: windowRequests },

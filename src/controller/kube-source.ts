@@ -7,6 +7,7 @@ import { SlimWatch } from './slim-watch.ts';
 import { streamedList } from './initial-list.ts';
 import type { AgentEntry } from '../protocol/agent-stream.ts';
 import type { Logger } from '../log.ts';
+import { backoffDelay } from '../util/backoff.ts';
 import { nodeZone, onePerNode, podCreatedAt, podToEntry, slimNode, slimPod, type AgentCandidate } from './kube-agents.ts';
 
 export interface AgentSource {
@@ -106,8 +107,7 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
       if (stopped) return;
       watched.failures++;
       const message = describeError(error);
-      const base = Math.min(options.backoff.max, options.backoff.min * 2 ** Math.min(watched.failures - 1, 20));
-      const delay = base / 2 + Math.random() * (base / 2);
+      const delay = backoffDelay(options.backoff, watched.failures - 1);
       log.warn({ resource: watched.resource, error: message, retryInMs: Math.round(delay), cached: watched.informer.list().length }, 'informer failed; keeping its cache and restarting');
       options.onInformerRestart?.(watched.resource, message);
       watched.informer.off('error', onError);

@@ -18,6 +18,7 @@ import {
 import { createLineFramer, LineTooLongError } from '../protocol/line-framer.ts';
 import { CHALLENGE_HEADER, newChallenge, PROOF_HEADER, proofMatches } from '../protocol/controller-proof.ts';
 import type { Logger } from '../log.ts';
+import { backoffDelay } from '../util/backoff.ts';
 import { sleep } from '../util/sleep.ts';
 
 export interface AgentSetUpdate {
@@ -245,8 +246,7 @@ export function startControllerClient(options: ControllerClientOptions): Control
       }
       failures = healthy ? 0 : failures + 1;
       index++; // fail over to the next replica
-      const ceiling = Math.min(options.reconnect.max, options.reconnect.min * 2 ** Math.min(failures, 20));
-      await sleep(ceiling / 2 + Math.random() * (ceiling / 2), closing.signal);
+      await sleep(backoffDelay(options.reconnect, failures), closing.signal);
     }
   })();
 

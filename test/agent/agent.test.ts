@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
-import { samples, startTestNodes, testPeer, waitFor, testConfig } from '../helpers/agents.ts';
+import { startTestNodes, testPeer, testConfig } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { parseExposition } from '../../harness/exposition.ts';
 import { startScriptedEcho } from '../helpers/scripted-echo.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 import { startAgent } from '../../src/agent/agent.ts';
@@ -18,7 +20,7 @@ import { createLogger } from '../../src/log.ts';
 const fastProbes = { udp: { interval: 600, timeout: 400, packetSpacing: 5 }, tcp: { interval: 600, timeout: 500 }, jitter: { min: 0, max: 50 } };
 
 async function metricsOf(agent: { registry: { metrics(): Promise<string> } }) {
-  return samples(await agent.registry.metrics());
+  return parseExposition(await agent.registry.metrics());
 }
 
 test('three agents probe every other agent, never themselves, with node and zone labels', async () => {
@@ -26,13 +28,13 @@ test('three agents probe every other agent, never themselves, with node and zone
   const nodes = await startTestNodes(peers, fastProbes);
   try {
     for (const node of nodes) node.agent.setPeers(peers);
-    await waitFor(async () => {
+    await waitUntil('a passed UDP and TCP test for every ordered pair', 10_000, async () => {
       for (const node of nodes) {
         const passes = (await metricsOf(node.agent)).filter((s) => /_(udp|tcp)_results_total$/.test(s.name) && s.labels.result === 'pass' && s.value > 0);
         if (passes.length < 4) return false;
       }
       return true;
-    }, 10_000, 'a passed UDP and TCP test for every ordered pair');
+    });
     const node1 = await metricsOf(nodes[0]!.agent);
     const destinations = new Set(node1.filter((s) => s.name === 'kconmon_udp_duration_milliseconds').map((s) => `${s.labels.destination}/${s.labels.destination_zone}`));
     assert.deepEqual([...destinations].sort(), ['node-2/zone-a', 'node-3/zone-b']);
@@ -58,7 +60,7 @@ test('the exposition passes promtool check metrics', async (t) => {
   const nodes = await startTestNodes(peers, fastProbes);
   try {
     for (const node of nodes) node.agent.setPeers(peers);
-    await waitFor(async () => (await metricsOf(nodes[0]!.agent)).some((s) => s.name === 'kconmon_tcp_duration_milliseconds'), 10_000, 'a TCP result');
+    await waitUntil('a TCP result', 10_000, async () => (await metricsOf(nodes[0]!.agent)).some((s) => s.name === 'kconmon_tcp_duration_milliseconds'));
     const exposition = await nodes[0]!.agent.registry.metrics();
     const checked = spawnSync(promtool, ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
     const findings = `${checked.stdout}${checked.stderr}`.split('\n').filter((line) => line.trim() !== '');
@@ -92,7 +94,7 @@ test('a peer removed while its tests are in flight produces no failure and its s
   await new Promise<void>((resolve) => udpHole.bind({ address: hole.ip, port: agent.port }, () => resolve()));
   try {
     agent.setPeers([self, hole]);
-    await waitFor(() => datagrams > 0 && sockets.length > 0, 10_000, 'UDP and TCP tests in flight to the peer');
+    await waitUntil('UDP and TCP tests in flight to the peer', 10_000, () => datagrams > 0 && sockets.length > 0);
     assert.ok((await metricsOf(agent)).some((s) => s.labels.destination === 'node-11'), 'series exist while the peer is known');
     agent.setPeers([self]);
     assert.deepEqual((await metricsOf(agent)).filter((s) => s.labels.destination === 'node-11'), [], 'series removed at once');
@@ -116,11 +118,11 @@ test('a zone change replaces the peer\'s series: old zone labels removed, new on
     nodes[0]!.agent.setPeers(peers);
     nodes[1]!.agent.setPeers(peers);
     const zoneOf21 = async () => new Set((await metricsOf(nodes[0]!.agent)).filter((s) => s.name === 'kconmon_udp_loss').map((s) => s.labels.destination_zone));
-    await waitFor(async () => (await zoneOf21()).has('zone-a'), 10_000, 'a result for node-21 in zone-a');
+    await waitUntil('a result for node-21 in zone-a', 10_000, async () => (await zoneOf21()).has('zone-a'));
     const moved = [peers[0]!, { ...peers[1]!, zone: 'zone-c' }];
     nodes[0]!.agent.setPeers(moved);
     assert.equal((await metricsOf(nodes[0]!.agent)).filter((s) => s.labels.destination === 'node-21' && s.labels.destination_zone === 'zone-a').length, 0);
-    await waitFor(async () => (await zoneOf21()).has('zone-c'), 10_000, 'a result for node-21 in zone-c');
+    await waitUntil('a result for node-21 in zone-c', 10_000, async () => (await zoneOf21()).has('zone-c'));
   } finally {
     await Promise.all(nodes.map((node) => node.agent.close()));
   }

@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { samples, startTestNodes, testConfig, testPeer, waitFor } from '../helpers/agents.ts';
-import { freePort } from '../helpers/prometheus.ts';
+import { startTestNodes, testConfig, testPeer } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { parseExposition } from '../../harness/exposition.ts';
+import { freePort } from '../../harness/ports.ts';
 import { startAgent, type Agent } from '../../src/agent/agent.ts';
 import { connectAgentToController } from '../../src/discovery/controller-discovery.ts';
 import { createLogger } from '../../src/log.ts';
@@ -33,7 +35,7 @@ async function ready(url: string): Promise<boolean> {
 }
 
 async function connectedSeries(agent: Agent) {
-  return samples(await agent.registry.metrics()).filter((sample) => sample.name === 'kconmon_agent_controller_connected');
+  return parseExposition(await agent.registry.metrics()).filter((sample) => sample.name === 'kconmon_agent_controller_connected');
 }
 
 test('kconmon_agent_controller_connected follows the controller stream through a kill -9 and a restart', async () => {
@@ -71,20 +73,20 @@ test('kconmon_agent_controller_connected follows the controller stream through a
     const before = (await connectedSeries(agent)).map(({ labels, value }) => ({ ...labels, value }));
     assert.deepEqual(before, [{ source: 'node-70', source_zone: 'zone-a', value: 0 }], 'exported at 0 before any controller is reached');
     const first = start();
-    await waitFor(() => ready(url), 15_000, 'the controller to be ready');
+    await waitUntil('the controller to be ready', 15_000, () => ready(url));
     const identity = { nodeName: self.nodeName, podName: self.name };
     client = connectAgentToController(agent, { urls: [url], ...identity, reconnect: { min: 20, max: 200 }, fixedZone: false, log, silenceTimeoutMs: 1000 });
-    await waitFor(async () => (await connectedSeries(agent))[0]?.value === 1, 10_000, 'the gauge to read 1');
+    await waitUntil('the gauge to read 1', 10_000, async () => (await connectedSeries(agent))[0]?.value === 1);
     const relabelled = (await connectedSeries(agent)).map(({ labels }) => labels);
     assert.deepEqual(relabelled, [{ source: 'node-70', source_zone: 'zone-c' }], 'one series, with the zone the controller gave');
     assert.deepEqual(agent.peers().map((peer) => peer.nodeName), ['node-71']);
 
     first.kill('SIGKILL');
-    await waitFor(async () => (await connectedSeries(agent))[0]?.value === 0, 10_000, 'the gauge to read 0 after the controller was killed');
+    await waitUntil('the gauge to read 0 after the controller was killed', 10_000, async () => (await connectedSeries(agent))[0]?.value === 0);
     assert.deepEqual(agent.peers().map((peer) => peer.nodeName), ['node-71'], 'the agent keeps probing its last list');
 
     start();
-    await waitFor(async () => (await connectedSeries(agent))[0]?.value === 1, 15_000, 'the gauge to read 1 again once a controller is back');
+    await waitUntil('the gauge to read 1 again once a controller is back', 15_000, async () => (await connectedSeries(agent))[0]?.value === 1);
   } finally {
     await client?.close();
     await agent.close();

@@ -5,15 +5,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { createAgentProcessGroup, sumOf } from '../helpers/agent-processes.ts';
-import { samples, startTestNodes, waitFor } from '../helpers/agents.ts';
-import { createNetns, netnsUnavailable } from '../helpers/netns.ts';
+import { createAgentProcessGroup } from '../helpers/agent-processes.ts';
+import { startTestNodes } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { parseExposition, sampleSum } from '../../harness/exposition.ts';
+import { createNetns, netnsUnavailable } from '../../harness/netns.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 
 const peer = (name: string, ip: string): Peer => ({ name: `agent-${name}`, nodeName: name, ip, zone: 'zone-a' });
 const idle = { udp: { enabled: false }, tcp: { enabled: false } };
-const echoCounts = (all: ReturnType<typeof samples>) =>
+const echoCounts = (all: ReturnType<typeof parseExposition>) =>
   Object.fromEntries(all.filter((sample) => sample.name === 'kconmon_udp_echo_requests_total').map((sample) => [sample.labels.result, sample.value]));
 
 function bindUdp(address: string, port: number): Promise<dgram.Socket> {
@@ -45,7 +47,7 @@ test('a datagram forged from a peer\'s echo port is refused once, not echoed bac
     await new Promise<void>((resolve) => forger.close(() => resolve()));
     const agentY = await group.start(y, [x, y], idle);
     agentX.signal('SIGCONT');
-    await waitFor(async () => sumOf(await agentX.metrics(), 'kconmon_udp_echo_requests_total') > 0, 10_000, 'X to read the forged datagram');
+    await waitUntil('X to read the forged datagram', 10_000, async () => sampleSum(await agentX.metrics(), 'kconmon_udp_echo_requests_total') > 0);
     // Time for a loop to show itself: at loopback speed it would run thousands of rounds in this window.
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.deepEqual(echoCounts(await agentX.metrics()), { refused_echo_port: 1 }, 'X refused the datagram and echoed nothing');
@@ -84,7 +86,7 @@ test('a datagram from a well-known source port (< 1024, e.g. echo/7) is refused;
     } finally {
       prober.close();
     }
-    assert.deepEqual(echoCounts(samples(await agent.registry.metrics())), { refused_low_port: 1, echoed: 1 });
+    assert.deepEqual(echoCounts(parseExposition(await agent.registry.metrics())), { refused_low_port: 1, echoed: 1 });
   } finally {
     reflector?.close();
     await agent.close();
@@ -101,24 +103,28 @@ test('echo replies the kernel refuses to send are counted by errno code', (t) =>
     const rules = 'add table inet kctest; add chain inet kctest out { type filter hook output priority 0; }; add rule inet kctest out udp dport 40000 drop';
     netns.exec('nft', [rules]);
     const helpers = fileURLToPath(new URL('../helpers/agents.ts', import.meta.url));
+    const exposition = fileURLToPath(new URL('../../harness/exposition.ts', import.meta.url));
+    const wait = fileURLToPath(new URL('../../harness/wait.ts', import.meta.url));
     const output = netns.exec(process.execPath, ['--input-type=module', '--eval', `
       import dgram from 'node:dgram';
-      import { startTestNodes, samples, waitFor } from ${JSON.stringify(helpers)};
+      import { startTestNodes } from ${JSON.stringify(helpers)};
+      import { parseExposition } from ${JSON.stringify(exposition)};
+      import { waitUntil } from ${JSON.stringify(wait)};
       const self = { name: 'a', nodeName: 'node-a', ip: '127.0.0.2', zone: 'zone-a' };
       const client = { name: 'c', nodeName: 'node-c', ip: '127.0.0.3', zone: 'zone-a' };
       const [node] = await startTestNodes([self], { udp: { enabled: false }, tcp: { enabled: false } });
       node.agent.setPeers([self, client]);
       const socket = dgram.createSocket('udp4');
       await new Promise((resolve) => socket.bind({ address: client.ip, port: 40000 }, resolve));
-      const read = async () => samples(await node.agent.registry.metrics()).filter((s) => s.name.startsWith('kconmon_udp_echo_'));
+      const read = async () => parseExposition(await node.agent.registry.metrics()).filter((s) => s.name.startsWith('kconmon_udp_echo_'));
       for (let i = 0; i < 3; i++) socket.send(Buffer.from('ping'), node.agent.port, self.ip);
-      await waitFor(async () => (await read()).some((s) => s.labels.result === 'echoed' && s.value === 3), 5000, 'three echoes');
+      await waitUntil('three echoes', 5000, async () => (await read()).some((s) => s.labels.result === 'echoed' && s.value === 3));
       await new Promise((resolve) => setTimeout(resolve, 100));
       console.log(JSON.stringify(await read()));
       socket.close();
       await node.agent.close();
     `]);
-    const echoSamples = JSON.parse(output) as ReturnType<typeof samples>;
+    const echoSamples = JSON.parse(output) as ReturnType<typeof parseExposition>;
     const byName = (name: string) => Object.fromEntries(echoSamples.filter((s) => s.name === name).map((s) => [s.labels.result ?? s.labels.code, s.value]));
     assert.deepEqual(byName('kconmon_udp_echo_requests_total'), { echoed: 3 });
     assert.deepEqual(byName('kconmon_udp_echo_send_errors_total'), { EPERM: 3 });

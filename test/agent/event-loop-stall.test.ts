@@ -3,8 +3,9 @@
 // pinger on the same path shows the path itself lost nothing. Real agent processes, real sockets, loopback.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAgentProcessGroup, sumOf } from '../helpers/agent-processes.ts';
-import { waitFor } from '../helpers/agents.ts';
+import { createAgentProcessGroup } from '../helpers/agent-processes.ts';
+import { sampleSum } from '../../harness/exposition.ts';
+import { waitUntil } from '../../harness/wait.ts';
 import { createUdpPinger } from '../../src/probes/udp-pinger.ts';
 import { probeUdp } from '../../src/probes/udp.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
@@ -26,8 +27,8 @@ test('an agent stopped for 1 s while probing records no lost packet, no late ech
       jitter: { min: 0, max: 20 },
     });
     const pair = { source: prober.nodeName, destination: peer.nodeName };
-    const results = async (name: string) => sumOf(await agent.metrics(), name, pair);
-    await waitFor(async () => (await results('kconmon_udp_results_total')) > 0, 15_000, 'a first UDP result');
+    const results = async (name: string) => sampleSum(await agent.metrics(), name, pair);
+    await waitUntil('a first UDP result', 15_000, async () => (await results('kconmon_udp_results_total')) > 0);
 
     // The control pinger probes the same path all along, from the test process, which is never stopped.
     let controlSent = 0;
@@ -47,7 +48,7 @@ test('an agent stopped for 1 s while probing records no lost packet, no late ech
     // after the resume, finds packets to hold; rounds repeat until a stop caught some.
     const caught = async () => {
       const now = await agent.metrics();
-      const packets = (kind: string) => sumOf(now, `kconmon_udp_packets_${kind}_total`, pair);
+      const packets = (kind: string) => sampleSum(now, `kconmon_udp_packets_${kind}_total`, pair);
       return packets('unmeasured') + packets('sent') - packets('received') > 0;
     };
     for (let round = 0; round < 10 && !(await caught()); round++) {
@@ -63,18 +64,18 @@ test('an agent stopped for 1 s while probing records no lost packet, no late ech
     await controlLoop;
     // Tests after the last resume have been recorded as well.
     const resultsNow = await results('kconmon_udp_results_total');
-    await waitFor(async () => (await results('kconmon_udp_results_total')) > resultsNow, 10_000, 'a UDP result after the last resume');
+    await waitUntil('a UDP result after the last resume', 10_000, async () => (await results('kconmon_udp_results_total')) > resultsNow);
 
     const metrics = await agent.metrics();
-    const value = (name: string, labels: Record<string, string> = {}) => sumOf(metrics, name, { ...pair, ...labels });
+    const value = (name: string, labels: Record<string, string> = {}) => sampleSum(metrics, name, { ...pair, ...labels });
     assert.ok(controlSent > 0 && controlLost === 0, `the path is clean: the control pinger lost ${controlLost} of ${controlSent}`);
     assert.equal(value('kconmon_udp_results_total', { result: 'fail' }), 0, 'no failed UDP test');
     assert.equal(value('kconmon_udp_packets_sent_total') - value('kconmon_udp_packets_received_total'), 0, 'no lost packet');
     assert.equal(value('kconmon_udp_packets_late_total'), 0, 'no echo of an unmeasured packet counted late');
     assert.equal(value('kconmon_tcp_results_total', { result: 'fail' }), 0, 'no failed TCP test');
     assert.ok(value('kconmon_udp_packets_unmeasured_total') > 0, 'the packets outstanding during the stops are unmeasured');
-    assert.ok(sumOf(metrics, 'kconmon_agent_event_loop_stalls_total') > 0, 'the stops were detected as stalls');
-    const rtts = (le: string) => sumOf(metrics, 'kconmon_udp_rtt_seconds_bucket', { source: prober.nodeName, le });
+    assert.ok(sampleSum(metrics, 'kconmon_agent_event_loop_stalls_total') > 0, 'the stops were detected as stalls');
+    const rtts = (le: string) => sampleSum(metrics, 'kconmon_udp_rtt_seconds_bucket', { source: prober.nodeName, le });
     assert.equal(rtts('0.25'), rtts('+Inf'), 'no RTT spanning a stop was reported');
     assert.ok(value('kconmon_udp_results_total', { result: 'pass' }) > 0);
   } finally {

@@ -4,14 +4,16 @@
 // node are never probed together under one destination.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { samples, startTestNodes, testPeer, waitFor } from '../helpers/agents.ts';
+import { startTestNodes, testPeer } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { parseExposition, sampleSum } from '../../harness/exposition.ts';
 import type { Agent } from '../../src/agent/agent.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 
 const fastProbes = { udp: { interval: 400, timeout: 300, packetSpacing: 5 }, tcp: { interval: 400, timeout: 300 }, jitter: { min: 0, max: 50 } };
 
 async function seriesTo(agent: Agent, nodeName: string): Promise<Map<string, number>> {
-  const all = samples(await agent.registry.metrics()).filter((sample) => sample.labels.destination === nodeName);
+  const all = parseExposition(await agent.registry.metrics()).filter((sample) => sample.labels.destination === nodeName);
   return new Map(all.map((sample) => [`${sample.name}{${Object.entries(sample.labels).map(([key, value]) => `${key}=${value}`).join(',')}}`, sample.value]));
 }
 
@@ -19,7 +21,7 @@ const value = (series: Map<string, number>, prefix: string) =>
   [...series].filter(([key]) => key.startsWith(prefix)).reduce((sum, [, count]) => sum + count, 0);
 const isCounter = (key: string) => /^[a-z_]+_total\{/.test(key);
 const echoed = async (agent: Agent) =>
-  samples(await agent.registry.metrics()).find((sample) => sample.name === 'kconmon_udp_echo_requests_total' && sample.labels.result === 'echoed')?.value ?? 0;
+  sampleSum(parseExposition(await agent.registry.metrics()), 'kconmon_udp_echo_requests_total', { result: 'echoed' });
 
 test('a node whose agent is replaced by a new pod and IP keeps its series and counters; only the new IP is probed', async () => {
   const source = testPeer(60);
@@ -33,10 +35,10 @@ test('a node whose agent is replaced by a new pod and IP keeps its series and co
     before.setPeers([], [source.ip]);
     after.setPeers([], [source.ip]);
     prober.setPeers([source, oldAgent], [newAgent.ip]);
-    await waitFor(async () => {
+    await waitUntil('UDP and TCP results for node-61 from its first agent', 10_000, async () => {
       const series = await seriesTo(prober, 'node-61');
       return value(series, 'kconmon_udp_results_total{') >= 2 && value(series, 'kconmon_tcp_results_total{') >= 2;
-    }, 10_000, 'UDP and TCP results for node-61 from its first agent');
+    });
     const oldEchoes = await echoed(before);
     assert.ok(oldEchoes > 0, 'the first agent was probed');
 
@@ -58,10 +60,10 @@ test('a node whose agent is replaced by a new pod and IP keeps its series and co
     await before.close();
     prober.setPeers([source, newAgent]);
     const passedAtSwitch = { udp: value(scrapeAfter, 'kconmon_udp_results_total{'), tcp: value(scrapeAfter, 'kconmon_tcp_results_total{') };
-    await waitFor(async () => {
+    await waitUntil('three more UDP and TCP results for node-61, against the new agent', 10_000, async () => {
       const series = await seriesTo(prober, 'node-61');
       return value(series, 'kconmon_udp_results_total{') >= passedAtSwitch.udp + 3 && value(series, 'kconmon_tcp_results_total{') >= passedAtSwitch.tcp + 3;
-    }, 10_000, 'three more UDP and TCP results for node-61, against the new agent');
+    });
     const final = await seriesTo(prober, 'node-61');
     for (const [key, count] of scrapeAfter) {
       assert.ok(final.has(key), `${key} still exported`);
@@ -71,7 +73,7 @@ test('a node whose agent is replaced by a new pod and IP keeps its series and co
     assert.equal(failed.length, 2, 'the UDP and TCP result="fail" series');
     assert.deepEqual(failed.map(([, count]) => count), [0, 0], 'no failed test: nothing probed the departed IP');
     assert.ok((await echoed(after)) >= 3 * 5, 'the new agent answers the probes');
-    const peerCount = samples(await prober.registry.metrics()).find((sample) => sample.name === 'kconmon_agent_peers')?.value;
+    const peerCount = parseExposition(await prober.registry.metrics()).find((sample) => sample.name === 'kconmon_agent_peers')?.value;
     assert.equal(peerCount, 1);
   } finally {
     await Promise.all([prober.close(), before.close(), after.close()]);
@@ -94,8 +96,8 @@ test('two agents listed as probe targets on one node: one is probed, the one alr
     assert.deepEqual(prober.peers().map((peer) => peer.ip), [first.ip], 'whatever the order');
     prober.setPeers([source, second]);
     assert.deepEqual(prober.peers().map((peer) => peer.ip), [second.ip]);
-    await waitFor(async () => value(await seriesTo(prober, 'node-64'), 'kconmon_udp_results_total{') >= 2, 10_000, 'UDP results for node-64');
-    const lossSeries = samples(await prober.registry.metrics()).filter((sample) => sample.name === 'kconmon_udp_loss');
+    await waitUntil('UDP results for node-64', 10_000, async () => value(await seriesTo(prober, 'node-64'), 'kconmon_udp_results_total{') >= 2);
+    const lossSeries = parseExposition(await prober.registry.metrics()).filter((sample) => sample.name === 'kconmon_udp_loss');
     const destinations = lossSeries.map((sample) => sample.labels.destination);
     assert.deepEqual(destinations, ['node-64'], 'one series per node');
   } finally {

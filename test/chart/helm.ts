@@ -1,86 +1,18 @@
-// Helpers for the chart tests: the pinned helm binary (scripts/setup/go-tools.sh), rendering the chart into parsed
-// manifests, the rendered kconmon config files, and the Prometheus Operator CRDs (scripts/setup/prometheus-operator-crds.sh).
-import { spawnSync } from 'node:child_process';
+// Helpers for the chart tests: the fixtures, finding rendered objects, the rendered kconmon config files, and the
+// Prometheus Operator CRDs (scripts/setup/prometheus-operator-crds.sh). helm itself and rendering are
+// harness/helm.ts, re-exported here for the chart tests (and test/cluster).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { findGoTool, toolsBinDir } from '../harness/kube-cluster.ts';
+import { toolsBinDir } from '../../harness/kube-cluster.ts';
+import { REPO_ROOT, type Manifest } from '../../harness/helm.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CHART_DIR = path.join(REPO_ROOT, 'charts/kconmon');
+export { CHART_DIR, REPO_ROOT, helm, helmMissing, renderChart, renderChartError, type Manifest } from '../../harness/helm.ts';
+
 export const FIXTURES_DIR = path.join(REPO_ROOT, 'test/fixtures/chart');
 export const ALL_OPTIONS = path.join(FIXTURES_DIR, 'all-options.yaml');
 export const PODMONITOR = path.join(FIXTURES_DIR, 'podmonitor.yaml');
 export const TLS = path.join(FIXTURES_DIR, 'tls.yaml');
-
-/** A Kubernetes object as rendered (loosely typed: tests index into it). */
-export interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  [key: string]: any;
-}
-
-const helmLookup = findGoTool('helm', 'KCONMON_HELM');
-/** Why helm cannot be used, or undefined when it can. */
-export const helmMissing: string | undefined = helmLookup.reason;
-
-export interface HelmResult {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function helm(args: string[], env: NodeJS.ProcessEnv = {}): HelmResult {
-  if (helmLookup.path === undefined) throw new Error(helmLookup.reason);
-  const result = spawnSync(helmLookup.path, args, {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    // No repository or registry access, no user config: a fresh helm home per call site is not needed for templating.
-    env: { ...process.env, HELM_NO_PLUGINS: '1', ...env },
-  });
-  if (result.error) throw result.error;
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
-export interface RenderOptions {
-  release?: string;
-  namespace?: string;
-  valuesFiles?: string[];
-  /** --set-json pairs, e.g. 'config.port=9000'. */
-  setJson?: string[];
-}
-
-function templateArgs(options: RenderOptions): string[] {
-  const args = ['template', options.release ?? 'test', CHART_DIR, '--namespace', options.namespace ?? 'monitoring'];
-  for (const file of options.valuesFiles ?? []) args.push('--values', file);
-  for (const pair of options.setJson ?? []) args.push('--set-json', pair);
-  return args;
-}
-
-/** `helm template`, throwing with helm's stderr on failure. */
-export function renderChart(options: RenderOptions = {}): Manifest[] {
-  const result = helm(templateArgs(options));
-  if (result.status !== 0) throw new Error(`helm template failed (${result.status}):\n${result.stderr}`);
-  return parseManifests(result.stdout);
-}
-
-/** `helm template` expected to fail: returns helm's stderr. */
-export function renderChartError(options: RenderOptions): string {
-  const result = helm(templateArgs(options));
-  if (result.status === 0) throw new Error('helm template succeeded, but failure was expected');
-  return result.stderr;
-}
-
-export function parseManifests(text: string): Manifest[] {
-  return YAML.parseAllDocuments(text, { uniqueKeys: true })
-    .map((document) => {
-      if (document.errors.length > 0) throw new Error(`rendered YAML does not parse: ${document.errors[0]?.message}`);
-      return document.toJS() as Manifest | null;
-    })
-    .filter((manifest): manifest is Manifest => manifest !== null && typeof manifest === 'object');
-}
 
 export function findManifest(manifests: Manifest[], kind: string, predicate: (m: Manifest) => boolean = () => true): Manifest {
   const found = manifests.filter((m) => m.kind === kind && predicate(m));

@@ -9,7 +9,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findSharedPort } from '../../src/util/shared-port.ts';
-import { waitFor } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
 import { startKconmon } from '../helpers/kconmon-cli.ts';
 
 const AGENT = '127.0.63.1';
@@ -51,14 +51,14 @@ describe('peers file re-reading by the real processes', { concurrency: true }, (
     const agent = await startKconmon('agent', config, `http://${AGENT}:${port}/healthz`, { NODE_NAME: 'node-0', POD_IP: AGENT });
     const changes = () => logLines(agent.output()).filter((line) => line.msg === 'peer set changed');
     try {
-      await waitFor(() => changes().length === 1, 10_000, 'the initial peer set');
+      await waitUntil('the initial peer set', 10_000, () => changes().length === 1);
       // Rewritten in place: truncated and the first two entries written, then the rest (one more peer) after a pause.
       const full = peerLines('node-1', 'node-2', 'node-3', 'node-4', 'node-5');
       const cut = full.indexOf('- {name: kconmon-node-3');
       writeFileSync(peersFile, full.slice(0, cut));
       await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_WRITES_MS));
       appendFileSync(peersFile, full.slice(cut));
-      await waitFor(() => changes().some((line) => line.added?.includes('node-5')), 10_000, 'node-5 to be added');
+      await waitUntil('node-5 to be added', 10_000, () => changes().some((line) => line.added?.includes('node-5')));
       assert.deepEqual(
         changes().map((line) => ({ added: line.added, removed: line.removed })),
         [
@@ -80,12 +80,12 @@ describe('peers file re-reading by the real processes', { concurrency: true }, (
     const base = `http://${CONTROLLER}:${port}`;
     const controller = await startKconmon('controller', config, `${base}/healthz`);
     try {
-      await waitFor(() => logLines(controller.output()).some((line) => line.problems !== undefined), 10_000, 'the problem to be logged');
+      await waitUntil('the problem to be logged', 10_000, () => logLines(controller.output()).some((line) => line.problems !== undefined));
       assert.deepEqual(logLines(controller.output()).find((line) => line.problems !== undefined)?.problems, ['peers[0].ip: must be an IPv4 or IPv6 address']);
       assert.equal((await fetch(`${base}/readyz`)).status, 503, 'not ready on a bad file');
 
       writeFileSync(peersFile, peerLines('node-1', 'node-2'));
-      await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, 10_000, 'the controller to become ready');
+      await waitUntil('the controller to become ready', 10_000, async () => (await fetch(`${base}/readyz`)).status === 200);
       const agents = (await (await fetch(`${base}/agents`)).json()) as Array<{ nodeName: string }>;
       assert.deepEqual(agents.map((entry) => entry.nodeName), ['node-1', 'node-2']);
       assert.ok(controller.alive());

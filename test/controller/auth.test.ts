@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { pino } from 'pino';
 import { startControllerClient } from '../../src/discovery/controller-client.ts';
-import { samples, waitFor } from '../helpers/agents.ts';
-import { freePort } from '../helpers/prometheus.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { parseExposition } from '../../harness/exposition.ts';
+import { freePort } from '../../harness/ports.ts';
 import { startKconmon, type KconmonProcess } from '../helpers/kconmon-process.ts';
 import { createServerCert, createTestCa, opensslUnavailable } from '../helpers/test-certs.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
@@ -56,7 +57,10 @@ async function startControllerProcess(
   await writeFile(configFile, stringify(config));
   const controller = startKconmon('controller', configFile);
   const url = `${scheme}://127.0.0.1:${port}`;
-  await waitFor(async () => (await get(url, '/readyz', {}, ca).catch(() => undefined))?.status === 200, 15_000, `${name} to be ready:\n${controller.output()}`);
+  await waitUntil(`${name} to be ready`, 15_000, async (note) => {
+    note(controller.output());
+    return (await get(url, '/readyz', {}, ca).catch(() => undefined))?.status === 200;
+  });
   return { process: controller, url, ...(ca !== undefined ? { ca } : {}) };
 }
 
@@ -92,7 +96,7 @@ function openWatch(base: string, node: string, headers: http.OutgoingHttpHeaders
 
 async function metric(base: string, name: string, labels: Record<string, string> = {}, ca?: Buffer): Promise<number | undefined> {
   const { body } = await get(base, '/metrics', {}, ca);
-  return samples(body).find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value;
+  return parseExposition(body).find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value;
 }
 
 test('without the token or with a wrong one: 401, not counted; past the stream cap: 503; a bad %-escape: 400', async () => {
@@ -165,9 +169,9 @@ test('a real agent with the token connects over HTTPS with the controller CA pin
   });
   try {
     const agentPeers = () => metric(`http://127.0.0.1:${agentPort}`, 'kconmon_agent_peers').catch(() => undefined);
-    await waitFor(async () => (await agentPeers()) === 1, 15_000, `the agent's peer from the controller:\n${agent.output()}`);
+    await waitUntil(`the agent's peer from the controller:\n${agent.output()}`, 15_000, async () => (await agentPeers()) === 1);
     assert.match(agent.output(), /connected to controller/);
-    await waitFor(() => refusals.length >= 2, 10_000, 'two refused attempts by the client pinning another CA');
+    await waitUntil('two refused attempts by the client pinning another CA', 10_000, () => refusals.length >= 2);
     assert.match(refusals.join('\n'), /certificate/i);
     assert.equal(pinnedElsewhere.connected(), false);
     assert.equal(await metric(controller.url, 'kconmon_controller_connected_agents', {}, caPem), 1, 'only the real agent is connected');

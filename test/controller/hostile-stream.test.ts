@@ -15,7 +15,7 @@ import { parseControllerConfig } from '../../src/config/load.ts';
 import { startControllerClient, type AgentSetUpdate, type ControllerClientOptions } from '../../src/discovery/controller-client.ts';
 import { MAX_MESSAGE_BYTES, WATCH_PATH } from '../../src/protocol/agent-stream.ts';
 import { createLogger } from '../../src/log.ts';
-import { waitFor } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
 
 const silent = createLogger('silent');
 const entry = (index: number) => ({ name: `agent-${index}`, nodeName: `node-${index}`, ip: `127.0.0.${index}`, zone: 'z', ready: true });
@@ -106,7 +106,7 @@ test('a 50 MB line is rejected having buffered at most the message cap, and the 
   });
   const agent = client([hostile.url], { reconnect: { min: 60_000, max: 60_000 } });
   try {
-    await waitFor(() => agent.warnings().includes(`a message exceeds ${MAX_MESSAGE_BYTES} bytes`), 30_000, 'the oversized line to be rejected');
+    await waitUntil('the oversized line to be rejected', 30_000, () => agent.warnings().includes(`a message exceeds ${MAX_MESSAGE_BYTES} bytes`));
     const { peakBufferedBytes } = agent.instance.stats();
     assert.ok(peakBufferedBytes <= MAX_MESSAGE_BYTES, `buffered ${peakBufferedBytes} bytes, cap ${MAX_MESSAGE_BYTES}`);
     assert.ok(peakBufferedBytes > MAX_MESSAGE_BYTES / 2, 'it did read up to the cap before rejecting');
@@ -128,7 +128,7 @@ test('bytes trickled without ever completing a line: the stream is declared dead
   });
   const agent = client([hostile.url, good.url], { silenceTimeoutMs: 500 });
   try {
-    await waitFor(() => agent.updates.at(-1)?.controller === good.controller.id, 10_000, 'failover to the good controller');
+    await waitUntil('failover to the good controller', 10_000, () => agent.updates.at(-1)?.controller === good.controller.id);
     assert.equal(agent.updates[0]?.controller, 'hostile', 'it was first connected to the trickling controller');
     assert.match(agent.warnings(), /no complete message for 500 ms/);
     assert.equal(hostile.connections(), 1);
@@ -149,7 +149,7 @@ test('heartbeats but never a snapshot: no snapshot within the deadline fails ove
   });
   const agent = client([hostile.url, good.url], { silenceTimeoutMs: 500 });
   try {
-    await waitFor(() => agent.updates.length > 0, 10_000, 'a snapshot from the good controller');
+    await waitUntil('a snapshot from the good controller', 10_000, () => agent.updates.length > 0);
     assert.equal(agent.updates[0]?.controller, good.controller.id);
     assert.equal(hostile.connections(), 1, 'the heartbeating controller was tried first');
     assert.match(agent.warnings(), /no snapshot for 500 ms/);
@@ -173,7 +173,7 @@ test('a second snapshot with a lower version on the same stream is rejected; the
   });
   const agent = client([hostile.url]);
   try {
-    await waitFor(() => hostile.connections() >= 2 && agent.updates.length >= 2, 5000, 'a reconnection');
+    await waitUntil('a reconnection', 5000, () => hostile.connections() >= 2 && agent.updates.length >= 2);
     assert.deepEqual(agent.updates.slice(0, 2).map((update) => update.agents.map((agentEntry) => agentEntry.name)), [['agent-2'], ['agent-2', 'agent-4']]);
     assert.ok(!agent.updates.some((update) => update.agents.some((agentEntry) => agentEntry.name === 'agent-9')), 'the regressed snapshot was never applied');
     assert.match(agent.warnings(), /version regression: had 5, got snapshot 3/);
@@ -197,7 +197,7 @@ test('duplicate agent names in a snapshot or within one change are rejected with
   });
   const agent = client([hostile.url]);
   try {
-    await waitFor(() => hostile.connections() >= 4 && agent.updates.length >= 3, 5000, 'a fourth, clean stream');
+    await waitUntil('a fourth, clean stream', 5000, () => hostile.connections() >= 4 && agent.updates.length >= 3);
     // Connection 1 applied nothing; 2, 3 and 4 applied only their snapshot.
     assert.deepEqual(agent.updates.slice(0, 3).map((update) => update.agents.map((agentEntry) => agentEntry.name)), [['agent-2'], ['agent-2'], ['agent-2']]);
     const warnings = agent.warnings();
@@ -225,8 +225,8 @@ test('a controller announcing a slow heartbeat: the agent stays on one stream ac
   });
   observer.on('error', () => {});
   try {
-    await waitFor(() => agent.instance.connected(), 5000, 'the connection');
-    await waitFor(() => heartbeats.length >= 3, 10_000, 'three heartbeats on another stream');
+    await waitUntil('the connection', 5000, () => agent.instance.connected());
+    await waitUntil('three heartbeats on another stream', 10_000, () => heartbeats.length >= 3);
     assert.ok(agent.instance.connected());
     assert.equal(agent.updates.length, 1, 'one snapshot: the agent never reconnected');
     assert.equal(agent.instance.stats().streams, 1);
@@ -251,7 +251,7 @@ test('an agent holding a token trusts only a controller that proves it holds the
   });
   const agent = client([hostile.url, hostile.url, good.url], { token: async () => token });
   try {
-    await waitFor(() => agent.updates.length > 0, 5000, 'a snapshot from the real controller');
+    await waitUntil('a snapshot from the real controller', 5000, () => agent.updates.length > 0);
     assert.equal(hostile.connections(), 2, 'both impostor streams were tried first');
     assert.ok(agent.updates.every((update) => update.controller === good.controller.id), 'nothing from the impostor was applied');
     assert.equal(agent.warnings().match(/did not prove it holds the token/g)?.length, 2);

@@ -3,12 +3,14 @@
 // the plain LIST.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { streamedList } from '../../src/controller/initial-list.ts';
 import { slimNode, DEFAULT_ZONE_LABELS } from '../../src/controller/kube-agents.ts';
 import { createLogger } from '../../src/log.ts';
-import { findKubeBinaries, startKubeCluster } from '../harness/kube-cluster.ts';
+import { findKubeBinaries } from '../../harness/kube-cluster.ts';
+import { acquireKubeApi } from '../../harness/shared-kube.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 
 const log = createLogger('silent');
@@ -16,21 +18,28 @@ const slim = (node: V1Node) => slimNode(node, DEFAULT_ZONE_LABELS);
 
 test('real apiserver: every node arrives trimmed, with the list\'s resource version, in one request', async (t) => {
   if (!skipUnlessAvailable(t, findKubeBinaries().reason)) return;
-  const cluster = await startKubeCluster();
+  // The run's shared apiserver: these nodes carry a label of their own, and the list selects by it.
+  const kube = await acquireKubeApi();
+  const run = randomBytes(3).toString('hex');
+  const labelSelector = `kconmon-test/initial-list=${run}`;
+  const kubeConfig = kube.api.adminKubeConfig();
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const names = Array.from({ length: 25 }, (_, index) => `il-${run}-n${index}`);
   try {
-    const kubeConfig = cluster.adminKubeConfig();
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    for (let index = 0; index < 25; index++) {
-      await core.createNode({ body: { metadata: { name: `n${index}`, labels: { 'topology.kubernetes.io/zone': `z${index % 3}`, 'kubernetes.io/os': 'linux' } } } });
+    for (const [index, name] of names.entries()) {
+      const labels = { 'topology.kubernetes.io/zone': `z${index % 3}`, 'kubernetes.io/os': 'linux', 'kconmon-test/initial-list': run };
+      await core.createNode({ body: { metadata: { name, labels } } });
     }
     let fallbacks = 0;
-    const list = await streamedList<V1Node>({ kubeConfig, path: '/api/v1/nodes', slim, fallback: async () => (fallbacks++, core.listNode()), log });
+    const fallback = async () => (fallbacks++, core.listNode({ labelSelector }));
+    const list = await streamedList<V1Node>({ kubeConfig, path: '/api/v1/nodes', labelSelector, slim, fallback, log });
     assert.equal(fallbacks, 0, 'WatchList was used');
-    assert.equal(list.items.length, 25);
+    assert.deepEqual(list.items.map((node) => node.metadata?.name).sort(), [...names].sort());
     assert.ok(list.items.every((node) => Object.keys(node.metadata?.labels ?? {}).join() === 'topology.kubernetes.io/zone' && node.status === undefined));
     assert.match(list.metadata?.resourceVersion ?? '', /^\d+$/);
   } finally {
-    await cluster.stop();
+    for (const name of names) await core.deleteNode({ name }).catch(() => undefined);
+    await kube.release();
   }
 });
 

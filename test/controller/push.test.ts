@@ -12,7 +12,7 @@ import { startController, type Controller } from '../../src/controller/controlle
 import { parseControllerConfig } from '../../src/config/load.ts';
 import { startControllerClient, type AgentSetUpdate } from '../../src/discovery/controller-client.ts';
 import { createLogger } from '../../src/log.ts';
-import { waitFor } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 
 const log = createLogger('silent');
@@ -38,12 +38,12 @@ test('snapshot on connect, own zone included; a file change reaches the agent', 
   const { controller, file, url } = await startFileController(dir, [peer(1, 'zone-a'), peer(2, 'zone-b')]);
   const agent = collect([url]);
   try {
-    await waitFor(() => agent.updates.length > 0, 3000, 'the snapshot');
+    await waitUntil('the snapshot', 3000, () => agent.updates.length > 0);
     assert.equal(agent.last()?.zone, 'zone-a');
     assert.deepEqual(agent.last()?.agents.map((entry) => entry.nodeName), ['node-1', 'node-2']);
     assert.ok(agent.last()?.agents.every((entry) => entry.ready));
     await writeFile(file, stringify([peer(1, 'zone-c'), peer(3, 'zone-b')]));
-    await waitFor(() => agent.last()?.agents.some((entry) => entry.nodeName === 'node-3') === true, 3000, 'the change');
+    await waitUntil('the change', 3000, () => agent.last()?.agents.some((entry) => entry.nodeName === 'node-3') === true);
     assert.deepEqual(agent.last()?.agents.map((entry) => entry.nodeName).sort(), ['node-1', 'node-3']);
     assert.equal(agent.last()?.zone, 'zone-c', 'its own node\'s zone change is seen');
     const agents = (await (await fetch(`${url}/agents`)).json()) as unknown[];
@@ -67,14 +67,14 @@ test('controller down: the agent keeps its last list, reconnects when it is back
   const port = controller.port;
   const agent = collect([url]);
   try {
-    await waitFor(() => agent.client.connected(), 3000, 'connection');
+    await waitUntil('connection', 3000, () => agent.client.connected());
     const before = agent.updates.length;
     await controller.stop();
-    await waitFor(() => !agent.client.connected(), 3000, 'disconnection');
+    await waitUntil('disconnection', 3000, () => !agent.client.connected());
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(agent.updates.length, before, 'no update while the controller is down: the last list stands');
     ({ controller } = await startFileController(dir, [peer(1), peer(2), peer(4)], port));
-    await waitFor(() => agent.client.connected() && agent.last()?.agents.length === 3, 5000, 'reconnection with the new list');
+    await waitUntil('reconnection with the new list', 5000, () => agent.client.connected() && agent.last()?.agents.length === 3);
   } finally {
     await agent.client.close();
     await controller.stop();
@@ -89,12 +89,12 @@ test('two replicas: when the one in use stops, the agent fails over to the other
   const b = await startFileController(dirB, [peer(1), peer(2)]);
   const agent = collect([a.url, b.url]);
   try {
-    await waitFor(() => agent.client.connected(), 3000, 'connection');
+    await waitUntil('connection', 3000, () => agent.client.connected());
     const first = agent.last()!.controller;
     const [inUse, other] = first === a.controller.id ? [a, b] : [b, a];
     assert.equal(inUse.controller.id, first);
     await inUse.controller.stop();
-    await waitFor(() => agent.client.connected() && agent.last()!.controller === other.controller.id, 5000, 'failover to the other replica');
+    await waitUntil('failover to the other replica', 5000, () => agent.client.connected() && agent.last()!.controller === other.controller.id);
     assert.deepEqual(agent.last()!.agents.map((entry) => entry.name), ['agent-1', 'agent-2']);
   } finally {
     await agent.client.close();
@@ -135,7 +135,7 @@ test('a bad message or a version gap: the agent keeps its last good list and rec
     onUpdate: (update) => updates.push(update),
   });
   try {
-    await waitFor(() => connections >= 3 && updates.at(-1)?.agents.length === 2, 5000, 'a third, good stream');
+    await waitUntil('a third, good stream', 5000, () => connections >= 3 && updates.at(-1)?.agents.length === 2);
     // Neither the invalid change nor the gapped one was applied: each stream's list stayed the snapshot's.
     assert.deepEqual(updates.slice(0, 2).map((update) => update.agents.map((entry) => entry.name)), [['agent-2'], ['agent-2']]);
     const warnings = lines.join('\n');

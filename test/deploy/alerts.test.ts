@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { skipUnlessAvailable } from '../harness/require.ts';
-import { PROMTOOL_BIN, promtoolUnavailable } from '../helpers/prometheus.ts';
+import { PROMTOOL_BIN, promtoolUnavailable } from '../../harness/prometheus.ts';
 
 const RULES = fileURLToPath(new URL('../../deploy/prometheus/alerts.yaml', import.meta.url));
 const RULE_TESTS = fileURLToPath(new URL('../../deploy/prometheus/alerts.test.yaml', import.meta.url));

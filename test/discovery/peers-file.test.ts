@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { readPeersFile, watchPeersFile, PeersFileError } from '../../src/discovery/peers-file.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
+import { waitUntil } from '../../harness/wait.ts';
 
 let dir: string;
 let counter = 0;
@@ -162,15 +163,6 @@ function capturingLogger() {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `condition` until it holds or `timeoutMs` passes (the ref'd timer keeps the event loop alive meanwhile). */
-async function waitFor(what: string, condition: () => boolean, timeoutMs = DELIVERY_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 const peerYaml = (...names: string[]) => names.map((name, i) => `- {name: ${name}, nodeName: node-${name}, ip: 10.0.0.${i + 1}}\n`).join('');
 const namesOf = (peers: Peer[] | undefined) => peers?.map((peer) => peer.name);
 /**
@@ -192,13 +184,13 @@ describe('watchPeersFile', () => {
 
       // A good edit is delivered.
       writeFileSync(path, peerYaml('a', 'b'));
-      await waitFor('the first good edit', () => deliveries.length === 2);
+      await waitUntil('the first good edit', DELIVERY_TIMEOUT_MS, () => deliveries.length === 2);
       assert.deepEqual(namesOf(deliveries[1]), ['a', 'b']);
       assert.ok(lines.some((line) => line.msg === 'peers file reloaded' && line.peers === 2 && line.path === path));
 
       // A bad edit is logged with its problems and not delivered: the last good list stands.
       writeFileSync(path, `${peerYaml('a', 'b')}- {name: c, nodeName: node-c, ip: not-an-ip}\n`);
-      await waitFor('the rejection to be logged', () => lines.some((line) => line.level === 50));
+      await waitUntil('the rejection to be logged', DELIVERY_TIMEOUT_MS, () => lines.some((line) => line.level === 50));
       const rejected = lines.find((line) => line.level === 50);
       assert.equal(rejected?.msg, 'peers file change rejected; keeping the last good peer list');
       assert.equal(rejected?.path, path);
@@ -208,7 +200,7 @@ describe('watchPeersFile', () => {
 
       // A later good edit is delivered again.
       writeFileSync(path, peerYaml('a', 'b', 'c', 'd'));
-      await waitFor('the good edit after the bad one', () => deliveries.length === 3);
+      await waitUntil('the good edit after the bad one', DELIVERY_TIMEOUT_MS, () => deliveries.length === 3);
       assert.deepEqual(namesOf(deliveries[2]), ['a', 'b', 'c', 'd']);
     } finally {
       watcher.close();
@@ -229,7 +221,7 @@ describe('watchPeersFile', () => {
     try {
       await settle();
       writeFileSync(path, '');
-      await waitFor('the emptied list', () => deliveries.length >= 2);
+      await waitUntil('the emptied list', DELIVERY_TIMEOUT_MS, () => deliveries.length >= 2);
       assert.deepEqual(deliveries.at(-1), []);
     } finally {
       watcher.close();
@@ -245,7 +237,7 @@ describe('watchPeersFile', () => {
       const staging = join(dir, `staging-${++counter}.yaml`);
       writeFileSync(staging, peerYaml('x', 'y'));
       renameSync(staging, path);
-      await waitFor('the replaced file', () => deliveries.length === 2);
+      await waitUntil('the replaced file', DELIVERY_TIMEOUT_MS, () => deliveries.length === 2);
       assert.deepEqual(namesOf(deliveries[1]), ['x', 'y']);
     } finally {
       watcher.close();
@@ -260,12 +252,12 @@ describe('watchPeersFile', () => {
     try {
       await settle();
       unlinkSync(path);
-      await waitFor('the deletion to be logged', () => lines.some((line) => line.level === 50));
+      await waitUntil('the deletion to be logged', DELIVERY_TIMEOUT_MS, () => lines.some((line) => line.level === 50));
       assert.deepEqual(lines.find((line) => line.level === 50)?.problems, ['cannot read: ENOENT']);
       assert.equal(deliveries.length, 1);
 
       writeFileSync(path, peerYaml('c'));
-      await waitFor('the re-created file', () => deliveries.length === 2);
+      await waitUntil('the re-created file', DELIVERY_TIMEOUT_MS, () => deliveries.length === 2);
       assert.deepEqual(namesOf(deliveries[1]), ['c']);
     } finally {
       watcher.close();
@@ -308,7 +300,7 @@ describe('watchPeersFile', () => {
       writeFileSync(path, full.slice(0, cut)); // truncates, then writes the first two entries: a valid, shorter list
       await sleep(POLL_MS * 2); // several polls see the half-written file, but it has not been left alone long enough
       appendFileSync(path, full.slice(cut));
-      await waitFor('the complete file', () => deliveries.length === 2);
+      await waitUntil('the complete file', DELIVERY_TIMEOUT_MS, () => deliveries.length === 2);
       await sleep(SETTLE_MS + POLL_MS * 4);
       assert.deepEqual(deliveries.map(namesOf), [
         ['a', 'b', 'c', 'd'],
@@ -332,11 +324,11 @@ describe('watchPeersFile', () => {
         [[50, 'peers file invalid; re-reading it on every change until it is good', ['peers[0].ip: must be an IPv4 or IPv6 address']]],
       );
       writeFileSync(path, '- {name: a, nodeName: n1, ip: 10.0.0.1, extra: 1}\n');
-      await waitFor('the second bad version to be logged', () => lines.length === 2);
+      await waitUntil('the second bad version to be logged', DELIVERY_TIMEOUT_MS, () => lines.length === 2);
       assert.deepEqual(lines[1]?.problems, ['peers[0].extra: unknown key']);
       assert.equal(lines[1]?.msg, 'peers file invalid; re-reading it on every change until it is good');
       writeFileSync(path, peerYaml('a', 'b'));
-      await waitFor('the good version', () => deliveries.length === 1);
+      await waitUntil('the good version', DELIVERY_TIMEOUT_MS, () => deliveries.length === 1);
       assert.deepEqual(namesOf(deliveries[0]), ['a', 'b']);
     } finally {
       watcher.close();

@@ -10,9 +10,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type Cluster, type ClusterNode } from '../../e2e/cluster.ts';
 import { clusterUnavailable } from '../../e2e/requirements.ts';
-import { sleep, waitUntil } from '../../e2e/sys.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseExposition } from '../../harness/exposition.ts';
+import { waitUntil } from '../../harness/wait.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
-import { allResults, describeAlert, median, now, observer, pairKey, parseExposition, type Alert, type Observer } from './observe.ts';
+import { allResults, describeAlert, median, now, observer, pairKey, type Alert, type Observer } from './observe.ts';
 
 const unavailable = clusterUnavailable();
 const INTERVAL_MS = 1000;

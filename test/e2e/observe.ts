@@ -1,7 +1,7 @@
 // Observation helpers for the end-to-end scenarios: PromQL through Prometheus' HTTP API (instant vectors, ranges,
 // active alerts), and the agents' own /results and /metrics.
-import type { Prometheus } from '../helpers/prometheus.ts';
-import { resultSamples } from '../helpers/prometheus.ts';
+import type { Prometheus } from '../../harness/prometheus.ts';
+import { resultSamples } from '../../harness/prometheus.ts';
 import type { AgentResults, Cluster } from '../../e2e/cluster.ts';
 
 export interface Sample {
@@ -67,5 +67,3 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Parses a text exposition into samples (name, labels, value). */
-export { samples as parseExposition } from '../helpers/agents.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { formatDuration, parseDuration, scaleDuration, scalePromqlDurations, scaleRuleFile, scaleRuleFileText } from '../../e2e/time-scale.ts';
 import { ALERT_RULES, TIME_SCALE } from '../../e2e/cluster.ts';
-import { PROMTOOL_BIN, promtoolUnavailable } from '../helpers/prometheus.ts';
+import { PROMTOOL_BIN, promtoolUnavailable } from '../../harness/prometheus.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 
 test('durations: Prometheus syntax parsed and formatted, largest units first', () => {

@@ -10,7 +10,8 @@ import { Gauge, Registry } from 'prom-client';
 import { listen, type ListeningServer } from '../../src/util/http-listen.ts';
 import { limitPipelining, MAX_UNANSWERED_REQUESTS } from '../../src/util/pipelining-limit.ts';
 import { createMetricsEndpoint } from '../../src/util/metrics-endpoint.ts';
-import { samples, waitFor } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { parseExposition } from '../../harness/exposition.ts';
 
 const ADDRESS = '127.0.0.1';
 
@@ -20,7 +21,7 @@ async function startServer(registry: Registry, handler: http.RequestListener): P
 }
 
 async function counter(registry: Registry, name: string): Promise<number> {
-  return samples(await registry.metrics()).find((sample) => sample.name === name)?.value ?? Number.NaN;
+  return parseExposition(await registry.metrics()).find((sample) => sample.name === name)?.value ?? Number.NaN;
 }
 
 /** Writes `count` pipelined requests on one connection and reads what comes back until the server closes it. */
@@ -113,12 +114,12 @@ describe('createMetricsEndpoint', () => {
     try {
       // Ten scrapes on ten connections, all received while the first rendering waits on the gate.
       const bodies = Array.from({ length: 10 }, () => fetch(`http://${ADDRESS}:${server.port}/metrics`).then((response) => response.text()));
-      await waitFor(() => received === 10, 10_000, 'all ten scrapes to arrive');
+      await waitUntil('all ten scrapes to arrive', 10_000, () => received === 10);
       release();
       const texts = await Promise.all(bodies);
       assert.equal(new Set(texts).size, 1, 'every scrape got the same rendering');
       assert.equal(collections, 1);
-      assert.equal(samples(texts[0]!).find((sample) => sample.name === 'test_metrics_renders_total')?.value, 1);
+      assert.equal(parseExposition(texts[0]!).find((sample) => sample.name === 'test_metrics_renders_total')?.value, 1);
       // The next scrape renders afresh.
       await fetch(`http://${ADDRESS}:${server.port}/metrics`).then((response) => response.text());
       assert.equal(collections, 2);

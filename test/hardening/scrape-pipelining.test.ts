@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findSharedPort } from '../../src/util/shared-port.ts';
-import { samples, waitFor } from '../helpers/agents.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { parseExposition } from '../../harness/exposition.ts';
 import { startKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
 
 const PIPELINED_REQUESTS = 20_000;
@@ -45,14 +46,14 @@ function pipelineScrapes(address: string, port: number, path: string): net.Socke
   return socket;
 }
 
-async function scrape(url: string): Promise<ReturnType<typeof samples>> {
+async function scrape(url: string): Promise<ReturnType<typeof parseExposition>> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   assert.equal(response.status, 200, `${url}: HTTP ${response.status}`);
-  return samples(text);
+  return parseExposition(text);
 }
 
-function sum(all: ReturnType<typeof samples>, name: string, labels: Record<string, string> = {}): number {
+function sum(all: ReturnType<typeof parseExposition>, name: string, labels: Record<string, string> = {}): number {
   return all
     .filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
     .reduce((total, sample) => total + sample.value, 0);
@@ -97,10 +98,10 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
           tcpFailed: sum(all, 'kconmon_tcp_results_total', { ...fromB, result: 'fail' }),
         };
       };
-      await waitFor(async () => {
+      await waitUntil('node-b to test node-a', 20_000, async () => {
         const tests = await testsOfB();
         return tests.udp > 0 && tests.tcp > 0;
-      }, 20_000, 'node-b to test node-a');
+      });
 
       const warm = await scrape(`http://${AGENT_A}:${port}/metrics`);
       assert.ok(warm.length > 1000, `the attacked agent exports a realistic number of series (${warm.length})`);
@@ -111,10 +112,10 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
       const attack = pipelineScrapes(AGENT_A, port, '/metrics');
       try {
         // The observation window: node-b completes five more UDP and five more TCP tests to node-a.
-        await waitFor(async () => {
+        await waitUntil('node-b to run five more UDP and TCP tests to node-a', 60_000, async () => {
           const now = await testsOfB();
           return now.udp >= before.udp + 5 && now.tcp >= before.tcp + 5;
-        }, 60_000, 'node-b to run five more UDP and TCP tests to node-a');
+        });
         const during = await testsOfB();
         const rssAfter = attacked.rssBytes();
 
@@ -159,7 +160,7 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
     });
     stream.on('error', () => (streamEnded = true));
     try {
-      await waitFor(() => lines > 0, 10_000, 'the watch snapshot');
+      await waitUntil('the watch snapshot', 10_000, () => lines > 0);
       const warm = await scrape(`${base}/metrics`);
       const rssBefore = controller.rssBytes();
       const rendersBefore = sum(warm, 'kconmon_controller_metrics_renders_total');
@@ -173,7 +174,7 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
           const response = await fetch(`${base}/agents`, { signal: AbortSignal.timeout(10_000) });
           answers.push(((await response.json()) as unknown[]).length);
         }
-        await waitFor(() => lines >= linesAtStart + 5 || streamEnded, 30_000, 'five heartbeats on the watch stream');
+        await waitUntil('five heartbeats on the watch stream', 30_000, () => lines >= linesAtStart + 5 || streamEnded);
         const rssAfter = controller.rssBytes();
 
         assert.ok(controller.alive(), `the controller exited:\n${controller.output()}`);

@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type { AgentConfigInput } from '../../src/config/schema.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
-import { samples } from './agents.ts';
+import { parseExposition, type Sample } from '../../harness/exposition.ts';
+import { GiveUp, waitUntil } from '../../harness/wait.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const GUARD = fileURLToPath(new URL('../../bench/agent/agent-guard.ts', import.meta.url));
 const DEADLINE_MS = 120_000;
 
-export type Sample = ReturnType<typeof samples>[number];
 
 export interface AgentProcess {
   readonly peer: Peer;
@@ -71,14 +71,11 @@ export async function createAgentProcessGroup(addresses: readonly string[]): Pro
       child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const base = `http://${peer.ip}:${port}`;
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`agent ${peer.nodeName} exited before it was healthy:\n${output}`);
-        const healthy = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
-        if (healthy) break;
-        if (Date.now() > deadline) throw new Error(`agent ${peer.nodeName} not healthy within 20 s:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await waitUntil(`agent ${peer.nodeName} to be healthy`, 20_000, async (note) => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`agent ${peer.nodeName} exited before it was healthy:\n${output}`);
+        note(`output so far:\n${output}`);
+        return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).ok;
+      }, 50);
       return {
         peer,
         port,
@@ -86,7 +83,7 @@ export async function createAgentProcessGroup(addresses: readonly string[]): Pro
         async metrics() {
           const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
           if (!response.ok) throw new Error(`${peer.nodeName} /metrics: HTTP ${response.status}`);
-          return samples(await response.text());
+          return parseExposition(await response.text());
         },
         signal(signal) {
           child.kill(signal);
@@ -106,10 +103,4 @@ export async function createAgentProcessGroup(addresses: readonly string[]): Pro
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** The sum of the samples named `name` whose labels include `labels` (0 if none). */
-export function sumOf(all: readonly Sample[], name: string, labels: Readonly<Record<string, string>> = {}): number {
-  const found = all.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
-  return found.reduce((sum, sample) => sum + sample.value, 0);
 }

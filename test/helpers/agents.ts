@@ -41,25 +41,3 @@ export async function startTestNodes(peers: readonly Peer[], overrides: AgentCon
 export function testPeer(index: number, zone = 'zone-a'): Peer {
   return { name: `agent-${index}`, nodeName: `node-${index}`, ip: `127.0.0.${100 + index}`, zone };
 }
-
-/** Parses a text exposition into `name{labels} value` samples. */
-export function samples(exposition: string): { name: string; labels: Record<string, string>; value: number }[] {
-  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
-  for (const line of exposition.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-    if (!match) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
-    out.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return out;
-}
-
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

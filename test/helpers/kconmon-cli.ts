@@ -1,8 +1,9 @@
 // Runs the real `kconmon` CLI (src/cli.ts) as a child process: to completion (a command that should exit), or as a
 // long-running agent / controller whose RSS, log and HTTP endpoints tests can read.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createProcReader } from '../../harness/proc-stats.ts';
+import { GiveUp, waitUntil } from '../../harness/wait.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
@@ -63,36 +64,29 @@ export async function startKconmon(
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const alive = () => child.exitCode === null && child.signalCode === null;
+  const proc = createProcReader();
   const handle: KconmonProcess = {
     child,
     pid: child.pid ?? -1,
     alive,
-    rssBytes() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-      if (!match) throw new Error(`no VmRSS in /proc/${child.pid}/status`);
-      return Number(match[1]) * 1024;
-    },
+    rssBytes: () => proc.rss(child.pid ?? -1).total,
     output: () => output,
     async kill() {
       if (alive()) child.kill('SIGKILL');
       await exited;
     },
   };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (!alive()) throw new Error(`kconmon ${command} exited (${child.signalCode ?? `status ${child.exitCode}`}) before it was healthy:\n${output}`);
-    try {
+  try {
+    await waitUntil(`kconmon ${command} to be healthy`, 20_000, async (note) => {
+      if (!alive()) throw new GiveUp(`kconmon ${command} exited (${child.signalCode ?? `status ${child.exitCode}`}) before it was healthy:\n${output}`);
+      note(`output so far:\n${output}`);
       const response = await fetch(healthUrl, { signal: AbortSignal.timeout(1000) });
       await response.text();
-      if (response.ok) return handle;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await handle.kill();
-      throw new Error(`kconmon ${command} not healthy within 20 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+      return response.ok;
+    });
+    return handle;
+  } catch (error) {
+    await handle.kill();
+    throw error;
   }
 }

@@ -6,8 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dgram from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
+import { freeUdpPort } from '../../harness/ports.ts';
+import { GiveUp, waitUntil } from '../../harness/wait.ts';
 
 export const TEST_ZONE = {
   pass: 'pass.kconmon.test',
@@ -31,14 +32,6 @@ export interface TestResolvers {
   /** `127.0.0.1:port` of unbound. */
   readonly server: string;
   stop(): Promise<void>;
-}
-
-export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind({ address, port: 0 }, () => resolve()));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
 }
 
 export async function startTestResolvers(): Promise<TestResolvers> {
@@ -88,21 +81,18 @@ forward-zone:
   // Ready when both answer.
   const probe = new Resolver({ timeout: 200, tries: 1 });
   probe.setServers([server]);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
+  try {
+    await waitUntil('the test DNS servers to answer', 10_000, async () => {
+      if (unbound.exitCode !== null || dnsmasq.exitCode !== null) throw new GiveUp('a test DNS server exited during start-up');
       await probe.resolve4(TEST_ZONE.pass);
       await probe.resolve4(TEST_ZONE.servfail).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ESERVFAIL') throw error;
       });
-      break;
-    } catch (error) {
-      if (Date.now() > deadline || unbound.exitCode !== null || dnsmasq.exitCode !== null) {
-        await stop();
-        throw new Error(`test DNS servers did not start: ${(error as Error).message}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return true;
+    });
+  } catch (error) {
+    await stop();
+    throw error;
   }
   return { server, stop };
 }

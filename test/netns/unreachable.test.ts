@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { createNetns, netnsUnavailable, type Netns } from '../helpers/netns.ts';
+import { createNetns, netnsUnavailable, type Netns } from '../../harness/netns.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 
 const unavailable = netnsUnavailable();

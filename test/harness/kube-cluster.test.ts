@@ -1,4 +1,4 @@
-// Proves the real-Kubernetes test harness (test/harness/kube-cluster.ts):
+// Proves the real-Kubernetes harness (harness/kube-cluster.ts):
 // apiserver readiness, admin CRUD on Namespaces/Nodes/Pods incl. the Pod
 // status subresource, ServiceAccount tokens under RBAC, watch, and restarts
 // that keep etcd data. Skipped (or failed with KCONMON_REQUIRE_ALL=1) when the
@@ -21,8 +21,9 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import YAML from 'yaml';
-import { findKubeBinaries, startKubeCluster, type KubeCluster } from './harness/kube-cluster.ts';
-import { skipOption } from './harness/require.ts';
+import { findKubeBinaries, startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
+import { skipOption } from './require.ts';
+import { waitUntil } from '../../harness/wait.ts';
 
 const binaries = findKubeBinaries();
 // Each test carries the skip option so skipped tests are counted as such.
@@ -34,18 +35,6 @@ async function expectApiError(promise: Promise<unknown>, code: number): Promise<
     assert.equal(err.code, code);
     return true;
   });
-}
-
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(200);
-    }
-  }
 }
 
 describe('kube-cluster harness (etcd + kube-apiserver on loopback)', () => {
@@ -202,7 +191,7 @@ describe('kube-cluster harness (etcd + kube-apiserver on loopback)', () => {
       },
     });
     // The RBAC authorizer reads bindings through an informer: allow it to catch up.
-    const nodes = await eventually(() => sa.listNode());
+    const nodes = await waitUntil('the ServiceAccount to list nodes', 15_000, () => sa.listNode(), 200);
     assert.ok(nodes.items.some((n) => n.metadata?.name === nodeName));
     // Still nothing beyond the role.
     await expectApiError(sa.listNamespacedPod({ namespace }), 403);
@@ -235,7 +224,7 @@ describe('kube-cluster harness (etcd + kube-apiserver on loopback)', () => {
     const pod = await admin.readNamespacedPod({ namespace, name: 'agent-a' });
     assert.equal(pod.status?.phase, 'Running');
     const sa = cluster.kubeConfigFor(token).makeApiClient(CoreV1Api);
-    const nodes = await eventually(() => sa.listNode());
+    const nodes = await waitUntil('the ServiceAccount to list nodes', 15_000, () => sa.listNode(), 200);
     assert.ok(nodes.items.some((n) => n.metadata?.name === nodeName));
   });
 

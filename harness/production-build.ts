@@ -1,6 +1,6 @@
-// The production form of the controller (what bin/kconmon.js runs): src/ compiled by tsc with tsconfig.build.json into
-// a private temporary directory (never the repository's dist/), beside links to the repository's package.json and
-// node_modules, so bare imports and ../package.json resolve as they do from dist/.
+// The production form of kconmon (what bin/kconmon.js runs), for the benchmarks: src/ compiled by tsc with
+// tsconfig.build.json into a private temporary directory (never the repository's dist/), beside links to the
+// repository's package.json and node_modules, so bare imports and ../package.json resolve as they do from dist/.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../', import.meta.url));
 
-export interface ControllerBuild {
+export interface ProductionBuild {
   /** The compiled CLI entry (dist/cli.js). */
   readonly entry: string;
   /** tsc's complaints when it exited non-zero but still emitted (type errors elsewhere in src/ being edited). */
@@ -18,8 +18,8 @@ export interface ControllerBuild {
   remove(): Promise<void>;
 }
 
-export async function buildController(): Promise<ControllerBuild> {
-  const dir = await mkdtemp(join(tmpdir(), 'kconmon-bench-controller-build-'));
+export async function buildProductionCli(): Promise<ProductionBuild> {
+  const dir = await mkdtemp(join(tmpdir(), 'kconmon-bench-build-'));
   const entry = join(dir, 'dist', 'cli.js');
   try {
     const warnings = await new Promise<string>((resolve, reject) => {
