@@ -19,6 +19,7 @@ export interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects of every kind, indexed freely by the assertions
   [key: string]: any;
 }
 
