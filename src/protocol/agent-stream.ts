@@ -23,7 +23,7 @@ export interface AgentEntry {
 
 const nonEmpty = z.string({ error: 'must be a string' }).min(1, 'must not be empty');
 
-export const agentEntrySchema = z.strictObject({
+const agentEntrySchema = z.strictObject({
   name: nonEmpty,
   nodeName: nonEmpty,
   ip: ipAddress,
@@ -42,7 +42,7 @@ function checkUnique(names: readonly string[], field: string, seen: Map<string, 
   });
 }
 
-export const streamMessageSchema = z.discriminatedUnion(
+const streamMessageSchema = z.discriminatedUnion(
   'type',
   [
     z

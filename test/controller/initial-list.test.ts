@@ -24,7 +24,10 @@ test('real apiserver: every node arrives trimmed, with the list\'s resource vers
       await core.createNode({ body: { metadata: { name: `n${index}`, labels: { 'topology.kubernetes.io/zone': `z${index % 3}`, 'kubernetes.io/os': 'linux' } } } });
     }
     let fallbacks = 0;
-    const list = await streamedList<V1Node>({ kubeConfig, path: '/api/v1/nodes', slim, fallback: async () => (fallbacks++, core.listNode()), log });
+    const list = await streamedList<V1Node>({ kubeConfig, path: '/api/v1/nodes', slim, fallback: async () => {
+        fallbacks++;
+        return core.listNode();
+      }, log });
     assert.equal(fallbacks, 0, 'WatchList was used');
     assert.equal(list.items.length, 25);
     assert.ok(list.items.every((node) => Object.keys(node.metadata?.labels ?? {}).join() === 'topology.kubernetes.io/zone' && node.status === undefined));
