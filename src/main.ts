@@ -25,6 +25,12 @@ interface Command {
 
 const HELP_OPTION = '  -h, --help             print this help and exit';
 
+/** The demo's numeric options: their bounds and defaults, for both the help text and the parsing. */
+const DEMO_AGENTS = { min: 2, max: 250, default: '4' } as const;
+const DEMO_ZONES = { min: 1, default: '2' } as const;
+const DEMO_DURATION = { min: 1, max: 86_400 } as const;
+const DEMO_INTERVAL = { min: 1000, max: 3_600_000, default: '5000' } as const;
+
 const COMMANDS: Record<string, Command> = {
   agent: {
     summary: 'run the agent (one per node): probe every peer, answer their probes, export /metrics',
@@ -99,25 +105,25 @@ Starts N agent processes on distinct loopback addresses sharing one port and a c
 list, then prints a results table every round. Ctrl-C stops it.
 
 options:
-  --agents N             agents to start, 2 to 250 (default 4)
-  --zones Z              zones to spread them over, 1 to N (default 2)
-  --duration S           stop after S seconds; exit 0 only if every pair was tested and passed, else 1
-  --interval MS          test interval in ms, 1000 to 3600000 (default 5000)
+  --agents N             agents to start, ${DEMO_AGENTS.min} to ${DEMO_AGENTS.max} (default ${DEMO_AGENTS.default})
+  --zones Z              zones to spread them over, ${DEMO_ZONES.min} to N (default ${DEMO_ZONES.default})
+  --duration S           stop after S seconds (up to ${DEMO_DURATION.max}); exit 0 only if every pair was tested and passed, else 1
+  --interval MS          test interval in ms, ${DEMO_INTERVAL.min} to ${DEMO_INTERVAL.max} (default ${DEMO_INTERVAL.default})
   --dns                  also test DNS against a resolver the demo starts on loopback
 ${HELP_OPTION}
 `,
     options: {
-      agents: { type: 'string', default: '4' },
-      zones: { type: 'string', default: '2' },
+      agents: { type: 'string', default: DEMO_AGENTS.default },
+      zones: { type: 'string', default: DEMO_ZONES.default },
       duration: { type: 'string' },
-      interval: { type: 'string', default: '5000' },
+      interval: { type: 'string', default: DEMO_INTERVAL.default },
       dns: { type: 'boolean', default: false },
     },
     async run(values) {
-      const agents = integerOption(values.agents as string, '--agents', 2, 250);
-      const zones = integerOption(values.zones as string, '--zones', 1, agents);
-      const duration = values.duration === undefined ? undefined : integerOption(values.duration as string, '--duration', 1, 86_400);
-      const intervalMs = integerOption(values.interval as string, '--interval', 1000, 3_600_000);
+      const agents = integerOption(values.agents as string, '--agents', DEMO_AGENTS.min, DEMO_AGENTS.max);
+      const zones = integerOption(values.zones as string, '--zones', DEMO_ZONES.min, agents);
+      const duration = values.duration === undefined ? undefined : integerOption(values.duration as string, '--duration', DEMO_DURATION.min, DEMO_DURATION.max);
+      const intervalMs = integerOption(values.interval as string, '--interval', DEMO_INTERVAL.min, DEMO_INTERVAL.max);
       const { runDemo } = await import('./demo/demo.ts');
       return await runDemo({ agents, zones, durationSeconds: duration, dns: values.dns === true, intervalMs });
     },
