@@ -11,9 +11,10 @@ const OVERVIEW_HEAD = 'usage: kconmon <command> [options]\n';
 const COMMANDS = ['agent', 'controller', 'check-config', 'demo', 'version', 'help'] as const;
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-describe('kconmon --help and --version', { concurrency: true }, () => {
+// One CLI process at a time: each is a full Node start-up, and a loaded CI machine must not time them out.
+describe('kconmon --help and --version', () => {
   it('--help, -h and `help` print the command list on stdout and exit 0', async () => {
-    const runs = await Promise.all([kconmon(['--help']), kconmon(['-h']), kconmon(['help'])]);
+    const runs = [await kconmon(['--help']), await kconmon(['-h']), await kconmon(['help'])];
     for (const run of runs) {
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stderr, '');
@@ -27,7 +28,7 @@ describe('kconmon --help and --version', { concurrency: true }, () => {
 
   for (const command of COMMANDS) {
     it(`${command} --help and help ${command} print its usage on stdout and exit 0`, async () => {
-      const runs = await Promise.all([kconmon([command, '--help']), kconmon(['help', command])]);
+      const runs = [await kconmon([command, '--help']), await kconmon(['help', command])];
       for (const run of runs) {
         assert.equal(run.code, 0, run.stderr);
         assert.equal(run.stderr, '');
@@ -52,7 +53,7 @@ describe('kconmon --help and --version', { concurrency: true }, () => {
   });
 });
 
-describe('kconmon usage errors: exit 2, the message and the usage on stderr', { concurrency: true }, () => {
+describe('kconmon usage errors: exit 2, the message and the usage on stderr', () => {
   it('no command', async () => {
     const run = await kconmon([]);
     assert.equal(run.code, 2);

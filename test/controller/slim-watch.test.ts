@@ -37,8 +37,11 @@ describe('SlimWatch and the client library field it overwrites', () => {
 
   it('the library uses the field as the inactivity timeout of an open watch', async () => {
     const held: ServerResponse[] = [];
-    // An apiserver that accepts the watch and then says nothing.
+    let watch: SlimWatch<unknown> | undefined;
+    // An apiserver that accepts the watch and then says nothing. The field is lowered only once the request is here:
+    // the library re-reads it when the response starts, so what ends the watch is its inactivity timeout.
     const server = createServer((_request, response) => {
+      (watch as unknown as Record<string, number>)[FIELD] = 100;
       response.writeHead(200, { 'content-type': 'application/json' });
       response.flushHeaders();
       held.push(response);
@@ -46,12 +49,12 @@ describe('SlimWatch and the client library field it overwrites', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const watch = new SlimWatch(kubeConfig(`http://127.0.0.1:${port}`), () => {});
-      (watch as unknown as Record<string, number>)[FIELD] = 100;
+      watch = new SlimWatch(kubeConfig(`http://127.0.0.1:${port}`), () => {});
+      const opened = watch;
       const outcome = await new Promise<unknown>((resolve) => {
-        // The library's default (30 s) would end the watch only after this guard: the field was not read.
+        // SlimWatch's own timeout (90 s) would end the watch only long after this guard: the field was not read.
         const guard = setTimeout(() => resolve('not ended by the field'), 20_000);
-        void watch.watch(
+        void opened.watch(
           '/api/v1/pods',
           {},
           () => {},
@@ -61,8 +64,8 @@ describe('SlimWatch and the client library field it overwrites', () => {
           },
         );
       });
-      assert.ok(outcome instanceof Error && outcome.name === 'TimeoutError', `${PINNED} no longer ends a silent watch: got ${String(outcome)}`);
       assert.equal(held.length, 1, 'the watch reached the server once');
+      assert.ok(outcome instanceof Error && outcome.name === 'TimeoutError', `${PINNED} no longer ends a silent watch: got ${String(outcome)}`);
     } finally {
       for (const response of held) response.destroy();
       server.close();
