@@ -38,22 +38,25 @@ test('demo: bad flags exit 2 with a message naming the flag', async () => {
 });
 
 /** Starts a demo, sends SIGINT once it printed that all agents are up, and resolves to its exit status and output. */
-function interrupt(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
+function interrupt(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderr = '';
     let interrupted = false;
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (!interrupted && stdout.includes('all agents are up')) interrupted = child.kill('SIGINT');
     });
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code, signal) => resolve({ code, signal, output: `${stdout}${stderr}` }));
   });
 }
 
 test('demo: Ctrl-C ends an open-ended demo with 0, a timed one (not finished) with 1', async () => {
-  const [open, timed] = await Promise.all([interrupt(['--agents', '2', '--zones', '1']), interrupt(['--agents', '2', '--zones', '1', '--duration', '600'])]);
-  for (const run of [open, timed]) assert.match(run.stdout, /stopping the demo/, run.stdout);
-  assert.deepEqual([open.code, open.signal], [0, null], open.stdout);
-  assert.deepEqual([timed.code, timed.signal], [1, null], timed.stdout);
+  const open = await interrupt(['--agents', '2', '--zones', '1']);
+  const timed = await interrupt(['--agents', '2', '--zones', '1', '--duration', '600']);
+  for (const run of [open, timed]) assert.match(run.output, /stopping the demo/, run.output);
+  assert.deepEqual([open.code, open.signal], [0, null], open.output);
+  assert.deepEqual([timed.code, timed.signal], [1, null], timed.output);
 });
