@@ -2,7 +2,7 @@
 // update is diffed against the current set; a change is encoded once and written to every stream, so one change costs
 // one JSON encoding whatever the number of agents.
 import { randomUUID } from 'node:crypto';
-import type { AgentEntry } from '../protocol/agent-stream.ts';
+import { type AgentEntry, type EncodedAgentList, encodeAgentList, encodeChange, encodeHeartbeat, encodeSnapshot } from '../protocol/agent-stream.ts';
 
 /** What the hub needs of an agent's HTTP response. */
 export interface StreamSink {
@@ -56,11 +56,11 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   let currentVersion = 0;
   let isSynced = false;
   /** The agent list of the current version, encoded once and shared by every snapshot written. */
-  let cachedAgentsJson: Buffer | undefined;
+  let cachedAgentList: EncodedAgentList | undefined;
   const sinks = new Map<StreamSink, Subscriber>();
 
-  function broadcast(text: string): void {
-    const line = Buffer.from(text); // one encoding, the same bytes queued on every socket
+  /** One encoding, the same bytes queued on every socket. */
+  function broadcast(line: Buffer): void {
     for (const [sink, subscriber] of sinks) {
       sink.write(line);
       if (sink.writableLength > maxQueued) {
@@ -71,9 +71,9 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     }
   }
 
-  function agentsJson(): Buffer {
-    cachedAgentsJson ??= Buffer.from(JSON.stringify([...current.values()]));
-    return cachedAgentsJson;
+  function agentList(): EncodedAgentList {
+    cachedAgentList ??= encodeAgentList([...current.values()]);
+    return cachedAgentList;
   }
 
   return {
@@ -89,9 +89,9 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       current = next;
       if (upsert.length === 0 && remove.length === 0) return false;
       currentVersion++;
-      cachedAgentsJson = undefined;
+      cachedAgentList = undefined;
       if (isSynced) {
-        broadcast(`${JSON.stringify({ type: 'change', version: currentVersion, upsert, remove })}\n`);
+        broadcast(encodeChange({ version: currentVersion, upsert, remove }));
         options.events?.onChange?.({ version: currentVersion, upserted: upsert.length, removed: remove.length, subscribers: sinks.size });
       }
       return true;
@@ -107,9 +107,8 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       const zone = options.zoneOfNode(subscriber.nodeName) ?? ownEntry?.zone ?? 'unknown';
       // Written in three parts so the (large) agent list is encoded once per version and its bytes shared by every
       // agent's socket, not copied per agent: 5,000 agents reconnecting at once would otherwise queue gigabytes.
-      sink.write(`{"type":"snapshot","version":${currentVersion},"controller":${JSON.stringify(id)},"self":${JSON.stringify({ nodeName: subscriber.nodeName, zone })},"agents":`);
-      sink.write(agentsJson());
-      sink.write('}\n');
+      for (const chunk of encodeSnapshot({ version: currentVersion, controller: id, self: { nodeName: subscriber.nodeName, zone } }, agentList()))
+        sink.write(chunk);
       sinks.set(sink, subscriber);
       return () => {
         sinks.delete(sink);
@@ -118,7 +117,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     subscribers: () => [...sinks.values()],
     subscriberCount: () => sinks.size,
     heartbeat() {
-      if (isSynced) broadcast(`{"type":"heartbeat","version":${currentVersion}}\n`);
+      if (isSynced) broadcast(encodeHeartbeat(currentVersion));
     },
     close() {
       for (const sink of sinks.keys()) sink.end();

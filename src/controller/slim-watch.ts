@@ -4,7 +4,7 @@
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 
 /** Bookmarks arrive about once a minute; a healthy but quiet watch must outlive one. */
-const INACTIVITY_TIMEOUT_MS = 90_000;
+export const INACTIVITY_TIMEOUT_MS = 90_000;
 
 export class SlimWatch<T> extends Watch {
   readonly #slim: (object: T) => void;
@@ -12,15 +12,16 @@ export class SlimWatch<T> extends Watch {
   constructor(config: KubeConfig, slim: (object: T) => void) {
     super(config);
     this.#slim = slim;
-    // client-node keeps this private (default 30 s); it is the watch's inactivity timeout.
+    // client-node keeps this private (default 30 s); it is the watch's inactivity timeout. Pinned by
+    // test/controller/slim-watch.test.ts: an upgrade that renames or removes it fails there.
     (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = INACTIVITY_TIMEOUT_MS;
   }
 
   override watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: any, watchObj?: any) => void,
-    done: (err: any) => void,
+    callback: Parameters<Watch['watch']>[2],
+    done: Parameters<Watch['watch']>[3],
   ): Promise<AbortController> {
     return super.watch(
       path,

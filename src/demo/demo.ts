@@ -47,7 +47,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   await writeFile(peersFile, '[]\n');
 
   let resolver: DemoResolver | undefined;
-  if (options.dns) resolver = await startDemoResolver({ address: '127.0.0.10', names: peers.map((peer) => ({ name: `${peer.nodeName}.kconmon.demo`, ip: peer.ip })) });
+  if (options.dns)
+    resolver = await startDemoResolver({ address: '127.0.0.10', names: peers.map((peer) => ({ name: `${peer.nodeName}.kconmon.demo`, ip: peer.ip })) });
 
   const agents: DemoAgent[] = [];
   let controller: DemoProcess | undefined;
@@ -65,7 +66,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   };
   const onSignal = () => {
     print('\nstopping the demo…');
-    void stopAll().then(() => process.exit(130));
+    // Interrupted: a normal end for an open-ended demo (0), a run that did not finish for a timed one (1).
+    void stopAll().then(() => process.exit(options.durationSeconds === undefined ? 0 : 1));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -84,7 +86,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         udp: { interval: intervalMs },
         tcp: { interval: intervalMs, timeout: Math.min(1000, intervalMs / 2) },
         dns: resolver
-          ? { enabled: true, interval: intervalMs, timeout: Math.min(1000, intervalMs / 2), targets: [{ host: `${peer.nodeName}.kconmon.demo`, resolvers: [resolver.server] }] }
+          ? {
+              enabled: true,
+              interval: intervalMs,
+              timeout: Math.min(1000, intervalMs / 2),
+              targets: [{ host: `${peer.nodeName}.kconmon.demo`, resolvers: [resolver.server] }],
+            }
           : { enabled: false },
         discovery: { controller: { urls: [controllerUrl] } },
       };
@@ -95,10 +102,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     }
     print(`kconmon demo: ${peers.length} agents in ${options.zones} zone(s) on port ${port}; logs and config in ${dir}`);
     print(`  controller        ${controllerUrl}/agents (discovers the agents from ${peersFile} and pushes the list)`);
-    for (const peer of peers) print(`  ${peer.nodeName.padEnd(8)} ${peer.zone.padEnd(7)} metrics http://${peer.ip}:${port}/metrics  results http://${peer.ip}:${port}/results`);
+    for (const peer of peers)
+      print(`  ${peer.nodeName.padEnd(8)} ${peer.zone.padEnd(7)} metrics http://${peer.ip}:${port}/metrics  results http://${peer.ip}:${port}/results`);
     if (resolver) print(`  DNS resolver for the demo: ${resolver.server}`);
 
-    await waitForHealthy([{ name: 'controller', url: `${controllerUrl}/healthz`, child: controller }, ...agents.map((agent) => ({ name: agent.peer.nodeName, url: `http://${agent.peer.ip}:${port}/healthz`, child: agent }))]);
+    await waitForHealthy([
+      { name: 'controller', url: `${controllerUrl}/healthz`, child: controller },
+      ...agents.map((agent) => ({ name: agent.peer.nodeName, url: `http://${agent.peer.ip}:${port}/healthz`, child: agent })),
+    ]);
     await writeFile(peersFile, toYaml(peers));
     print(`all agents are up; the controller now lists them; first results within ${Math.ceil(intervalMs / 1000) + 2} s`);
 
@@ -122,13 +133,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
     const final = await fetchSnapshots(peers, port);
     await stopAll();
-    const failures = final.flatMap((snapshot) => snapshot.failures.map((failure) => `${snapshot.node} → ${failure.target} ${failure.test}: ${JSON.stringify(failure.summary)}`));
+    const failures = final.flatMap((snapshot) =>
+      snapshot.failures.map((failure) => `${snapshot.node} → ${failure.target} ${failure.test}: ${JSON.stringify(failure.summary)}`),
+    );
     const pairsWithResults = final.reduce((count, snapshot) => count + snapshot.latest.filter((entry) => entry.test !== 'dns').length, 0);
     const expected = peers.length * (peers.length - 1) * 2;
     print(`\ndemo finished: ${pairsWithResults}/${expected} pair results, ${failures.length} failed test(s)`);
     for (const failure of failures) print(`  FAIL ${failure}`);
     const passed = failures.length === 0 && pairsWithResults === expected;
-    if (pairsWithResults < expected) print('  not every pair was tested: run longer (--duration) or check the agents\' logs');
+    if (pairsWithResults < expected) print("  not every pair was tested: run longer (--duration) or check the agents' logs");
     if (passed) await rm(dir, { recursive: true, force: true });
     return passed ? 0 : 1;
   } finally {
@@ -165,7 +178,9 @@ async function waitForHealthy(targets: readonly { name: string; url: string; chi
     for (;;) {
       if (target.child.process.exitCode !== null) {
         const log = await readFile(target.child.logFile, 'utf8').catch(() => '');
-        throw new Error(`demo: ${target.name} exited with status ${target.child.process.exitCode} before it was ready:\n${log.trim().split('\n').slice(-5).join('\n')}`);
+        throw new Error(
+          `demo: ${target.name} exited with status ${target.child.process.exitCode} before it was ready:\n${log.trim().split('\n').slice(-5).join('\n')}`,
+        );
       }
       try {
         const response = await fetch(target.url, { signal: AbortSignal.timeout(500) });

@@ -1,4 +1,5 @@
-// The controller → agent push protocol, shared by both ends. An agent opens `GET /v1/watch?node=<node>&pod=<pod>`
+// The controller → agent push protocol, shared by both ends: the controller writes lines with the encoders below, the
+// agent reads them with parseStreamLine. An agent opens `GET /v1/watch?node=<node>&pod=<pod>`
 // and reads newline-delimited JSON: a versioned full snapshot first, then one change per update, and heartbeats.
 // Versions count per stream; a gap means the agent missed something and must reconnect for a fresh snapshot.
 // Changes are encoded once and written to every stream, so they carry nothing agent-specific: an agent learns a change
@@ -22,7 +23,7 @@ export interface AgentEntry {
 
 const nonEmpty = z.string({ error: 'must be a string' }).min(1, 'must not be empty');
 
-export const agentEntrySchema = z.strictObject({
+const agentEntrySchema = z.strictObject({
   name: nonEmpty,
   nodeName: nonEmpty,
   ip: ipAddress,
@@ -41,7 +42,7 @@ function checkUnique(names: readonly string[], field: string, seen: Map<string, 
   });
 }
 
-export const streamMessageSchema = z.discriminatedUnion(
+const streamMessageSchema = z.discriminatedUnion(
   'type',
   [
     z
@@ -52,7 +53,15 @@ export const streamMessageSchema = z.discriminatedUnion(
         self: z.strictObject({ nodeName: nonEmpty, zone: nonEmpty }),
         agents: z.array(agentEntrySchema, { error: 'must be a list of agents' }),
       })
-      .superRefine((snapshot, ctx) => checkUnique(snapshot.agents.map((entry) => entry.name), 'agents', new Map(), ctx, 'in the snapshot')),
+      .superRefine((snapshot, ctx) =>
+        checkUnique(
+          snapshot.agents.map((entry) => entry.name),
+          'agents',
+          new Map(),
+          ctx,
+          'in the snapshot',
+        ),
+      ),
     z
       .strictObject({
         type: z.literal('change'),
@@ -62,7 +71,13 @@ export const streamMessageSchema = z.discriminatedUnion(
       })
       .superRefine((change, ctx) => {
         const seen = new Map<string, string>();
-        checkUnique(change.upsert.map((entry) => entry.name), 'upsert', seen, ctx, 'in the change');
+        checkUnique(
+          change.upsert.map((entry) => entry.name),
+          'upsert',
+          seen,
+          ctx,
+          'in the change',
+        );
         checkUnique(change.remove, 'remove', seen, ctx, 'in the change');
       }),
     z.strictObject({ type: z.literal('heartbeat'), version }),
@@ -73,6 +88,47 @@ export const streamMessageSchema = z.discriminatedUnion(
 export type StreamMessage = z.output<typeof streamMessageSchema>;
 export type SnapshotMessage = Extract<StreamMessage, { type: 'snapshot' }>;
 export type ChangeMessage = Extract<StreamMessage, { type: 'change' }>;
+export type HeartbeatMessage = Extract<StreamMessage, { type: 'heartbeat' }>;
+
+/** One message as a line of NDJSON (the agent's decoder reads exactly this). */
+export function encodeStreamMessage(message: StreamMessage): Buffer {
+  if (message.type === 'snapshot') return Buffer.concat(encodeSnapshot(message, encodeAgentList(message.agents)));
+  if (message.type === 'change') return encodeChange(message);
+  return encodeHeartbeat(message.version);
+}
+
+/** An agent list encoded once per version, its bytes shared by every snapshot written (see encodeSnapshot). */
+export type EncodedAgentList = Buffer & { readonly __encodedAgentList: true };
+
+/** Only the protocol's fields of each entry: an object with more (a wider type) would be rejected by the agents. */
+function protocolEntry(entry: AgentEntry): AgentEntry {
+  return { name: entry.name, nodeName: entry.nodeName, ip: entry.ip, zone: entry.zone, ready: entry.ready };
+}
+
+export function encodeAgentList(agents: readonly AgentEntry[]): EncodedAgentList {
+  return Buffer.from(JSON.stringify(agents.map(protocolEntry))) as EncodedAgentList;
+}
+
+/**
+ * A snapshot line in three chunks — head, the shared agent list, tail — written in turn to one socket: the (large)
+ * list is encoded once per version and its bytes shared by every agent's socket, not copied per agent.
+ */
+export function encodeSnapshot(snapshot: Omit<SnapshotMessage, 'type' | 'agents'>, agents: EncodedAgentList): [Buffer, EncodedAgentList, Buffer] {
+  const message: SnapshotMessage = { type: 'snapshot', version: snapshot.version, controller: snapshot.controller, self: snapshot.self, agents: [] };
+  const empty = JSON.stringify(message);
+  // The encoding of the message with an empty list ends with `[]}`: the list goes where `[]` was.
+  return [Buffer.from(empty.slice(0, -'[]}'.length)), agents, Buffer.from('}\n')];
+}
+
+export function encodeChange(change: Omit<ChangeMessage, 'type'>): Buffer {
+  const message: ChangeMessage = { type: 'change', version: change.version, upsert: change.upsert.map(protocolEntry), remove: change.remove };
+  return Buffer.from(`${JSON.stringify(message)}\n`);
+}
+
+export function encodeHeartbeat(version: number): Buffer {
+  const message: HeartbeatMessage = { type: 'heartbeat', version };
+  return Buffer.from(`${JSON.stringify(message)}\n`);
+}
 
 /** Parses one line; returns the message or the problems, each naming the field (`agents[3].ip: …`). */
 export function parseStreamLine(line: string): { message: StreamMessage } | { problems: string[] } {

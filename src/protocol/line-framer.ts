@@ -38,8 +38,7 @@ export function createLineFramer(maxLineBytes: number): LineFramer {
     push(chunk) {
       const lines: string[] = [];
       let start = 0;
-      let newline: number;
-      while ((newline = chunk.indexOf(NEWLINE, start)) !== -1) {
+      for (let newline = chunk.indexOf(NEWLINE, start); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
         if (pendingBytes + (newline - start) > maxLineBytes) throw new LineTooLongError(maxLineBytes);
         lines.push(take(chunk.subarray(start, newline)));
         start = newline + 1;

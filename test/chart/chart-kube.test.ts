@@ -170,7 +170,7 @@ describe('chart on a real kube-apiserver', () => {
     });
   }
 
-  it('helm install: the controller may watch nodes and its namespace\'s pods, and nothing else; agents get nothing', { skip }, async () => {
+  it("helm install: the controller may watch nodes and its namespace's pods, and nothing else; agents get nothing", { skip }, async () => {
     const namespace = `kconmon-${suffix}`;
     await createNamespace(namespace);
     const install = helmAt(['install', 'kconmon', CHART_DIR, '--namespace', namespace, '--set', 'controller.tls.enabled=true']);
@@ -253,7 +253,12 @@ describe('chart on a real kube-apiserver', () => {
     await createNamespace(namespace, { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' });
 
     function podFrom(manifest: Manifest, name: string): V1Pod {
-      return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: manifest.spec.template.metadata.labels }, spec: manifest.spec.template.spec };
+      return {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace, labels: manifest.spec.template.metadata.labels },
+        spec: manifest.spec.template.spec,
+      };
     }
     async function admitted(pod: V1Pod): Promise<string | undefined> {
       try {

@@ -10,6 +10,7 @@ import { skipOption } from '../harness/require.ts';
 import { byComponent, findManifest, helmMissing, renderChart, renderedConfig, type Manifest } from './helm.ts';
 
 const skip = skipOption(helmMissing);
+// biome-ignore lint/suspicious/noExplicitAny: rendered manifests and parsed files, indexed freely by the assertions
 type Json = any;
 
 function podSpec(manifest: Manifest): Json {
@@ -32,7 +33,7 @@ function decode(secret: Manifest, key: string): string {
   return Buffer.from(secret.data[key] as string, 'base64').toString('utf8');
 }
 
-describe('chart: the agents\' token', () => {
+describe("chart: the agents' token", () => {
   it('by default a generated token Secret is mounted into agents and controller at the file both configs name', { skip }, () => {
     const manifests = renderChart();
     const secret = findManifest(manifests, 'Secret', (m) => m.metadata.name === 'test-kconmon-token');
@@ -50,7 +51,7 @@ describe('chart: the agents\' token', () => {
     assert.ok(!manifests.some((m) => m.kind === 'NetworkPolicy'), 'NetworkPolicy is opt-in');
   });
 
-  it('auth.existingSecret: no Secret is created; both pods mount the user\'s key', { skip }, () => {
+  it("auth.existingSecret: no Secret is created; both pods mount the user's key", { skip }, () => {
     const manifests = renderChart({ setJson: ['auth.existingSecret="my-token"', 'auth.existingSecretKey="kconmon-token"'] });
     assert.ok(!manifests.some((m) => m.kind === 'Secret'));
     const tokenFile = parseAgentConfig(renderedConfig(manifests, 'agent'), 'agent').discovery.controller?.tokenFile as string;
@@ -84,7 +85,7 @@ describe('chart: controller TLS', () => {
     assert.equal(cert.checkHost(url.hostname), url.hostname, `the certificate is valid for ${url.hostname}`);
     const agentFiles = secretFiles(findManifest(manifests, 'DaemonSet'));
     assert.deepEqual(agentFiles.get(agent.discovery.controller!.caFile!), { secret: 'test-kconmon-tls', key: 'ca.crt' });
-    assert.ok(![...agentFiles.values()].some((file) => file.key === 'tls.key'), 'agents never get the controller\'s key');
+    assert.ok(![...agentFiles.values()].some((file) => file.key === 'tls.key'), "agents never get the controller's key");
 
     const controller = parseControllerConfig(renderedConfig(manifests, 'controller'), 'controller');
     const deployment = findManifest(manifests, 'Deployment');
@@ -106,7 +107,7 @@ describe('chart: controller TLS', () => {
     assert.equal(cert.checkHost(endpoint.tlsConfig.serverName), endpoint.tlsConfig.serverName);
   });
 
-  it('controller.tls.existingSecret: nothing generated; both pods mount the user\'s Secret', { skip }, () => {
+  it("controller.tls.existingSecret: nothing generated; both pods mount the user's Secret", { skip }, () => {
     const manifests = renderChart({ setJson: ['controller.tls.enabled=true', 'controller.tls.existingSecret="my-tls"'] });
     assert.ok(!manifests.some((m) => m.kind === 'Secret' && m.type === 'kubernetes.io/tls'));
     const agent = parseAgentConfig(renderedConfig(manifests, 'agent'), 'agent');
@@ -115,7 +116,7 @@ describe('chart: controller TLS', () => {
 });
 
 describe('chart: NetworkPolicy (opt-in)', () => {
-  it('agents\' port open to agent pods (TCP and UDP) and Prometheus (TCP); the controller\'s to agents and Prometheus', { skip }, () => {
+  it("agents' port open to agent pods (TCP and UDP) and Prometheus (TCP); the controller's to agents and Prometheus", { skip }, () => {
     const prometheus = {
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
       podSelector: { matchLabels: { app: 'prometheus' } },
@@ -129,7 +130,13 @@ describe('chart: NetworkPolicy (opt-in)', () => {
     assert.deepEqual(agentPolicy.spec.podSelector, agentPods);
     assert.deepEqual(agentPolicy.spec.policyTypes, ['Ingress']);
     assert.deepEqual(agentPolicy.spec.ingress, [
-      { from: [{ podSelector: agentPods }], ports: [{ protocol: 'TCP', port: 9000 }, { protocol: 'UDP', port: 9000 }] },
+      {
+        from: [{ podSelector: agentPods }],
+        ports: [
+          { protocol: 'TCP', port: 9000 },
+          { protocol: 'UDP', port: 9000 },
+        ],
+      },
       { from: [prometheus], ports: [{ protocol: 'TCP', port: 9000 }] },
     ]);
     for (const [key, value] of Object.entries(agentPods.matchLabels)) assert.equal(daemonSet.spec.template.metadata.labels[key], value);

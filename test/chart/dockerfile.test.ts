@@ -72,11 +72,6 @@ function copies(s: Stage): Instruction[] {
   return s.instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD');
 }
 
-/** The base image a FROM resolves to (ARG defaults applied). */
-function baseImage(s: Stage): string {
-  return s.from.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a: string | undefined, b: string | undefined) => dockerfile.args.get((a ?? b) as string) ?? '');
-}
-
 const runtime = dockerfile.stages.at(-1) as Stage;
 
 describe('Dockerfile', () => {
@@ -85,9 +80,12 @@ describe('Dockerfile', () => {
       dockerfile.stages.map((s) => s.name),
       ['build', 'runtime'],
     );
-    assert.equal(stage('build').from, '${BUILD_IMAGE}');
-    assert.equal(runtime.from, '${NODE_IMAGE}');
-    assert.equal(dockerfile.args.get('BUILD_IMAGE'), '${NODE_IMAGE}', 'the build stage defaults to the runtime base');
+    // Dockerfile variable references, literally.
+    const buildImageArg = '$' + '{BUILD_IMAGE}';
+    const nodeImageArg = '$' + '{NODE_IMAGE}';
+    assert.equal(stage('build').from, buildImageArg);
+    assert.equal(runtime.from, nodeImageArg);
+    assert.equal(dockerfile.args.get('BUILD_IMAGE'), nodeImageArg, 'the build stage defaults to the runtime base');
     assert.match(dockerfile.args.get('NODE_IMAGE') as string, /^node:24(-bookworm-slim|-alpine)$/);
   });
 
@@ -163,7 +161,12 @@ describe('.dockerignore', () => {
     for (const pattern of patterns) {
       const negated = pattern.startsWith('!');
       const glob = (negated ? pattern.slice(1) : pattern).replace(/\/$/, '');
-      const regex = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+      const regex = new RegExp(
+        `^${glob
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]')}$`,
+      );
       if (selfAndParents.some((candidate) => regex.test(candidate))) included = negated;
     }
     return included;

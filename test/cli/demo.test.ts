@@ -36,3 +36,27 @@ test('demo: bad flags exit 2 with a message naming the flag', async () => {
   assert.equal(code, 2);
   assert.match(stderr, /--agents: must be an integer from 2 to 250 \(got "1"\)/);
 });
+
+/** Starts a demo, sends SIGINT once it printed that all agents are up, and resolves to its exit status and output. */
+function interrupt(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!interrupted && stdout.includes('all agents are up')) interrupted = child.kill('SIGINT');
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code, signal) => resolve({ code, signal, output: `${stdout}${stderr}` }));
+  });
+}
+
+test('demo: Ctrl-C ends an open-ended demo with 0, a timed one (not finished) with 1', async () => {
+  const open = await interrupt(['--agents', '2', '--zones', '1']);
+  const timed = await interrupt(['--agents', '2', '--zones', '1', '--duration', '600']);
+  for (const run of [open, timed]) assert.match(run.output, /stopping the demo/, run.output);
+  assert.deepEqual([open.code, open.signal], [0, null], open.output);
+  assert.deepEqual([timed.code, timed.signal], [1, null], timed.output);
+});

@@ -16,8 +16,7 @@ function sink(): StreamSink & { lines: unknown[]; chunks: (string | Buffer)[]; d
     write(chunk: string | Buffer) {
       state.chunks.push(chunk);
       pending += chunk.toString();
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) !== -1) {
+      for (let newline = pending.indexOf('\n'); newline !== -1; newline = pending.indexOf('\n')) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
         const parsed = parseStreamLine(line);
@@ -58,7 +57,7 @@ test('a change and a snapshot\'s agent list are encoded once: every stream recei
   hub.update([entry('a')]);
   hub.markSynced();
   const streams = Array.from({ length: 3 }, () => sink());
-  streams.forEach((stream, index) => hub.subscribe({ nodeName: `n${index}`, podName: undefined, connectedAt: 0 }, stream));
+  for (const [index, stream] of streams.entries()) hub.subscribe({ nodeName: `n${index}`, podName: undefined, connectedAt: 0 }, stream);
   const lists = streams.map((stream) => stream.chunks[1]);
   assert.ok(Buffer.isBuffer(lists[0]) && lists.every((chunk) => chunk === lists[0]), 'one shared agent-list buffer');
   hub.update([entry('a'), entry('b')]);

@@ -31,7 +31,10 @@ test('real apiserver: every node arrives trimmed, with the list\'s resource vers
       await core.createNode({ body: { metadata: { name, labels } } });
     }
     let fallbacks = 0;
-    const fallback = async () => (fallbacks++, core.listNode({ labelSelector }));
+    const fallback = async () => {
+      fallbacks++;
+      return core.listNode({ labelSelector });
+    };
     const list = await streamedList<V1Node>({ kubeConfig, path: '/api/v1/nodes', labelSelector, slim, fallback, log });
     assert.equal(fallbacks, 0, 'WatchList was used');
     assert.deepEqual(list.items.map((node) => node.metadata?.name).sort(), [...names].sort());

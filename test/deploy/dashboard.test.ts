@@ -37,7 +37,8 @@ interface Dashboard {
   annotations: { list: { expr?: string; datasource?: { uid?: string } }[] };
 }
 
-const DATASOURCE = '${datasource}';
+/** The dashboard's datasource variable, literally (a Grafana reference, not a template string). */
+const DATASOURCE = '$' + '{datasource}';
 /** Grafana's interval macros, at values that suit a 1 s scrape and ~20 s of data. */
 const MACROS: Record<string, string> = { __rate_interval: '30s', __interval: '2s', __range: '5m', __range_s: '300', __interval_ms: '2000' };
 
@@ -122,7 +123,7 @@ test('the dashboard: valid JSON, schemaVersion ≥ 36, a Prometheus datasource v
   }
 });
 
-test('the dashboard: every panel and target uses ${datasource}; the kconmon_ prefix, never node_test_', () => {
+test(`the dashboard: every panel and target uses ${DATASOURCE}; the kconmon_ prefix, never node_test_`, () => {
   assert.doesNotMatch(dashboardText, /node_test_/);
   assert.ok(targets.length > 0);
   for (const panel of panels) {

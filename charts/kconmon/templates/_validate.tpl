@@ -1,6 +1,8 @@
 {{/*
-Rules values.schema.json cannot express: the agent's cross-field checks (src/config/schema.ts), grace periods, and
-the original chart's keys, named with their replacements. All problems are reported at once.
+Rules values.schema.json cannot express: the agent's cross-field checks (src/config/schema.ts; the agent's messages,
+checked by test/chart/validate-parity.test.ts), grace periods, and the original chart's keys, named with their
+replacements. Single-field rules (types, bounds, keys) are in values.schema.json, generated from src/config by
+npm run generate. All problems are reported at once.
 */}}
 {{- define "kconmon.validate" -}}
 {{- $problems := list -}}
