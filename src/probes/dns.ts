@@ -1,7 +1,8 @@
 // DNS probe: one query for a target's A or AAAA record through a c-ares resolver aimed at the target's servers,
 // timed on the monotonic clock (c-ares runs on the event loop, not the libuv thread pool like dns.lookup).
 import { Resolver } from 'node:dns/promises';
-import { parseResolverAddress, type DnsTarget } from '../config/schema.ts';
+import type { DnsTarget } from '../config/schema.ts';
+import { parseResolverAddress } from '../validation/validators.ts';
 
 export type DnsFailureReason = 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'unreachable' | 'timeout' | 'error';
 
