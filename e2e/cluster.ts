@@ -31,6 +31,7 @@ import { generatedPodName, kubeObjects, podNameOf, type KubeObjects } from './ku
 import { DEFAULT_STATE_FILE, forceTeardown, ownerAlive, readState, writeState, type ClusterState } from './state.ts';
 import { GiveUp, startChild, waitUntil, type Child } from './sys.ts';
 import { scaleRuleFileText } from './time-scale.ts';
+import type { AgentResults } from '../src/agent/results.ts';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(REPO, 'src', 'cli.ts');
@@ -72,13 +73,8 @@ export interface ClusterNode {
   agent: Child | undefined;
 }
 
-export interface AgentResults {
-  node: string;
-  zone: string;
-  peers: number;
-  latest: { test: 'udp' | 'tcp' | 'dns'; target: string; at: string; passed: boolean; summary: Record<string, unknown> }[];
-  failures: { test: 'udp' | 'tcp' | 'dns'; target: string; at: string; passed: boolean; summary: Record<string, unknown> }[];
-}
+/** An agent's `GET /results` (the one contract of src/agent/results.ts). */
+export type { AgentResults };
 
 export interface RemovalReport {
   /** The agent's /metrics during its grace period, after it stopped probing: its final counters. */
