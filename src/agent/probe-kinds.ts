@@ -19,8 +19,8 @@ export interface TargetSource<Target> {
   /** A changed version restarts the target's loop (a node's agent replaced by another pod, IP or zone). */
   version(target: Target): string;
   zone(target: Target): string | undefined;
-  /** The first run's delay before its random share of the interval (new peers wait for discovery to spread). */
-  firstRunDelayMs(config: AgentConfig): number;
+  /** A new target's first run: a delay (new peers wait for discovery to spread), then a random share of a span. */
+  firstRun(config: AgentConfig, intervalMs: number): { readonly delayMs: number; readonly spreadMs: number };
 }
 
 /** One `/results` entry of a kind. */
@@ -111,6 +111,7 @@ async function openProbeKind<Name extends string, Target, Options, Result extend
     results.add({ test: name, target: source.key(target), targetZone: source.zone(target), at: new Date().toISOString(), passed: result.passed, summary });
   }
 
+  const firstRun = source.firstRun(config, prepared.intervalMs);
   const scheduler: ProbeScheduler<Target> = createProbeScheduler({
     test: {
       name,
@@ -121,7 +122,8 @@ async function openProbeKind<Name extends string, Target, Options, Result extend
     key: source.key,
     version: source.version,
     jitter: config.jitter,
-    firstRunDelayMs: source.firstRunDelayMs(config),
+    firstRunDelayMs: firstRun.delayMs,
+    firstRunSpreadMs: firstRun.spreadMs,
     onError: (test, target, error) => log.error({ test, target: source.key(target), err: error }, 'probe failed unexpectedly'),
   });
 

@@ -25,6 +25,8 @@ export interface ProbeSchedulerOptions<Target, Result> {
    * within discovery's propagation time, and its echo answers only agents it knows.
    */
   readonly firstRunDelayMs?: number;
+  /** The span a new target's first run is spread over, after the delay (default: the interval). */
+  readonly firstRunSpreadMs?: number;
   readonly onError: (test: string, target: Target, error: unknown) => void;
 }
 
@@ -79,7 +81,7 @@ export function createProbeScheduler<Target, Result>(options: ProbeSchedulerOpti
     const loop = runProbeLoop({
       intervalMs: test.intervalMs,
       jitter: options.jitter,
-      initialDelayMs: (options.firstRunDelayMs ?? 0) + random() * test.intervalMs,
+      initialDelayMs: (options.firstRunDelayMs ?? 0) + random() * (options.firstRunSpreadMs ?? test.intervalMs),
       signal: controller.signal,
       random,
       run: (signal) => test.run(target, signal),

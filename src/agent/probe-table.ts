@@ -19,7 +19,8 @@ const peerTargets: TargetSource<Peer> = {
   key: (peer) => peer.nodeName,
   version: peerKey,
   zone: (peer) => peer.zone,
-  firstRunDelayMs: (config: AgentConfig) => config.discovery.newPeerDelay,
+  // Spread over the interval, so that a thousand peers are not probed in one burst.
+  firstRun: (config: AgentConfig, intervalMs) => ({ delayMs: config.discovery.newPeerDelay, spreadMs: intervalMs }),
 };
 
 const dnsTargets: TargetSource<ReturnType<typeof configuredDnsTargets>[number]> = {
@@ -28,7 +29,8 @@ const dnsTargets: TargetSource<ReturnType<typeof configuredDnsTargets>[number]> 
   key: (target) => target.label,
   version: (target) => target.label,
   zone: () => undefined,
-  firstRunDelayMs: () => 0,
+  // A few targets, known from the start: first results within a second.
+  firstRun: (_config, intervalMs) => ({ delayMs: 0, spreadMs: Math.min(intervalMs, 1000) }),
 };
 
 export const PROBE_TABLE = [

@@ -106,3 +106,28 @@ forward-zone:
   }
   return { server, stop };
 }
+
+/** A resolver on loopback that reads every query and never answers. */
+export interface SilentResolver {
+  /** `127.0.0.1:port`. */
+  readonly server: string;
+  /** Resolves once a query has arrived (at once if one already has). */
+  firstQuery(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSilentResolver(): Promise<SilentResolver> {
+  const socket = dgram.createSocket('udp4');
+  let received = false;
+  const waiting: (() => void)[] = [];
+  socket.on('message', () => {
+    received = true;
+    for (const resolve of waiting.splice(0)) resolve();
+  });
+  await new Promise<void>((resolve) => socket.bind({ address: '127.0.0.1', port: 0 }, () => resolve()));
+  return {
+    server: `127.0.0.1:${socket.address().port}`,
+    firstQuery: () => (received ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve))),
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
