@@ -18,9 +18,12 @@ export interface DnsProbeResult {
   readonly detail: string | undefined;
 }
 
-/** A resolver for one target: its own servers (or the system's from /etc/resolv.conf), one try, our timeout. */
+/**
+ * A resolver for one target: its own servers (or the system's from /etc/resolv.conf), one try, our timeout. c-ares
+ * caps one try at 5 s unless told a larger maximum: without `maxTimeout`, a `dns.timeout` above 5 s failed at 5 s.
+ */
 export function createTargetResolver(target: DnsTarget, timeoutMs: number): Resolver {
-  const resolver = new Resolver({ timeout: timeoutMs, tries: 1 });
+  const resolver = new Resolver({ timeout: timeoutMs, tries: 1, maxTimeout: timeoutMs });
   if (target.resolvers && target.resolvers.length > 0) {
     resolver.setServers(
       target.resolvers.map((server) => {

@@ -65,6 +65,18 @@ test('timeout: a resolver that never answers fails with reason timeout at the co
   }
 });
 
+test('timeout above c-ares\'s default 5 s cap per try: the configured timeout is honoured', async () => {
+  const silent = await startSilentResolver();
+  try {
+    const dnsTarget = { host: TEST_ZONE.pass, label: 'silent', type: 'A' as const, resolvers: [silent.server] };
+    const result = await probeDns(createTargetResolver(dnsTarget, 5600), dnsTarget, 5600);
+    assert.equal(result.reason, 'timeout');
+    assert.ok(result.durationMs >= 5595, `gave up after ${result.durationMs} ms, before the configured 5600 ms`);
+  } finally {
+    await silent.close();
+  }
+});
+
 test('abort: a query in flight to a resolver that never answers settles as aborted, with no failure reason', async () => {
   const silent = await startSilentResolver();
   try {
