@@ -86,7 +86,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     metricsPrefix: config.metricsPrefix,
     healthy: () => !stopping,
     notReadyReason: () => (stopping ? 'stopping' : hasPeerList ? undefined : 'no peer list yet (waiting for the controller or the peers file)'),
-    results: () => ({ node: identity.nodeName, zone: identity.zone, pod: identity.podName, ip: identity.ip ?? null, peers: peerByNode.size, ...history.snapshot() }),
+    results: () => {
+      const { nodeName: node, zone, podName: pod } = identity;
+      return { node, zone, pod, ip: identity.ip ?? null, peers: peerByNode.size, ...history.snapshot() };
+    },
   });
   let echo: UdpEcho | undefined;
   // One per agent: probes judge their timeouts and RTTs against stalls of this process's event loop.
@@ -136,7 +139,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     await Promise.all([udpEcho.close(), http.close()]);
   }
 
-  log.info({ port: http.port, zone: identity.zone, ip: identity.ip, pod: identity.podName, probes: kinds.filter((kind) => kind.enabled).map((kind) => kind.name) }, 'agent started');
+  const probes = kinds.filter((kind) => kind.enabled).map((kind) => kind.name);
+  log.info({ port: http.port, zone: identity.zone, ip: identity.ip, pod: identity.podName, probes }, 'agent started');
 
   return {
     port: http.port,

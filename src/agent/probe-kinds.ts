@@ -79,7 +79,15 @@ export interface ProbeTableEntry<
 }
 
 /** A table entry: the probe, its targets and its metrics, checked to fit together, and how it opens. */
-export function probeEntry<Name extends string, Target, Options, Result extends ProbeOutcome, Summary, Events, Metrics extends KindMetrics<Target, Result> & Events>(
+export function probeEntry<
+  Name extends string,
+  Target,
+  Options,
+  Result extends ProbeOutcome,
+  Summary,
+  Events,
+  Metrics extends KindMetrics<Target, Result> & Events,
+>(
   entry: ProbeTableEntry<Name, Target, Options, Result, Summary, Events, Metrics>,
 ) {
   return {
@@ -89,7 +97,15 @@ export function probeEntry<Name extends string, Target, Options, Result extends 
   };
 }
 
-async function openProbeKind<Name extends string, Target, Options, Result extends ProbeOutcome, Summary, Events, Metrics extends KindMetrics<Target, Result> & Events>(
+async function openProbeKind<
+  Name extends string,
+  Target,
+  Options,
+  Result extends ProbeOutcome,
+  Summary,
+  Events,
+  Metrics extends KindMetrics<Target, Result> & Events,
+>(
   entry: ProbeTableEntry<Name, Target, Options, Result, Summary, Events, Metrics>,
   context: KindContext<ProbeResultEntry<Name, Summary>>,
 ): Promise<OpenProbeKind> {

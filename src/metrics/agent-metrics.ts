@@ -42,7 +42,12 @@ export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
   // (as the original's README suggested) keep them apart.
   registry.setDefaultLabels(labels.own());
 
-  const echoes = new Counter({ name: name('udp_echo_requests_total'), help: 'UDP echo requests received by this agent, by outcome', labelNames: ['result'] as const, registers });
+  const echoes = new Counter({
+    name: name('udp_echo_requests_total'),
+    help: 'UDP echo requests received by this agent, by outcome',
+    labelNames: ['result'] as const,
+    registers,
+  });
   const echoSendErrors = new Counter({
     name: name('udp_echo_send_errors_total'),
     help: 'UDP echo replies the kernel refused to send, by errno code',
@@ -52,7 +57,12 @@ export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
   const loopStalls = new Counter({ name: name('agent_event_loop_stalls_total'), help: 'Event-loop stalls detected while probes were in flight', registers });
   const loopStallSeconds = new Counter({ name: name('agent_event_loop_stall_seconds_total'), help: 'Total length of detected event-loop stalls', registers });
   const peers = new Gauge({ name: name('agent_peers'), help: 'Peers this agent currently probes', registers });
-  const info = new Gauge({ name: name('agent_info'), help: 'Agent identity and version (always 1)', labelNames: [...SOURCE_LABELS, 'version'] as const, registers });
+  const info = new Gauge({
+    name: name('agent_info'),
+    help: 'Agent identity and version (always 1)',
+    labelNames: [...SOURCE_LABELS, 'version'] as const,
+    registers,
+  });
   info.set({ ...labels.own(), version }, 1);
   // Alerts read it to tell a stale peer list (the agent may be probing nodes that left) from a broken network.
   const controllerConnected = controllerDiscovery

@@ -14,8 +14,18 @@ export function createDnsMetrics({ registry, prefix, labels }: KindMetricsDeps):
   const registers = [registry];
   const name = (suffix: string) => `${prefix}_${suffix}`;
   const results = new Counter({ name: name('dns_results_total'), help: 'DNS Test Results', labelNames: [...HOST_LABELS, 'result'] as const, registers });
-  const duration = new Gauge({ name: name('dns_duration_milliseconds'), help: 'Total time taken to complete the DNS test', labelNames: HOST_LABELS, registers });
-  const failures = new Counter({ name: name('dns_failures_total'), help: 'Failed DNS tests by reason', labelNames: [...HOST_LABELS, 'reason'] as const, registers });
+  const duration = new Gauge({
+    name: name('dns_duration_milliseconds'),
+    help: 'Total time taken to complete the DNS test',
+    labelNames: HOST_LABELS,
+    registers,
+  });
+  const failures = new Counter({
+    name: name('dns_failures_total'),
+    help: 'Failed DNS tests by reason',
+    labelNames: [...HOST_LABELS, 'reason'] as const,
+    registers,
+  });
   const durationSeconds = new Histogram({
     name: name('dns_duration_seconds'),
     help: 'DNS query time of all tests',

@@ -13,9 +13,19 @@ export function createTcpMetrics({ registry, prefix, labels }: KindMetricsDeps):
   const registers = [registry];
   const name = (suffix: string) => `${prefix}_${suffix}`;
   const connect = new Gauge({ name: name('tcp_connect_milliseconds'), help: 'Time taken to establish the TCP socket', labelNames: PAIR_LABELS, registers });
-  const duration = new Gauge({ name: name('tcp_duration_milliseconds'), help: 'Total time taken to complete the TCP test', labelNames: PAIR_LABELS, registers });
+  const duration = new Gauge({
+    name: name('tcp_duration_milliseconds'),
+    help: 'Total time taken to complete the TCP test',
+    labelNames: PAIR_LABELS,
+    registers,
+  });
   const results = new Counter({ name: name('tcp_results_total'), help: 'TCP Test Results', labelNames: [...PAIR_LABELS, 'result'] as const, registers });
-  const failures = new Counter({ name: name('tcp_failures_total'), help: 'Failed TCP tests by reason', labelNames: [...PAIR_LABELS, 'reason'] as const, registers });
+  const failures = new Counter({
+    name: name('tcp_failures_total'),
+    help: 'Failed TCP tests by reason',
+    labelNames: [...PAIR_LABELS, 'reason'] as const,
+    registers,
+  });
   const unmeasured = new Counter({
     name: name('tcp_unmeasured_total'),
     help: 'TCP tests that passed or timed out during an event-loop stall of this agent (not counted as results)',

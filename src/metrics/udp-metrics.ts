@@ -32,15 +32,30 @@ export function createUdpMetrics({ registry, prefix, labels, peerAt }: KindMetri
     labelNames: PAIR_LABELS,
     registers,
   });
-  const late = new Counter({ name: name('udp_packets_late_total'), help: 'UDP echoes that arrived after their packet timed out (not credited)', labelNames: PAIR_LABELS, registers });
-  const duplicates = new Counter({ name: name('udp_packets_duplicate_total'), help: 'UDP echoes received more than once for the same packet', labelNames: PAIR_LABELS, registers });
+  const late = new Counter({
+    name: name('udp_packets_late_total'),
+    help: 'UDP echoes that arrived after their packet timed out (not credited)',
+    labelNames: PAIR_LABELS,
+    registers,
+  });
+  const duplicates = new Counter({
+    name: name('udp_packets_duplicate_total'),
+    help: 'UDP echoes received more than once for the same packet',
+    labelNames: PAIR_LABELS,
+    registers,
+  });
   const ignored = new Counter({
     name: name('udp_replies_ignored_total'),
     help: 'Datagrams on the probe socket matching no outstanding packet, by reason',
     labelNames: ['reason'] as const,
     registers,
   });
-  const sendErrors = new Counter({ name: name('udp_send_errors_total'), help: 'UDP probe packets the kernel refused to send, by errno code', labelNames: ['code'] as const, registers });
+  const sendErrors = new Counter({
+    name: name('udp_send_errors_total'),
+    help: 'UDP probe packets the kernel refused to send, by errno code',
+    labelNames: ['code'] as const,
+    registers,
+  });
   // Packets outstanding during a stall of the agent's own event loop: neither received nor lost.
   const unmeasured = new Counter({
     name: name('udp_packets_unmeasured_total'),

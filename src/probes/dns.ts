@@ -117,7 +117,9 @@ export const dnsProbe: ProbeKind<'dns', DnsTarget, DnsKindOptions, DnsProbeResul
   },
   run: (target, options, signal) => probeDns(options.resolverFor(target), target, options.timeoutMs, signal),
   summarise: (result) =>
-    result.aborted ? undefined : { durationMs: roundMs(result.durationMs), answers: result.answers, reason: result.reason ?? null, detail: result.detail ?? null },
+    result.aborted
+      ? undefined
+      : { durationMs: roundMs(result.durationMs), answers: result.answers, reason: result.reason ?? null, detail: result.detail ?? null },
 };
 
 /** The DNS targets the config lists (none when DNS is off). */

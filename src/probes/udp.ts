@@ -172,13 +172,21 @@ export const udpProbe: ProbeKind<'udp', { readonly ip: string }, UdpKindOptions,
         },
       },
     });
-    const options = { pinger, port: runtime.port, packets: udp.packets, packetSize: udp.packetSize, packetSpacingMs: udp.packetSpacing, timeoutMs: udp.timeout };
+    const options = {
+      pinger,
+      port: runtime.port,
+      packets: udp.packets,
+      packetSize: udp.packetSize,
+      packetSpacingMs: udp.packetSpacing,
+      timeoutMs: udp.timeout,
+    };
     return { intervalMs: udp.interval, options, close: () => pinger.close() };
   },
   run: (target, options, signal) => probeUdp(options.pinger, { ip: target.ip, port: options.port }, options, signal),
   summarise(result) {
     if (!result.measured) return undefined;
     const { sent, received, late, unmeasured } = result;
-    return { averageMs: roundMs(result.averageMs), spreadMs: roundMs(result.spreadMs), lossPercent: roundMs(result.lossPercent), sent, received, late, unmeasured };
+    const timings = { averageMs: roundMs(result.averageMs), spreadMs: roundMs(result.spreadMs), lossPercent: roundMs(result.lossPercent) };
+    return { ...timings, sent, received, late, unmeasured };
   },
 };

@@ -1,6 +1,6 @@
-// The probe scheduler (keyed by node, as the agent schedules its peers) with instrumented probe functions: never two runs of one test to one peer at a time, first runs
-// spread over the interval, interval + jitter between starts, departed peers stopped at once with results discarded,
-// one probe target per node.
+// The probe scheduler (keyed by node, as the agent schedules peers) with instrumented probe functions: never two runs
+// of one test to one peer at a time, first runs spread over the interval, interval + jitter between starts, departed
+// peers stopped at once with results discarded, one probe target per node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProbeScheduler, type ProbeSchedulerOptions, type ScheduledTest } from '../../src/agent/probe-scheduler.ts';
