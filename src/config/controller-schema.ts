@@ -2,7 +2,7 @@
 // streams), and where agents come from — the Kubernetes API (namespace, label selector, zone labels, credentials) or a
 // peers file. Strict, like the agent's.
 import { z } from 'zod';
-import { boundedInt, filePath, ipAddress, logLevel, metricsPrefix, OBJECT } from '../validation/validators.ts';
+import { boundedInt, checkRange, filePath, ipAddress, listenPort, logLevel, metricsPrefix, OBJECT } from '../validation/validators.ts';
 
 /** Node labels read for a node's zone, first present wins (the current label, then the deprecated one). */
 export const DEFAULT_ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'] as const;
@@ -39,7 +39,7 @@ const tls = z.strictObject({ certFile: filePath, keyFile: filePath }, OBJECT);
 export const controllerConfigSchema = z
   .strictObject(
     {
-      port: boundedInt(1, 65535).default(8080),
+      port: listenPort.default(8080),
       listenAddress: ipAddress.default('0.0.0.0'),
       logLevel: logLevel.default('info'),
       metricsPrefix: metricsPrefix.default('kconmon'),
@@ -56,8 +56,9 @@ export const controllerConfigSchema = z
   .superRefine((config, ctx) => {
     const { kubernetes: kube, peersFile } = config.source;
     if (kube !== undefined && peersFile !== undefined) ctx.addIssue({ code: 'custom', path: ['source'], message: 'set only one of source.kubernetes or source.peersFile' });
-    if (kube && kube.restartBackoff.max < kube.restartBackoff.min) {
-      ctx.addIssue({ code: 'custom', path: ['source', 'kubernetes', 'restartBackoff', 'max'], message: `must be ≥ restartBackoff.min (${kube.restartBackoff.min})` });
+    if (kube) {
+      const { min, max } = kube.restartBackoff;
+      checkRange(ctx, ['source', 'kubernetes', 'restartBackoff', 'max'], { low: min, high: max }, 'restartBackoff.min');
     }
   })
   .transform((config) => ({

@@ -1,7 +1,18 @@
 // Agent configuration schema: the YAML file as written, validated strictly, defaults equal to the original kconmon's.
 // Durations are integer milliseconds, as in the original chart's `config.*` values.
 import { z } from 'zod';
-import { boundedInt, filePath, ipAddress, logLevel, metricsPrefix, nonEmptyString, OBJECT, resolverAddress } from '../validation/validators.ts';
+import {
+  boundedInt,
+  checkRange,
+  filePath,
+  ipAddress,
+  listenPort,
+  logLevel,
+  metricsPrefix,
+  nonEmptyString,
+  OBJECT,
+  resolverAddress,
+} from '../validation/validators.ts';
 
 const dnsTargetObject = z.strictObject({
   host: nonEmptyString,
@@ -68,7 +79,7 @@ const discovery = z.strictObject({
 
 export const agentConfigSchema = z
   .strictObject({
-    port: boundedInt(1, 65535).default(8080),
+    port: listenPort.default(8080),
     listenAddress: ipAddress.default('0.0.0.0'),
     metricsPrefix: metricsPrefix.default('kconmon'),
     logLevel: logLevel.default('info'),
@@ -81,9 +92,7 @@ export const agentConfigSchema = z
     discovery: discovery.prefault({}),
   }, OBJECT)
   .superRefine((config, ctx) => {
-    if (config.jitter.max < config.jitter.min) {
-      ctx.addIssue({ code: 'custom', path: ['jitter', 'max'], message: `must be ≥ jitter.min (${config.jitter.min})` });
-    }
+    checkRange(ctx, ['jitter', 'max'], { low: config.jitter.min, high: config.jitter.max }, 'jitter.min');
     const { udp: u } = config;
     const window = (u.packets - 1) * u.packetSpacing + u.timeout;
     if (u.enabled && window >= u.interval) {
@@ -93,11 +102,9 @@ export const agentConfigSchema = z
         message: `must be > (packets − 1) × packetSpacing + timeout = ${window} ms, so rounds to one peer never overlap`,
       });
     }
-    if (config.tcp.enabled && config.tcp.timeout >= config.tcp.interval) {
-      ctx.addIssue({ code: 'custom', path: ['tcp', 'timeout'], message: `must be < tcp.interval (${config.tcp.interval})` });
-    }
-    if (config.dns.enabled && config.dns.timeout >= config.dns.interval) {
-      ctx.addIssue({ code: 'custom', path: ['dns', 'timeout'], message: `must be < dns.interval (${config.dns.interval})` });
+    for (const section of ['tcp', 'dns'] as const) {
+      const { enabled, timeout, interval } = config[section];
+      if (enabled && timeout >= interval) ctx.addIssue({ code: 'custom', path: [section, 'timeout'], message: `must be < ${section}.interval (${interval})` });
     }
     const labels = new Map<string, number>();
     config.dns.targets.forEach((target, index) => {
@@ -115,8 +122,8 @@ export const agentConfigSchema = z
     if ((peersFile === undefined) === (controller === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['discovery'], message: 'set exactly one of discovery.peersFile or discovery.controller' });
     }
-    if (controller && controller.reconnectMax < controller.reconnectMin) {
-      ctx.addIssue({ code: 'custom', path: ['discovery', 'controller', 'reconnectMax'], message: `must be ≥ reconnectMin (${controller.reconnectMin})` });
+    if (controller) {
+      checkRange(ctx, ['discovery', 'controller', 'reconnectMax'], { low: controller.reconnectMin, high: controller.reconnectMax }, 'reconnectMin');
     }
     if (controller?.caFile !== undefined && !controller.urls.some((url) => url.startsWith('https:'))) {
       ctx.addIssue({ code: 'custom', path: ['discovery', 'controller', 'caFile'], message: 'is set but no controller URL is https' });

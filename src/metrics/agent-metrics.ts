@@ -2,13 +2,13 @@
 // count, identity and controller connection, and Node.js process metrics. Every probe kind's series live in that
 // kind's metrics module (udp-metrics.ts, tcp-metrics.ts, dns-metrics.ts), listed by the agent's probe table.
 import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { EchoRequestResult } from '../agent/udp-echo.ts';
 import { SOURCE_LABELS, type Source, type SourceLabels } from './kind-metrics.ts';
 
 export type { Source } from './kind-metrics.ts';
 
 export interface AgentMetrics {
-  echo(result: EchoRequestResult): void;
+  /** One request to the agent's echo, by outcome (`echoed`, `refused_…`: the echo's own names). */
+  echo(result: string): void;
   echoSendError(code: string): void;
   /** The event loop stalled for `durationMs` beyond the detector's tick: measurements overlapping it are unmeasured. */
   eventLoopStall(durationMs: number): void;

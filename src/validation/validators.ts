@@ -13,6 +13,9 @@ export function boundedInt(min: number, max: number) {
     .max(max, `must be ≤ ${max}`);
 }
 
+/** A TCP or UDP port to listen on. */
+export const listenPort = boundedInt(1, 65535);
+
 /** An IPv4 or IPv6 literal (no host names: every probe dials an explicit address). */
 export const ipAddress = z
   .string({ error: 'must be a string' })
@@ -47,6 +50,11 @@ export const filePath = z.string({ error: 'must be a file path' }).min(1, 'must 
 
 /** A string that must say something. */
 export const nonEmptyString = z.string({ error: 'must be a string' }).min(1, 'must not be empty');
+
+/** A range's upper bound below its lower bound: one issue on the upper bound naming the lower (`must be ≥ min (50)`). */
+export function checkRange(ctx: z.RefinementCtx, path: PropertyKey[], range: { readonly low: number; readonly high: number }, lowName: string): void {
+  if (range.high < range.low) ctx.addIssue({ code: 'custom', path, message: `must be ≥ ${lowName} (${range.low})` });
+}
 
 /** Objects say what they must be when given something else (`udp: must be an object`). */
 export const OBJECT = { error: 'must be an object' } as const;
