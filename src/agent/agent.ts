@@ -3,12 +3,12 @@
 import { Registry } from 'prom-client';
 import type { AgentConfig } from '../config/schema.ts';
 import type { AgentIdentity } from '../config/identity.ts';
-import { onePeerPerNode, peerKey, type Peer } from '../discovery/peer.ts';
+import type { Peer } from '../discovery/peer.ts';
 import type { Logger } from '../log.ts';
 import { createAgentMetrics } from '../metrics/agent-metrics.ts';
 import { createSourceLabels } from '../metrics/kind-metrics.ts';
 import { createStallDetector } from '../probes/stall-detector.ts';
-import { diffTargets } from './probe-scheduler.ts';
+import { createPeerSet } from './peer-set.ts';
 import type { OpenProbeKind } from './probe-kinds.ts';
 import { PROBE_TABLE } from './probe-table.ts';
 import { startUdpEcho, type UdpEcho } from './udp-echo.ts';
@@ -73,11 +73,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let stopping = false;
   /** Set by the first peer list (even an empty one): from then on the agent keeps its last good list. */
   let hasPeerList = false;
-  /** The probed peers by node, and by address (for observations that arrive by address). */
-  let peerByNode = new Map<string, Peer>();
-  const peerByAddress = new Map<string, Peer>();
-  /** The last warning about several probe targets on one node, so it is logged once per distinct case. */
-  let reportedDuplicates = '';
+  const isSelf = (peer: Peer) =>
+    peer.nodeName === identity.nodeName || peer.name === identity.podName || (identity.ip !== undefined && peer.ip === identity.ip);
+  const peerSet = createPeerSet({ isSelf, log });
 
   const http: AgentHttpServer = await startAgentHttpServer({
     address: config.listenAddress,
@@ -88,7 +86,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     notReadyReason: () => (stopping ? 'stopping' : hasPeerList ? undefined : 'no peer list yet (waiting for the controller or the peers file)'),
     results: () => {
       const { nodeName: node, zone, podName: pod } = identity;
-      return { node, zone, pod, ip: identity.ip ?? null, peers: peerByNode.size, ...history.snapshot() };
+      return { node, zone, pod, ip: identity.ip ?? null, peers: peerSet.size(), ...history.snapshot() };
     },
   });
   let echo: UdpEcho | undefined;
@@ -107,7 +105,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     const context = {
       config,
       runtime: { port: http.port, localAddress: identity.ip, stallDetector, log },
-      metricsDeps: { registry, prefix: config.metricsPrefix, labels, peerAt: (address: string) => peerByAddress.get(address) },
+      metricsDeps: { registry, prefix: config.metricsPrefix, labels, peerAt: (address: string) => peerSet.at(address) },
       results: history,
       log,
     };
@@ -120,20 +118,16 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
   const udpEcho = echo;
 
-  function isSelf(peer: Peer): boolean {
-    return peer.nodeName === identity.nodeName || peer.name === identity.podName || (identity.ip !== undefined && peer.ip === identity.ip);
-  }
-
   /** No peer is probed from the moment the agent stops probing. */
   const stopProbing = () => {
-    peerByNode = new Map();
+    peerSet.clear();
     return Promise.all(kinds.map((kind) => kind.stop()));
   };
   let closed = false;
   async function closeAll(): Promise<void> {
     if (closed) return;
     closed = true;
-    peerByNode = new Map();
+    peerSet.clear();
     await Promise.all(kinds.map((kind) => kind.close()));
     stallDetector.close();
     await Promise.all([udpEcho.close(), http.close()]);
@@ -150,35 +144,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       if (stopping) return;
       hasPeerList = true;
       echoAllowlist.update([...peers.map((peer) => peer.ip), ...otherAgents]);
-      // One probed identity per node: a node's series name one agent, never two averaged together.
-      const { peers: others, duplicates } = onePeerPerNode(peers.filter((peer) => !isSelf(peer)), (nodeName) => peerByNode.get(nodeName));
-      const duplicatesLine = duplicates.join('; ');
-      if (duplicatesLine !== reportedDuplicates && duplicatesLine !== '') {
-        log.warn({ nodes: duplicates }, 'several agents listed as probe targets on one node; probing one per node');
-      }
-      reportedDuplicates = duplicatesLine;
-      const next = new Map(others.map((peer) => [peer.nodeName, peer]));
-      const change = diffTargets(peerByNode, next, peerKey);
-      peerByNode = next;
-      peerByAddress.clear();
-      for (const peer of others) peerByAddress.set(peer.ip, peer);
-      for (const kind of kinds) kind.setPeers(others);
-      metrics.setPeerCount(others.length);
-      if (change.added.length > 0 || change.removed.length > 0 || change.replaced.length > 0) {
-        log.info(
-          {
-            added: change.added.map((p) => p.nodeName),
-            removed: change.removed.map((p) => p.nodeName),
-            replaced: change.replaced.map(
-              ({ before, after }) => `${after.nodeName}: ${before.name} ${before.ip} ${before.zone} → ${after.name} ${after.ip} ${after.zone}`,
-            ),
-            peers: others.length,
-          },
-          'peer set changed',
-        );
-      }
+      const { probed } = peerSet.apply(peers);
+      for (const kind of kinds) kind.setPeers(probed);
+      metrics.setPeerCount(probed.length);
     },
-    peers: () => [...peerByNode.values()],
+    peers: () => peerSet.list(),
     zone: () => identity.zone,
     setControllerConnected: (connected) => metrics.setControllerConnected(connected),
     setZone(zone) {
@@ -187,7 +157,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       identity = { ...identity, zone };
       metrics.setSource({ nodeName: identity.nodeName, zone });
       for (const kind of kinds) kind.relabel();
-      metrics.setPeerCount(peerByNode.size);
+      metrics.setPeerCount(peerSet.size());
     },
     async shutdown() {
       if (stopping) return;
