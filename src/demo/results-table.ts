@@ -27,7 +27,8 @@ export function renderResultsTable(snapshots: readonly AgentSnapshot[]): string 
       }
       const row = byDestination.get(entry.target) ?? {};
       if (entry.test === 'udp') row.udp = entry;
-      else row.tcp = entry;
+      else if (entry.test === 'tcp') row.tcp = entry;
+      else continue; // a kind the table has no column for
       row.zone = entry.targetZone;
       byDestination.set(entry.target, row);
     }

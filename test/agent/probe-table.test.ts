@@ -11,7 +11,6 @@ import { samples, testConfig, testPeer, waitFor } from '../helpers/agents.ts';
 import { createAgentProcessGroup, sumOf } from '../helpers/agent-processes.ts';
 import { startSilentResolver, TEST_ZONE } from '../helpers/test-resolvers.ts';
 
-const peerKinds = PROBE_TABLE.filter((entry) => entry.targets.followsPeers).map((entry) => entry.name);
 
 // Without an abortable DNS probe, stopping waits out the query's 60 s deadline: beyond this test's timeout.
 test('stopping the agent aborts a DNS query in flight: it stops, and no DNS result is recorded', { timeout: 20_000 }, async () => {
@@ -49,6 +48,10 @@ test('a peer that leaves the peers file loses its series and /results entries of
   const [a, b, c] = [testPeer(71), testPeer(72, 'zone-b'), testPeer(73)];
   const group = await createAgentProcessGroup([a.ip, b.ip, c.ip]);
   const fast = { udp: { interval: 500, timeout: 300, packetSpacing: 5 }, tcp: { interval: 500, timeout: 400 }, jitter: { min: 0, max: 50 } };
+  // Every kind of the table that probes peers and is on in this configuration (each kind's config section is its name).
+  const config = testConfig(fast);
+  const peerKinds = PROBE_TABLE.filter((entry) => entry.targets.followsPeers && config[entry.name].enabled).map((entry) => entry.name);
+  assert.ok(peerKinds.length > 0);
   try {
     const peers = [a, b, c];
     const [agentA] = [await group.start(a, peers, fast), await group.start(b, peers, fast), await group.start(c, peers, fast)];
