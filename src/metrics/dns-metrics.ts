@@ -2,11 +2,10 @@
 // duration gauge (names, help texts and labels unchanged), failures by reason, and the query-time histogram.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { DnsTarget } from '../config/schema.ts';
-import type { DnsFailureReason, DnsProbeResult } from '../probes/dns.ts';
+import { DNS_FAILURE_REASONS, type DnsProbeResult } from '../probes/dns.ts';
 import { LATENCY_BUCKETS, RESULTS, type KindMetrics, type KindMetricsDeps } from './kind-metrics.ts';
 
 const HOST_LABELS = ['source', 'source_zone', 'host'] as const;
-const DNS_REASONS: readonly DnsFailureReason[] = ['nxdomain', 'nodata', 'servfail', 'refused', 'unreachable', 'timeout', 'error'];
 
 export type DnsMetrics = KindMetrics<DnsTarget, DnsProbeResult>;
 
@@ -43,7 +42,7 @@ export function createDnsMetrics({ registry, prefix, labels }: KindMetricsDeps):
       const host = hostLabels(target);
       for (const metric of [duration, durationSeconds]) metric.remove(host);
       for (const result of RESULTS) results.remove({ ...host, result });
-      for (const reason of DNS_REASONS) failures.remove({ ...host, reason });
+      for (const reason of DNS_FAILURE_REASONS) failures.remove({ ...host, reason });
     },
     record(target, result) {
       const host = hostLabels(target);

@@ -2,10 +2,8 @@
 // labels unchanged), failures by reason, tests judged during an event-loop stall, and histograms by zone pair.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Peer } from '../discovery/peer.ts';
-import type { TcpFailureReason, TcpProbeResult } from '../probes/tcp.ts';
+import { TCP_FAILURE_REASONS, type TcpProbeResult } from '../probes/tcp.ts';
 import { LATENCY_BUCKETS, PAIR_LABELS, RESULTS, ZONE_PAIR_LABELS, type KindMetrics, type KindMetricsDeps } from './kind-metrics.ts';
-
-const TCP_REASONS: readonly TcpFailureReason[] = ['refused', 'timeout', 'reset', 'unreachable', 'bad_status', 'error'];
 
 export type TcpMetrics = KindMetrics<Peer, TcpProbeResult>;
 
@@ -58,7 +56,7 @@ export function createTcpMetrics({ registry, prefix, labels }: KindMetricsDeps):
       const { pair } = labels.of(peer);
       for (const metric of [connect, duration, unmeasured]) metric.remove(pair);
       for (const result of RESULTS) results.remove({ ...pair, result });
-      for (const reason of TCP_REASONS) failures.remove({ ...pair, reason });
+      for (const reason of TCP_FAILURE_REASONS) failures.remove({ ...pair, reason });
     },
     record(peer, result) {
       const peerLabels = labels.of(peer);

@@ -5,7 +5,9 @@ import { resolveDnsTargets, type DnsTarget } from '../config/schema.ts';
 import { parseResolverAddress } from '../validation/validators.ts';
 import { roundMs, type ProbeKind } from './probe-kind.ts';
 
-export type DnsFailureReason = 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'unreachable' | 'timeout' | 'error';
+/** Every reason a DNS test fails for (the `reason` label of its failure counter). */
+export const DNS_FAILURE_REASONS = ['nxdomain', 'nodata', 'servfail', 'refused', 'unreachable', 'timeout', 'error'] as const;
+export type DnsFailureReason = (typeof DNS_FAILURE_REASONS)[number];
 
 export interface DnsProbeResult {
   readonly kind: 'dns';

@@ -10,7 +10,9 @@ import net from 'node:net';
 import type { StallDetector } from './stall-detector.ts';
 import { roundMs, type ProbeKind } from './probe-kind.ts';
 
-export type TcpFailureReason = 'refused' | 'timeout' | 'reset' | 'unreachable' | 'bad_status' | 'error';
+/** Every reason a TCP test fails for (the `reason` label of its failure counter). */
+export const TCP_FAILURE_REASONS = ['refused', 'timeout', 'reset', 'unreachable', 'bad_status', 'error'] as const;
+export type TcpFailureReason = (typeof TCP_FAILURE_REASONS)[number];
 
 export interface TcpProbeResult {
   readonly kind: 'tcp';
