@@ -2,7 +2,7 @@
 // else is derived from it (as pino derives its level methods from one table of levels): scheduling, series creation
 // and removal, forgetting a departed peer, and the `/results` contract (results.ts). A new kind is one probe file
 // (src/probes/), one entry here, one branch of the config schema and one metrics module (src/metrics/).
-import type { AgentConfig } from '../config/schema.ts';
+import type { DnsTarget } from '../config/schema.ts';
 import { peerKey, type Peer } from '../discovery/peer.ts';
 import { createDnsMetrics } from '../metrics/dns-metrics.ts';
 import { createTcpMetrics } from '../metrics/tcp-metrics.ts';
@@ -20,10 +20,11 @@ const peerTargets: TargetSource<Peer> = {
   version: peerKey,
   zone: (peer) => peer.zone,
   // Spread over the interval, so that a thousand peers are not probed in one burst.
-  firstRun: (config: AgentConfig, intervalMs) => ({ delayMs: config.discovery.newPeerDelay, spreadMs: intervalMs }),
+  firstRun: (config, intervalMs) => ({ delayMs: config.discovery.newPeerDelay, spreadMs: intervalMs }),
 };
 
-const dnsTargets: TargetSource<ReturnType<typeof configuredDnsTargets>[number]> = {
+/** The DNS targets the config lists: series and `/results` name each by its label. */
+const dnsTargets: TargetSource<DnsTarget> = {
   followsPeers: false,
   targets: (config) => configuredDnsTargets(config),
   key: (target) => target.label,

@@ -1,7 +1,7 @@
 // DNS probe: one query for a target's A or AAAA record through a c-ares resolver aimed at the target's servers,
 // timed on the monotonic clock (c-ares runs on the event loop, not the libuv thread pool like dns.lookup).
 import { Resolver } from 'node:dns/promises';
-import { resolveDnsTargets, type DnsTarget } from '../config/schema.ts';
+import { resolveDnsTargets, type AgentConfig, type DnsTarget } from '../config/schema.ts';
 import { parseResolverAddress } from '../validation/validators.ts';
 import { roundMs, type ProbeKind } from './probe-kind.ts';
 
@@ -125,7 +125,7 @@ export const dnsProbe: ProbeKind<'dns', DnsTarget, DnsKindOptions, DnsProbeResul
 };
 
 /** The DNS targets the config lists (none when DNS is off). */
-export function configuredDnsTargets(config: Parameters<typeof resolveDnsTargets>[0]): DnsTarget[] {
+export function configuredDnsTargets(config: AgentConfig): DnsTarget[] {
   return config.dns.enabled ? resolveDnsTargets(config) : [];
 }
 
