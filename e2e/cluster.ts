@@ -33,6 +33,7 @@ import { DEFAULT_STATE_FILE, forceTeardown, ownerAlive, readState, writeState, t
 import { startLoggedProcess, type LoggedProcess } from '../harness/logged-process.ts';
 import { GiveUp, waitUntil } from '../harness/wait.ts';
 import { scaleRuleFileText } from './time-scale.ts';
+import type { AgentResults } from '../src/agent/results.ts';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = join(REPO, 'src', 'cli.ts');
@@ -74,13 +75,8 @@ export interface ClusterNode {
   agent: LoggedProcess | undefined;
 }
 
-export interface AgentResults {
-  node: string;
-  zone: string;
-  peers: number;
-  latest: { test: 'udp' | 'tcp' | 'dns'; target: string; at: string; passed: boolean; summary: Record<string, unknown> }[];
-  failures: { test: 'udp' | 'tcp' | 'dns'; target: string; at: string; passed: boolean; summary: Record<string, unknown> }[];
-}
+/** An agent's `GET /results` (the one contract of src/agent/results.ts). */
+export type { AgentResults };
 
 export interface RemovalReport {
   /** The agent's /metrics during its grace period, after it stopped probing: its final counters. */

@@ -3,7 +3,7 @@
 // failure, 2 bad usage or configuration, or a start-up error (port in use, address not on this host), printed as the
 // message alone, without a stack trace. Usage errors print the command's usage on stderr; --help prints it on stdout.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ConfigError } from './config/format-issues.ts';
+import { ConfigError } from './validation/format-issues.ts';
 import { PeersFileError } from './discovery/peers-file.ts';
 import { StartupError } from './util/startup-error.ts';
 

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { listen, type ListeningServer } from '../util/http-listen.ts';
 import { guardedHandler } from '../util/guarded-handler.ts';
 import type { Registry } from 'prom-client';
-import type { ResultHistory } from './result-history.ts';
+import type { AgentResults } from './results.ts';
 
 export interface AgentHttpServerOptions {
   readonly address: string;
@@ -14,9 +14,8 @@ export interface AgentHttpServerOptions {
   readonly registry: Registry;
   /** Prefix of the server's own metrics (`<prefix>_metrics_renders_total`, `<prefix>_http_connections_closed_total`). */
   readonly metricsPrefix: string;
-  readonly history: ResultHistory;
-  /** Extra JSON for `/results` (identity, peer count). */
-  readonly status: () => Record<string, unknown>;
+  /** `/results`: identity, peer count and recent results. */
+  readonly results: () => AgentResults;
   /** False once the agent is stopping for good: `/healthz` then fails, `/readiness` keeps answering peers. */
   readonly healthy: () => boolean;
   /**
@@ -62,7 +61,7 @@ export async function startAgentHttpServer(options: AgentHttpServerOptions): Pro
         return metricsEndpoint.serve(request, response);
       case '/results': {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(`${JSON.stringify({ ...options.status(), ...options.history.snapshot() }, null, 2)}\n`);
+        response.end(`${JSON.stringify(options.results(), null, 2)}\n`);
         return;
       }
       default:

@@ -1,23 +1,15 @@
 // A bounded record of recent results: the latest per (test, target) and the last failures, for `/results` and the demo.
-export interface HistoryEntry {
-  readonly test: 'udp' | 'tcp' | 'dns';
-  /** Destination node name, or the DNS target's label. */
-  readonly target: string;
-  readonly targetZone: string | undefined;
-  readonly at: string;
-  readonly passed: boolean;
-  readonly summary: Record<string, unknown>;
-}
+import type { ResultEntry } from './results.ts';
 
 export interface ResultHistory {
-  add(entry: HistoryEntry): void;
-  forget(test: HistoryEntry['test'], target: string): void;
-  snapshot(): { latest: HistoryEntry[]; failures: HistoryEntry[] };
+  add(entry: ResultEntry): void;
+  forget(test: ResultEntry['test'], target: string): void;
+  snapshot(): { latest: ResultEntry[]; failures: ResultEntry[] };
 }
 
 export function createResultHistory(maxFailures = 100): ResultHistory {
-  const latest = new Map<string, HistoryEntry>();
-  const failures: HistoryEntry[] = [];
+  const latest = new Map<string, ResultEntry>();
+  const failures: ResultEntry[] = [];
   return {
     add(entry) {
       latest.set(`${entry.test}/${entry.target}`, entry);

@@ -1,7 +1,7 @@
 // `kconmon agent`: load config and identity, check everything an operator can get wrong (config, environment, peers
 // file, POD_IP on this host) before binding anything, start the agent, feed it peers, shut down gracefully on SIGTERM.
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '../config/format-issues.ts';
+import { ConfigError } from '../validation/format-issues.ts';
 import { openTokenFile } from '../util/token-file.ts';
 import { readPemFile } from '../util/pem-file.ts';
 import { loadAgentConfig } from '../config/load.ts';

@@ -2,10 +2,10 @@
 // streams), and where agents come from — the Kubernetes API (namespace, label selector, zone labels, credentials) or a
 // peers file. Strict, like the agent's.
 import { z } from 'zod';
-import { boundedInt, ipAddress } from './schema.ts';
-import { DEFAULT_ZONE_LABELS } from '../controller/kube-agents.ts';
+import { boundedInt, checkRange, filePath, ipAddress, listenPort, logLevel, metricsPrefix, OBJECT } from '../validation/validators.ts';
 
-const OBJECT = { error: 'must be an object' } as const;
+/** Node labels read for a node's zone, first present wins (the current label, then the deprecated one). */
+export const DEFAULT_ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'] as const;
 
 const labelSelector = z
   .string({ error: 'must be a string' })
@@ -18,15 +18,13 @@ const kubernetes = z.strictObject(
     agentSelector: labelSelector.default('app=kconmon,component=agent'),
     zoneLabels: z.array(z.string().min(1, 'must not be empty'), { error: 'must be a list of label keys' }).min(1, 'must list at least one label').default([...DEFAULT_ZONE_LABELS]),
     /** Path of a kubeconfig; default: in-cluster service-account credentials, then $KUBECONFIG. */
-    kubeconfig: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+    kubeconfig: filePath.optional(),
     restartBackoff: z
       .strictObject({ min: boundedInt(10, 600_000).default(500), max: boundedInt(10, 600_000).default(30_000) }, OBJECT)
       .prefault({}),
   },
   OBJECT,
 );
-
-const filePath = z.string({ error: 'must be a file path' }).min(1, 'must not be empty');
 
 const auth = z.strictObject(
   {
@@ -41,25 +39,26 @@ const tls = z.strictObject({ certFile: filePath, keyFile: filePath }, OBJECT);
 export const controllerConfigSchema = z
   .strictObject(
     {
-      port: boundedInt(1, 65535).default(8080),
+      port: listenPort.default(8080),
       listenAddress: ipAddress.default('0.0.0.0'),
-      logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
-      metricsPrefix: z.string({ error: 'must be a string' }).regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid Prometheus metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)').default('kconmon'),
+      logLevel: logLevel.default('info'),
+      metricsPrefix: metricsPrefix.default('kconmon'),
       heartbeatInterval: boundedInt(100, 600_000).default(5000),
       /** Watch streams served at once; more are answered 503 (sized for 5,000+ nodes with room for a rollout). */
       maxAgentStreams: boundedInt(1, 1_000_000).default(10_000),
       auth: auth.prefault({}),
       /** Serve HTTPS with this certificate and key (PEM). */
       tls: tls.optional(),
-      source: z.strictObject({ kubernetes: kubernetes.optional(), peersFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional() }, OBJECT).prefault({}),
+      source: z.strictObject({ kubernetes: kubernetes.optional(), peersFile: filePath.optional() }, OBJECT).prefault({}),
     },
     OBJECT,
   )
   .superRefine((config, ctx) => {
     const { kubernetes: kube, peersFile } = config.source;
     if (kube !== undefined && peersFile !== undefined) ctx.addIssue({ code: 'custom', path: ['source'], message: 'set only one of source.kubernetes or source.peersFile' });
-    if (kube && kube.restartBackoff.max < kube.restartBackoff.min) {
-      ctx.addIssue({ code: 'custom', path: ['source', 'kubernetes', 'restartBackoff', 'max'], message: `must be ≥ restartBackoff.min (${kube.restartBackoff.min})` });
+    if (kube) {
+      const { min, max } = kube.restartBackoff;
+      checkRange(ctx, ['source', 'kubernetes', 'restartBackoff', 'max'], { low: min, high: max }, 'restartBackoff.min');
     }
   })
   .transform((config) => ({

@@ -1,7 +1,7 @@
 // The agent's identity (node, pod, IP, zone), read from the environment as the DaemonSet's downward API sets it.
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
-import { ConfigError } from './format-issues.ts';
+import { ConfigError } from '../validation/format-issues.ts';
 
 export interface AgentIdentity {
   /** Kubernetes node name: the `source` label of every series this agent exports. */

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { agentConfigSchema, type AgentConfig } from './schema.ts';
 import { controllerConfigSchema, type ControllerConfig } from './controller-schema.ts';
-import { ConfigError, formatIssues } from './format-issues.ts';
+import { ConfigError, formatIssues } from '../validation/format-issues.ts';
 
 /** Validates an already-parsed document; `source` names it in error messages. */
 export function parseWithSchema<S extends z.ZodType>(schema: S, document: unknown, source: string): z.output<S> {

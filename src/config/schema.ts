@@ -1,47 +1,22 @@
 // Agent configuration schema: the YAML file as written, validated strictly, defaults equal to the original kconmon's.
 // Durations are integer milliseconds, as in the original chart's `config.*` values.
-import { isIP } from 'node:net';
 import { z } from 'zod';
-
-/** An integer of milliseconds (or a count) within bounds, with messages that name the rule broken. */
-export function boundedInt(min: number, max: number) {
-  return z
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(min, `must be ≥ ${min}`)
-    .max(max, `must be ≤ ${max}`);
-}
-
-/** An IPv4 or IPv6 literal (no host names: every probe dials an explicit address). */
-export const ipAddress = z
-  .string({ error: 'must be a string' })
-  .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address');
-
-/** A DNS resolver: an IP literal, optionally with a port (`10.0.0.10`, `127.0.0.1:5353`, `[::1]:53`). */
-export const resolverAddress = z
-  .string({ error: 'must be a string' })
-  .refine((value) => parseResolverAddress(value) !== undefined, 'must be an IP address, optionally with :port (IPv6 as [addr]:port)');
-
-export function parseResolverAddress(value: string): { address: string; port: number } | undefined {
-  if (isIP(value) !== 0) return { address: value, port: 53 };
-  const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(value) ?? /^([^:]+):(\d{1,5})$/.exec(value);
-  if (!match) return undefined;
-  const address = match[1] as string;
-  const port = Number(match[2]);
-  if (isIP(address) === 0 || port < 1 || port > 65535) return undefined;
-  return { address, port };
-}
-
-const metricsPrefix = z
-  .string({ error: 'must be a string' })
-  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid Prometheus metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)');
-
-/** Objects say what they must be when given something else (`udp: must be an object`). */
-const OBJECT = { error: 'must be an object' } as const;
+import {
+  boundedInt,
+  checkRange,
+  filePath,
+  ipAddress,
+  listenPort,
+  logLevel,
+  metricsPrefix,
+  nonEmptyString,
+  OBJECT,
+  resolverAddress,
+} from '../validation/validators.ts';
 
 const dnsTargetObject = z.strictObject({
-  host: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
-  label: z.string({ error: 'must be a string' }).min(1, 'must not be empty').optional(),
+  host: nonEmptyString,
+  label: nonEmptyString.optional(),
   type: z.enum(['A', 'AAAA'], { error: 'must be A or AAAA' }).default('A'),
   resolvers: z.array(resolverAddress, { error: 'must be a list of resolver addresses' }).optional(),
 }, OBJECT);
@@ -91,23 +66,23 @@ const controllerDiscovery = z.strictObject({
   reconnectMin: boundedInt(10, 600_000).default(250),
   reconnectMax: boundedInt(10, 600_000).default(10_000),
   /** File holding the bearer token sent to the controller (re-read on every connection). */
-  tokenFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+  tokenFile: filePath.optional(),
   /** PEM CA the controller's certificate must chain to; https URLs are verified against it only. */
-  caFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+  caFile: filePath.optional(),
 }, OBJECT);
 
 const discovery = z.strictObject({
-  peersFile: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+  peersFile: filePath.optional(),
   newPeerDelay: boundedInt(0, 600_000).default(1000),
   controller: controllerDiscovery.optional(),
 }, OBJECT);
 
 export const agentConfigSchema = z
   .strictObject({
-    port: boundedInt(1, 65535).default(8080),
+    port: listenPort.default(8080),
     listenAddress: ipAddress.default('0.0.0.0'),
     metricsPrefix: metricsPrefix.default('kconmon'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+    logLevel: logLevel.default('info'),
     shutdownGracePeriod: boundedInt(0, 600_000).default(5000),
     stallThreshold: boundedInt(1, 10_000).default(10),
     jitter: jitter.prefault({}),
@@ -117,9 +92,7 @@ export const agentConfigSchema = z
     discovery: discovery.prefault({}),
   }, OBJECT)
   .superRefine((config, ctx) => {
-    if (config.jitter.max < config.jitter.min) {
-      ctx.addIssue({ code: 'custom', path: ['jitter', 'max'], message: `must be ≥ jitter.min (${config.jitter.min})` });
-    }
+    checkRange(ctx, ['jitter', 'max'], { low: config.jitter.min, high: config.jitter.max }, 'jitter.min');
     const { udp: u } = config;
     const window = (u.packets - 1) * u.packetSpacing + u.timeout;
     if (u.enabled && window >= u.interval) {
@@ -129,11 +102,9 @@ export const agentConfigSchema = z
         message: `must be > (packets − 1) × packetSpacing + timeout = ${window} ms, so rounds to one peer never overlap`,
       });
     }
-    if (config.tcp.enabled && config.tcp.timeout >= config.tcp.interval) {
-      ctx.addIssue({ code: 'custom', path: ['tcp', 'timeout'], message: `must be < tcp.interval (${config.tcp.interval})` });
-    }
-    if (config.dns.enabled && config.dns.timeout >= config.dns.interval) {
-      ctx.addIssue({ code: 'custom', path: ['dns', 'timeout'], message: `must be < dns.interval (${config.dns.interval})` });
+    for (const section of ['tcp', 'dns'] as const) {
+      const { enabled, timeout, interval } = config[section];
+      if (enabled && timeout >= interval) ctx.addIssue({ code: 'custom', path: [section, 'timeout'], message: `must be < ${section}.interval (${interval})` });
     }
     const labels = new Map<string, number>();
     config.dns.targets.forEach((target, index) => {
@@ -151,8 +122,8 @@ export const agentConfigSchema = z
     if ((peersFile === undefined) === (controller === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['discovery'], message: 'set exactly one of discovery.peersFile or discovery.controller' });
     }
-    if (controller && controller.reconnectMax < controller.reconnectMin) {
-      ctx.addIssue({ code: 'custom', path: ['discovery', 'controller', 'reconnectMax'], message: `must be ≥ reconnectMin (${controller.reconnectMin})` });
+    if (controller) {
+      checkRange(ctx, ['discovery', 'controller', 'reconnectMax'], { low: controller.reconnectMin, high: controller.reconnectMax }, 'reconnectMin');
     }
     if (controller?.caFile !== undefined && !controller.urls.some((url) => url.startsWith('https:'))) {
       ctx.addIssue({ code: 'custom', path: ['discovery', 'controller', 'caFile'], message: 'is set but no controller URL is https' });

@@ -2,7 +2,7 @@
 // it to every connected agent — a snapshot on connect, each change within moments of the API event. Agents prove
 // themselves with the shared token (auth.tokenFile); the endpoint is HTTPS when given a certificate (tls).
 import { resolve } from 'node:path';
-import { ConfigError } from '../config/format-issues.ts';
+import { ConfigError } from '../validation/format-issues.ts';
 import { openTokenFile, type TokenFile } from '../util/token-file.ts';
 import { readPemFile } from '../util/pem-file.ts';
 import { Registry } from 'prom-client';

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { AgentEntry } from '../protocol/agent-stream.ts';
 
-export const DEFAULT_ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'] as const;
+export { DEFAULT_ZONE_LABELS } from '../config/controller-schema.ts';
 
 export function nodeZone(node: V1Node | undefined, zoneLabels: readonly string[]): string {
   const labels = node?.metadata?.labels ?? {};

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { Peer } from '../discovery/peer.ts';
 import { renderResultsTable, type AgentSnapshot } from './results-table.ts';
+import type { AgentResults } from '../agent/results.ts';
 import { startDemoResolver, type DemoResolver } from './demo-resolver.ts';
 import { sleep } from '../util/sleep.ts';
 import { findSharedPort } from '../util/shared-port.ts';
@@ -199,7 +200,7 @@ async function fetchSnapshots(peers: readonly Peer[], port: number): Promise<Age
     peers.map(async (peer) => {
       try {
         const response = await fetch(`http://${peer.ip}:${port}/results`, { signal: AbortSignal.timeout(2000) });
-        const body = (await response.json()) as Omit<AgentSnapshot, 'node' | 'zone'>;
+        const body = (await response.json()) as AgentResults;
         return { node: peer.nodeName, zone: peer.zone, latest: body.latest, failures: body.failures };
       } catch {
         return { node: peer.nodeName, zone: peer.zone, latest: [], failures: [] };

@@ -1,13 +1,9 @@
 // Renders the demo's live table (source → destination: UDP RTT and loss, TCP connect and total, status) from the
 // `/results` snapshots of every agent.
-import type { HistoryEntry } from '../agent/result-history.ts';
+import type { AgentResults, ResultEntry } from '../agent/results.ts';
 
-export interface AgentSnapshot {
-  readonly node: string;
-  readonly zone: string;
-  readonly latest: readonly HistoryEntry[];
-  readonly failures: readonly HistoryEntry[];
-}
+export type AgentSnapshot = Pick<AgentResults, 'node' | 'zone' | 'latest' | 'failures'>;
+type EntryOf<Name extends ResultEntry['test']> = Extract<ResultEntry, { test: Name }>;
 
 interface Row {
   readonly source: string;
@@ -23,14 +19,16 @@ export function renderResultsTable(snapshots: readonly AgentSnapshot[]): string 
   const rows: Row[] = [];
   const dnsLines: string[] = [];
   for (const snapshot of snapshots) {
-    const byDestination = new Map<string, { udp?: HistoryEntry; tcp?: HistoryEntry; zone?: string }>();
+    const byDestination = new Map<string, { udp?: EntryOf<'udp'>; tcp?: EntryOf<'tcp'>; zone?: string | undefined }>();
     for (const entry of snapshot.latest) {
       if (entry.test === 'dns') {
         dnsLines.push(`${snapshot.node} dns ${entry.target}: ${entry.passed ? 'ok' : `FAIL ${String(entry.summary.reason)}`} ${formatMs(entry.summary.durationMs)}`);
         continue;
       }
       const row = byDestination.get(entry.target) ?? {};
-      row[entry.test] = entry;
+      if (entry.test === 'udp') row.udp = entry;
+      else if (entry.test === 'tcp') row.tcp = entry;
+      else continue; // a kind the table has no column for
       row.zone = entry.targetZone;
       byDestination.set(entry.target, row);
     }
@@ -56,6 +54,6 @@ export function renderResultsTable(snapshots: readonly AgentSnapshot[]): string 
   return [line(header), ...rows.map(line), ...dnsLines].join('\n');
 }
 
-function formatMs(value: unknown): string {
+function formatMs(value: number | null): string {
   return typeof value === 'number' ? `${value.toFixed(3)} ms` : '–';
 }

@@ -2,9 +2,17 @@
 // by the echo, the zone of the agent's own node becomes its `source_zone` (unless fixed by $ZONE), and whether a
 // controller is connected becomes kconmon_agent_controller_connected. The bearer token and the pinned CA are passed
 // through to the client.
-import type { Agent } from '../agent/agent.ts';
 import type { Logger } from '../log.ts';
 import { startControllerClient, type ControllerClient } from './controller-client.ts';
+import type { Peer } from './peer.ts';
+
+/** What the stream feeds: the agent, seen from discovery (discovery knows nothing else of it). */
+export interface PeerListConsumer {
+  /** The probe targets, and the addresses of every other agent (the echo answers them too). */
+  setPeers(peers: readonly Peer[], otherAgents: readonly string[]): void;
+  setZone(zone: string): void;
+  setControllerConnected(connected: boolean): void;
+}
 
 export interface ControllerDiscoveryOptions {
   readonly urls: readonly string[];
@@ -21,7 +29,7 @@ export interface ControllerDiscoveryOptions {
   readonly ca?: string | Buffer;
 }
 
-export function connectAgentToController(agent: Agent, options: ControllerDiscoveryOptions): ControllerClient {
+export function connectAgentToController(agent: PeerListConsumer, options: ControllerDiscoveryOptions): ControllerClient {
   return startControllerClient({
     urls: options.urls,
     nodeName: options.nodeName,

@@ -1,7 +1,7 @@
 // A peer agent as discovery reports it, the shape of the original's `GET /agents` entries, and its validation.
 import { z } from 'zod';
-import { ipAddress } from '../config/schema.ts';
-import { formatIssues } from '../config/format-issues.ts';
+import { ipAddress, nonEmptyString } from '../validation/validators.ts';
+import { formatIssues } from '../validation/format-issues.ts';
 
 export interface Peer {
   /** Agent pod name (unique). */
@@ -14,10 +14,10 @@ export interface Peer {
 }
 
 const peerSchema = z.strictObject({
-  name: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
-  nodeName: z.string({ error: 'must be a string' }).min(1, 'must not be empty'),
+  name: nonEmptyString,
+  nodeName: nonEmptyString,
   ip: ipAddress,
-  zone: z.string({ error: 'must be a string' }).min(1, 'must not be empty').default('unknown'),
+  zone: nonEmptyString.default('unknown'),
 }, { error: 'must be an object {name, nodeName, ip, zone}' });
 
 export const peerListSchema = z.array(peerSchema, { error: 'must be a list of peers {name, nodeName, ip, zone}' }).superRefine((peers, ctx) => {

@@ -9,8 +9,11 @@
 // on a busy node; a test stalled for longer than its timeout is unmeasured. Kernel-reported failures stay failures.
 import net from 'node:net';
 import type { StallDetector } from './stall-detector.ts';
+import { roundMs, type ProbeKind } from './probe-kind.ts';
 
-export type TcpFailureReason = 'refused' | 'timeout' | 'reset' | 'unreachable' | 'bad_status' | 'error';
+/** Every reason a TCP test fails for (the `reason` label of its failure counter). */
+export const TCP_FAILURE_REASONS = ['refused', 'timeout', 'reset', 'unreachable', 'bad_status', 'error'] as const;
+export type TcpFailureReason = (typeof TCP_FAILURE_REASONS)[number];
 
 export interface TcpProbeResult {
   readonly kind: 'tcp';
@@ -138,6 +141,33 @@ export function probeTcp(
     socket.once('error', (error: NodeJS.ErrnoException) => finish(reasonFor(error.code), error.code ?? error.message));
   });
 }
+
+/** What `/results` shows of a TCP test. */
+export interface TcpSummary {
+  readonly connectMs: number | null;
+  readonly totalMs: number | null;
+  readonly reason: TcpFailureReason | null;
+  readonly detail: string | null;
+}
+
+export interface TcpKindOptions extends TcpProbeOptions {
+  readonly port: number;
+}
+
+/** A fresh TCP connection and `GET /readiness` to a peer's agent. */
+export const tcpProbe: ProbeKind<'tcp', { readonly ip: string }, TcpKindOptions, TcpProbeResult, TcpSummary> = {
+  name: 'tcp',
+  async prepare(config, runtime) {
+    if (!config.tcp.enabled) return undefined;
+    const options = { port: runtime.port, timeoutMs: config.tcp.timeout, localAddress: runtime.localAddress, stallDetector: runtime.stallDetector };
+    return { intervalMs: config.tcp.interval, options };
+  },
+  run: (target, options, signal) => probeTcp({ ip: target.ip, port: options.port }, options, signal),
+  summarise: (result) =>
+    result.aborted || result.unmeasured
+      ? undefined
+      : { connectMs: roundMs(result.connectMs), totalMs: roundMs(result.totalMs), reason: result.reason ?? null, detail: result.detail ?? null },
+};
 
 export function reasonFor(code: string | undefined): TcpFailureReason {
   switch (code) {

@@ -1,6 +1,7 @@
 // UDP probe: `packets` datagrams to one peer, spaced apart, each with its own id and timeout; returns RTT statistics.
 // Packets the pinger calls unmeasured (the event loop stalled while they were outstanding) are left out of loss and RTT.
-import type { PingOutcome, UdpPinger } from './udp-pinger.ts';
+import { createUdpPinger, type IgnoredReason, type PingOutcome, type UdpPinger } from './udp-pinger.ts';
+import { roundMs, type ProbeKind } from './probe-kind.ts';
 
 export interface UdpProbeOptions {
   readonly packets: number;
@@ -126,3 +127,66 @@ export function summarise({ rttMicros, sent, unmeasured, late, aborted }: UdpOut
     passed: measured && lost === 0,
   };
 }
+
+/** What `/results` shows of a UDP test. */
+export interface UdpSummary {
+  readonly averageMs: number | null;
+  readonly spreadMs: number | null;
+  readonly lossPercent: number | null;
+  readonly sent: number;
+  readonly received: number;
+  readonly late: number;
+  readonly unmeasured: number;
+}
+
+/** The pinger's observations besides results, by peer address (the UDP metrics module implements them). */
+export interface UdpEvents {
+  late(address: string): void;
+  duplicate(address: string): void;
+  ignored(reason: IgnoredReason): void;
+  sendError(code: string): void;
+}
+
+export interface UdpKindOptions extends UdpProbeOptions {
+  readonly pinger: UdpPinger;
+  readonly port: number;
+}
+
+/** UDP echo round trips to a peer's agent: `packets` datagrams per test through one shared pinger. */
+export const udpProbe: ProbeKind<'udp', { readonly ip: string }, UdpKindOptions, UdpProbeResult, UdpSummary, UdpEvents> = {
+  name: 'udp',
+  async prepare(config, runtime, events) {
+    const { udp } = config;
+    if (!udp.enabled) return undefined;
+    const log = runtime.log;
+    const pinger = await createUdpPinger({
+      bindAddress: runtime.localAddress,
+      stallDetector: runtime.stallDetector,
+      hooks: {
+        onLate: (address) => events.late(address),
+        onDuplicate: (address) => events.duplicate(address),
+        onIgnored: (reason) => events.ignored(reason),
+        onSendError: (address, code) => {
+          events.sendError(code);
+          log.debug({ address, code }, 'udp send failed');
+        },
+      },
+    });
+    const options = {
+      pinger,
+      port: runtime.port,
+      packets: udp.packets,
+      packetSize: udp.packetSize,
+      packetSpacingMs: udp.packetSpacing,
+      timeoutMs: udp.timeout,
+    };
+    return { intervalMs: udp.interval, options, close: () => pinger.close() };
+  },
+  run: (target, options, signal) => probeUdp(options.pinger, { ip: target.ip, port: options.port }, options, signal),
+  summarise(result) {
+    if (!result.measured) return undefined;
+    const { sent, received, late, unmeasured } = result;
+    const timings = { averageMs: roundMs(result.averageMs), spreadMs: roundMs(result.spreadMs), lossPercent: roundMs(result.lossPercent) };
+    return { ...timings, sent, received, late, unmeasured };
+  },
+};

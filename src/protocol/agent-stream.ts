@@ -8,8 +8,8 @@
 // its heartbeat interval in a response header (old agents reject unknown message fields), and authenticates agents
 // with a bearer token when it has one.
 import { z } from 'zod';
-import { ipAddress } from '../config/schema.ts';
-import { formatIssues } from '../config/format-issues.ts';
+import { ipAddress, nonEmptyString } from '../validation/validators.ts';
+import { formatIssues } from '../validation/format-issues.ts';
 
 /** An agent pod as the controller sees it. Only `ready` agents are probed; the echo answers all of them. */
 export interface AgentEntry {
@@ -21,7 +21,7 @@ export interface AgentEntry {
   readonly ready: boolean;
 }
 
-const nonEmpty = z.string({ error: 'must be a string' }).min(1, 'must not be empty');
+const nonEmpty = nonEmptyString;
 
 const agentEntrySchema = z.strictObject({
   name: nonEmpty,

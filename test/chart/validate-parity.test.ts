@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
-import { ConfigError } from '../../src/config/format-issues.ts';
+import { ConfigError } from '../../src/validation/format-issues.ts';
 import { parseAgentConfig } from '../../src/config/load.ts';
 import { badFixtures, CHART_DIR, expectedMessages } from './helm.ts';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { loadAgentConfig } from '../../src/config/load.ts';
-import { ConfigError } from '../../src/config/format-issues.ts';
+import { ConfigError } from '../../src/validation/format-issues.ts';
 import { agentConfigSchema, resolveDnsTargets } from '../../src/config/schema.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'config');

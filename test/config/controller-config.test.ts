@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseControllerConfig } from '../../src/config/load.ts';
-import { ConfigError } from '../../src/config/format-issues.ts';
+import { ConfigError } from '../../src/validation/format-issues.ts';
 
 test('defaults: Kubernetes discovery of app=kconmon,component=agent pods, topology zone label then the deprecated one', () => {
   const config = parseControllerConfig({}, 'test');

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { identityFromEnv } from '../../src/config/identity.ts';
-import { ConfigError } from '../../src/config/format-issues.ts';
+import { ConfigError } from '../../src/validation/format-issues.ts';
 
 describe('identityFromEnv', () => {
   it('reads every variable as the downward API sets it', () => {

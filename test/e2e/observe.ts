@@ -2,7 +2,8 @@
 // active alerts), and the agents' own /results and /metrics.
 import type { Prometheus } from '../../harness/prometheus.ts';
 import { resultSamples } from '../../harness/prometheus.ts';
-import type { AgentResults, Cluster } from '../../e2e/cluster.ts';
+import type { Cluster } from '../../e2e/cluster.ts';
+import type { AgentResults } from '../../src/agent/results.ts';
 
 export interface Sample {
   readonly labels: Record<string, string>;

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
+import { PROBE_TABLE } from '../../src/agent/probe-table.ts';
 import { createAgentMetrics } from '../../src/metrics/agent-metrics.ts';
+import { createSourceLabels } from '../../src/metrics/kind-metrics.ts';
 import { createControllerMetrics } from '../../src/metrics/controller-metrics.ts';
 import { guardedHandler } from '../../src/util/guarded-handler.ts';
 
@@ -25,14 +27,10 @@ function readmeRows(): Map<string, string> {
 describe('README metrics tables', () => {
   it('list exactly the agent and controller metrics, each with its type', async () => {
     const registry = new Registry();
-    createAgentMetrics({
-      registry,
-      prefix: 'kconmon',
-      source: { nodeName: 'node-a', zone: 'zone-a' },
-      version: 'test',
-      processMetrics: false,
-      controllerDiscovery: true,
-    });
+    const labels = createSourceLabels({ nodeName: 'node-a', zone: 'zone-a' });
+    createAgentMetrics({ registry, prefix: 'kconmon', labels, version: 'test', processMetrics: false, controllerDiscovery: true });
+    // Every probe kind's metrics module, as the agent creates them from the probe table.
+    for (const entry of PROBE_TABLE) entry.metrics({ registry, prefix: 'kconmon', labels, peerAt: () => undefined });
     guardedHandler(async () => {}, { registry, metricsPrefix: 'kconmon' });
     // The controller's registry and server prefix, as src/controller/controller.ts creates them.
     const controllerRegistry = new Registry();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentConfigInput } from '../../src/config/schema.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
+import type { AgentResults } from '../../src/agent/results.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
 import { parseExposition, type Sample } from '../../harness/exposition.ts';
 import { GiveUp, waitUntil } from '../../harness/wait.ts';
@@ -23,6 +24,10 @@ export interface AgentProcess {
   readonly child: ChildProcess;
   /** The agent's /metrics, parsed. */
   metrics(): Promise<Sample[]>;
+  /** The agent's /results. */
+  results(): Promise<AgentResults>;
+  /** Rewrites the agent's peers file (the agent applies it once the file has been left alone for a moment). */
+  setPeers(peers: readonly Peer[]): Promise<void>;
   /** Sends a signal (SIGSTOP, SIGCONT…) to the agent process. */
   signal(signal: NodeJS.Signals): void;
   /** Output of the agent so far (for failure messages). */
@@ -85,6 +90,12 @@ export async function createAgentProcessGroup(addresses: readonly string[]): Pro
           if (!response.ok) throw new Error(`${peer.nodeName} /metrics: HTTP ${response.status}`);
           return parseExposition(await response.text());
         },
+        async results() {
+          const response = await fetch(`${base}/results`, { signal: AbortSignal.timeout(5000) });
+          if (!response.ok) throw new Error(`${peer.nodeName} /results: HTTP ${response.status}`);
+          return (await response.json()) as AgentResults;
+        },
+        setPeers: (next) => writeFile(peersFile, JSON.stringify(next)),
         signal(signal) {
           child.kill(signal);
         },

@@ -2,6 +2,7 @@
 // and REFUSED, and a zone forwarded to a dnsmasq that refuses everything, which unbound turns into SERVFAIL.
 // All recursion is forwarded to a closed loopback port, so nothing is ever queried beyond the machine.
 import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,4 +96,29 @@ forward-zone:
     throw error;
   }
   return { server, stop };
+}
+
+/** A resolver on loopback that reads every query and never answers. */
+export interface SilentResolver {
+  /** `127.0.0.1:port`. */
+  readonly server: string;
+  /** Resolves once a query has arrived (at once if one already has). */
+  firstQuery(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSilentResolver(): Promise<SilentResolver> {
+  const socket = dgram.createSocket('udp4');
+  let received = false;
+  const waiting: (() => void)[] = [];
+  socket.on('message', () => {
+    received = true;
+    for (const resolve of waiting.splice(0)) resolve();
+  });
+  await new Promise<void>((resolve) => socket.bind({ address: '127.0.0.1', port: 0 }, () => resolve()));
+  return {
+    server: `127.0.0.1:${socket.address().port}`,
+    firstQuery: () => (received ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve))),
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
 }

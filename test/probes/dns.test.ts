@@ -1,10 +1,10 @@
 // DNS probe against real DNS servers the test starts on loopback (unbound, dnsmasq): pass for A and AAAA, and each
-// failure reason — nxdomain, servfail, refused, timeout (a socket that never answers).
+// failure reason — nxdomain, servfail, refused, timeout (a socket that never answers) — and a query aborted in flight.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { createTargetResolver, probeDns } from '../../src/probes/dns.ts';
-import { startTestResolvers, testResolversUnavailable, TEST_ZONE, type TestResolvers } from '../helpers/test-resolvers.ts';
+import { startSilentResolver, startTestResolvers, testResolversUnavailable, TEST_ZONE, type TestResolvers } from '../helpers/test-resolvers.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 
 let servers: TestResolvers | undefined;
@@ -52,16 +52,46 @@ for (const [name, host, reason] of [
 }
 
 test('timeout: a resolver that never answers fails with reason timeout at the configured timeout', async () => {
-  const silent = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => silent.bind({ address: '127.0.0.1', port: 0 }, () => resolve()));
+  const silent = await startSilentResolver();
   try {
-    const dnsTarget = { host: TEST_ZONE.pass, label: 'silent', type: 'A' as const, resolvers: [`127.0.0.1:${silent.address().port}`] };
+    const dnsTarget = { host: TEST_ZONE.pass, label: 'silent', type: 'A' as const, resolvers: [silent.server] };
     const result = await probeDns(createTargetResolver(dnsTarget, 300), dnsTarget, 300);
     assert.equal(result.passed, false);
+    assert.equal(result.aborted, false);
     assert.equal(result.reason, 'timeout');
     assert.ok(result.durationMs >= 295 && result.durationMs < 550, `${result.durationMs} ms`);
   } finally {
-    silent.close();
+    await silent.close();
+  }
+});
+
+test('timeout above c-ares\'s default 5 s cap per try: the configured timeout is honoured', async () => {
+  const silent = await startSilentResolver();
+  try {
+    const dnsTarget = { host: TEST_ZONE.pass, label: 'silent', type: 'A' as const, resolvers: [silent.server] };
+    const result = await probeDns(createTargetResolver(dnsTarget, 5600), dnsTarget, 5600);
+    assert.equal(result.reason, 'timeout');
+    assert.ok(result.durationMs >= 5595, `gave up after ${result.durationMs} ms, before the configured 5600 ms`);
+  } finally {
+    await silent.close();
+  }
+});
+
+test('abort: a query in flight to a resolver that never answers settles as aborted, with no failure reason', async () => {
+  const silent = await startSilentResolver();
+  try {
+    const dnsTarget = { host: TEST_ZONE.pass, label: 'silent', type: 'A' as const, resolvers: [silent.server] };
+    const controller = new AbortController();
+    // The deadline is beyond the test's own timeout: only the abort can settle the probe.
+    const probe = probeDns(createTargetResolver(dnsTarget, 60_000), dnsTarget, 60_000, controller.signal);
+    await silent.firstQuery();
+    controller.abort();
+    const result = await probe;
+    assert.equal(result.aborted, true);
+    assert.equal(result.passed, false);
+    assert.equal(result.reason, undefined);
+  } finally {
+    await silent.close();
   }
 });
 
