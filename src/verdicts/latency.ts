@@ -50,10 +50,18 @@ export function findLatencyProblems(index: PairIndex, t: VerdictThresholds): Fin
     if (list) list.push(i);
     else peers.set(peer, [i]);
   };
+  // Only nodes with at least minFailingPairs slow pairs can qualify: the others need no per-peer table.
+  const slowPairsOf = new Map<string, number>();
+  index.pairs.forEach((pair, i) => {
+    if (!eligible(i) || !pair.elevated) return;
+    slowPairsOf.set(pair.source, (slowPairsOf.get(pair.source) ?? 0) + 1);
+    slowPairsOf.set(pair.destination, (slowPairsOf.get(pair.destination) ?? 0) + 1);
+  });
+  const mayQualify = (node: string) => (slowPairsOf.get(node) ?? 0) >= t.minFailingPairs;
   index.pairs.forEach((pair, i) => {
     if (!eligible(i)) return;
-    add(pair.source, pair.destination, i);
-    add(pair.destination, pair.source, i);
+    if (mayQualify(pair.source)) add(pair.source, pair.destination, i);
+    if (mayQualify(pair.destination)) add(pair.destination, pair.source, i);
   });
   const nodeCounts = (node: string) => {
     let peers = 0;

@@ -81,10 +81,18 @@ export function findLossProblems(index: PairIndex, t: VerdictThresholds): Findin
     entry.lost += index.pairs[i]!.lossLost;
     entry.pairs.push(i);
   };
+  // Only nodes with at least minFailingPairs lossy pairs can qualify: the others need no per-peer table.
+  const lossyPairsOf = new Map<string, number>();
+  index.pairs.forEach((pair, i) => {
+    if (!eligible(i) || !lossyPair(i)) return;
+    lossyPairsOf.set(pair.source, (lossyPairsOf.get(pair.source) ?? 0) + 1);
+    lossyPairsOf.set(pair.destination, (lossyPairsOf.get(pair.destination) ?? 0) + 1);
+  });
+  const mayQualify = (node: string) => (lossyPairsOf.get(node) ?? 0) >= t.minFailingPairs;
   index.pairs.forEach((pair, i) => {
     if (!eligible(i)) return;
-    add(pair.source, pair.destination, i);
-    add(pair.destination, pair.source, i);
+    if (mayQualify(pair.source)) add(pair.source, pair.destination, i);
+    if (mayQualify(pair.destination)) add(pair.destination, pair.source, i);
   });
   const nodeCounts = (node: string) => {
     let sent = 0;

@@ -18,7 +18,17 @@ export function indexPairs(pairs: readonly PairView[]): PairIndex {
   const outgoing = new Map<string, number[]>();
   const incoming = new Map<string, number[]>();
   const byZonePair = new Map<string, number[]>();
-  const byKey = new Map<string, number>();
+  /** source → destination → index, for the reverse of a pair. */
+  const byPair = new Map<string, Map<string, number>>();
+  // Zone pair keys are built once per zone pair in a window, not once per node pair.
+  const zoneKeys = new Map<string, Map<string, string>>();
+  const zonePairKey = (sourceZone: string, destinationZone: string) => {
+    let bySource = zoneKeys.get(sourceZone);
+    if (!bySource) zoneKeys.set(sourceZone, (bySource = new Map()));
+    let key = bySource.get(destinationZone);
+    if (key === undefined) bySource.set(destinationZone, (key = `${sourceZone}\n${destinationZone}`));
+    return key;
+  };
   const push = (map: Map<string, number[]>, key: string, index: number) => {
     const list = map.get(key);
     if (list) list.push(index);
@@ -27,8 +37,10 @@ export function indexPairs(pairs: readonly PairView[]): PairIndex {
   pairs.forEach((pair, index) => {
     push(outgoing, pair.source, index);
     push(incoming, pair.destination, index);
-    push(byZonePair, `${pair.sourceZone}\n${pair.destinationZone}`, index);
-    byKey.set(`${pair.source}\n${pair.destination}`, index);
+    push(byZonePair, zonePairKey(pair.sourceZone, pair.destinationZone), index);
+    let bySource = byPair.get(pair.source);
+    if (!bySource) byPair.set(pair.source, (bySource = new Map()));
+    bySource.set(pair.destination, index);
   });
   return {
     pairs,
@@ -38,7 +50,7 @@ export function indexPairs(pairs: readonly PairView[]): PairIndex {
     byZonePair,
     reverseOf: (index) => {
       const pair = pairs[index]!;
-      return byKey.get(`${pair.destination}\n${pair.source}`);
+      return byPair.get(pair.destination)?.get(pair.source);
     },
   };
 }

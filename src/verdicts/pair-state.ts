@@ -80,12 +80,16 @@ function pairKey(source: string, destination: string): string {
 }
 
 export function createPairState(thresholds: VerdictThresholds): PairState {
-  const pairs = new Map<string, PairMemory>();
+  /** source → destination → memory. */
+  const pairs = new Map<string, Map<string, PairMemory>>();
+  let tracked = 0;
   let dns = new Map<string, DnsMemory>();
 
   function memoryOf(source: string, destination: string): PairMemory {
-    const key = pairKey(source, destination);
-    let memory = pairs.get(key);
+    // Nested maps: no key string built per outcome (tens of thousands a second at scale).
+    let bySource = pairs.get(source);
+    if (!bySource) pairs.set(source, (bySource = new Map()));
+    let memory = bySource.get(destination);
     if (!memory) {
       memory = {
         source,
@@ -105,7 +109,8 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
         baselineWindows: 0,
         idleWindows: 0,
       };
-      pairs.set(key, memory);
+      bySource.set(destination, memory);
+      tracked++;
     }
     return memory;
   }
@@ -143,7 +148,12 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
     close(nodes, probes) {
       const views: PairView[] = [];
       let ignored = 0;
-      for (const [key, memory] of pairs) {
+      for (const [sourceName, bySource] of pairs) for (const [destinationName, memory] of bySource) {
+        const forget = () => {
+          bySource.delete(destinationName);
+          if (bySource.size === 0) pairs.delete(sourceName);
+          tracked--;
+        };
         const source = nodes.get(memory.source);
         const destination = nodes.get(memory.destination);
         const assigned = probes === undefined || probes.get(memory.source)?.has(memory.destination) === true;
@@ -151,7 +161,7 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
         if (!source || !destination || !assigned) {
           // Departed or unassigned: forget it (a node that comes back starts afresh).
           ignored += tests;
-          pairs.delete(key);
+          forget();
           continue;
         }
         if (source.terminating || destination.terminating) {
@@ -172,7 +182,7 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
           memory.idleWindows++;
           if (memory.statusAge > thresholds.carryWindows) memory.status = undefined;
           if (memory.idleWindows >= FORGET_AFTER_WINDOWS) {
-            pairs.delete(key);
+            forget();
             continue;
           }
         }
@@ -187,7 +197,7 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
           const baseline = memory.baselineMs;
           elevated = warm && baseline !== undefined && rttMs > baseline * thresholds.latencyFactor && rttMs - baseline >= thresholds.latencyMinIncreaseMs;
           // Learn the baseline from normal windows; while elevated learn slowly, so a lasting change becomes the new normal.
-          const weight = elevated ? thresholds.baselineWeight / 10 : thresholds.baselineWeight;
+          const weight = elevated ? thresholds.elevatedBaselineWeight : thresholds.baselineWeight;
           memory.baselineMs = baseline === undefined ? rttMs : baseline + weight * (rttMs - baseline);
           memory.baselineWindows++;
         }
@@ -215,7 +225,7 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
       return { pairs: views, dns: dnsViews, ignored };
     },
 
-    size: () => pairs.size,
+    size: () => tracked,
   };
 }
 

@@ -30,8 +30,10 @@ export interface VerdictThresholds {
   readonly latencyMinIncreaseMs: number;
   /** Windows of RTT before a pair's baseline is trusted. */
   readonly baselineWarmupWindows: number;
-  /** EWMA weight of a window's RTT in the baseline (and a tenth of it while elevated, so a lasting change is learnt). */
+  /** EWMA weight of a normal window's RTT in the pair's baseline … */
   readonly baselineWeight: number;
+  /** … and of an elevated window's: a lasting change becomes the new normal after about half an hour at 5 s windows. */
+  readonly elevatedBaselineWeight: number;
   /** DNS: a target fails everywhere when at least this share of nodes (and two of them) fail it. */
   readonly dnsEverywhereShare: number;
   /** Evidence lists are cut to this many entries (bounded output). */
@@ -55,6 +57,7 @@ export const DEFAULT_VERDICT_THRESHOLDS: VerdictThresholds = {
   latencyMinIncreaseMs: 2,
   baselineWarmupWindows: 5,
   baselineWeight: 0.1,
+  elevatedBaselineWeight: 0.001,
   dnsEverywhereShare: 0.8,
   maxEvidencePairs: 20,
 };
