@@ -5,13 +5,13 @@
 import type { DnsView } from './pair-state.ts';
 import type { VerdictThresholds } from './thresholds.ts';
 import type { Finding } from './types.ts';
+import { getOrCreate } from './get-or-create.ts';
 
 export function findDnsProblems(views: readonly DnsView[], blamedNodes: ReadonlySet<string>, t: VerdictThresholds): Finding[] {
   const byTarget = new Map<string, { nodes: number; failing: string[] }>();
   for (const view of views) {
     if (view.tests === 0 || blamedNodes.has(view.source)) continue;
-    let entry = byTarget.get(view.target);
-    if (!entry) byTarget.set(view.target, (entry = { nodes: 0, failing: [] }));
+    const entry = getOrCreate(byTarget, view.target, () => ({ nodes: 0, failing: [] as string[] }));
     entry.nodes++;
     if (view.failed * 2 > view.tests) entry.failing.push(view.source);
   }

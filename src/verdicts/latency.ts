@@ -9,6 +9,7 @@ import { median } from './median.ts';
 import { zonesHealthyInside } from './reachability.ts';
 import type { VerdictThresholds } from './thresholds.ts';
 import type { Evidence, Finding } from './types.ts';
+import { getOrCreate } from './get-or-create.ts';
 
 export function findLatencyProblems(index: PairIndex, t: VerdictThresholds): Finding[] {
   const findings: Finding[] = [];
@@ -44,11 +45,11 @@ export function findLatencyProblems(index: PairIndex, t: VerdictThresholds): Fin
   // Per node: peer → the pairs between them (both directions) with RTT and baseline.
   const peersOf = new Map<string, Map<string, number[]>>();
   const add = (node: string, peer: string, i: number) => {
-    let peers = peersOf.get(node);
-    if (!peers) peersOf.set(node, (peers = new Map()));
-    const list = peers.get(peer);
-    if (list) list.push(i);
-    else peers.set(peer, [i]);
+    getOrCreate(
+      getOrCreate(peersOf, node, () => new Map<string, number[]>()),
+      peer,
+      () => [] as number[],
+    ).push(i);
   };
   // Only nodes with at least minFailingPairs slow pairs can qualify: the others need no per-peer table.
   const slowPairsOf = new Map<string, number>();

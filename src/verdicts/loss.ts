@@ -11,6 +11,7 @@ import type { PairIndex } from './pair-index.ts';
 import { pairRefs, splitZonePair } from './pair-index.ts';
 import type { VerdictThresholds } from './thresholds.ts';
 import type { Finding } from './types.ts';
+import { getOrCreate } from './get-or-create.ts';
 
 export function findLossProblems(index: PairIndex, t: VerdictThresholds): Finding[] {
   const findings: Finding[] = [];
@@ -73,10 +74,8 @@ export function findLossProblems(index: PairIndex, t: VerdictThresholds): Findin
   // Per node: peer → packets of the pairs between them (both directions), unexplained and up.
   const peersOf = new Map<string, Map<string, { sent: number; lost: number; pairs: number[] }>>();
   const add = (node: string, peer: string, i: number) => {
-    let peers = peersOf.get(node);
-    if (!peers) peersOf.set(node, (peers = new Map()));
-    let entry = peers.get(peer);
-    if (!entry) peers.set(peer, (entry = { sent: 0, lost: 0, pairs: [] }));
+    const peers = getOrCreate(peersOf, node, () => new Map<string, { sent: number; lost: number; pairs: number[] }>());
+    const entry = getOrCreate(peers, peer, () => ({ sent: 0, lost: 0, pairs: [] as number[] }));
     entry.sent += index.pairs[i]!.lossSent;
     entry.lost += index.pairs[i]!.lossLost;
     entry.pairs.push(i);

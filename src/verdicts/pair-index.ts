@@ -2,6 +2,7 @@
 // pair, and which pairs a verdict already explains (so a lesser rule never blames the same failures twice).
 import type { PairView } from './pair-state.ts';
 import type { PairRef } from './types.ts';
+import { getOrCreate } from './get-or-create.ts';
 
 export interface PairIndex {
   readonly pairs: readonly PairView[];
@@ -23,11 +24,8 @@ export function indexPairs(pairs: readonly PairView[]): PairIndex {
   // Zone pair keys are built once per zone pair in a window, not once per node pair.
   const zoneKeys = new Map<string, Map<string, string>>();
   const zonePairKey = (sourceZone: string, destinationZone: string) => {
-    let bySource = zoneKeys.get(sourceZone);
-    if (!bySource) zoneKeys.set(sourceZone, (bySource = new Map()));
-    let key = bySource.get(destinationZone);
-    if (key === undefined) bySource.set(destinationZone, (key = `${sourceZone}\n${destinationZone}`));
-    return key;
+    const bySource = getOrCreate(zoneKeys, sourceZone, () => new Map<string, string>());
+    return getOrCreate(bySource, destinationZone, () => `${sourceZone}\n${destinationZone}`);
   };
   const push = (map: Map<string, number[]>, key: string, index: number) => {
     const list = map.get(key);
@@ -38,9 +36,7 @@ export function indexPairs(pairs: readonly PairView[]): PairIndex {
     push(outgoing, pair.source, index);
     push(incoming, pair.destination, index);
     push(byZonePair, zonePairKey(pair.sourceZone, pair.destinationZone), index);
-    let bySource = byPair.get(pair.source);
-    if (!bySource) byPair.set(pair.source, (bySource = new Map()));
-    bySource.set(pair.destination, index);
+    getOrCreate(byPair, pair.source, () => new Map<string, number>()).set(pair.destination, index);
   });
   return {
     pairs,

@@ -4,6 +4,7 @@
 import type { NodeState, ProbeOutcome, Topology } from './types.ts';
 import type { VerdictThresholds } from './thresholds.ts';
 import { median } from './median.ts';
+import { getOrCreate } from './get-or-create.ts';
 
 export type PairStatus = 'up' | 'down';
 
@@ -87,8 +88,7 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
 
   function memoryOf(source: string, destination: string): PairMemory {
     // Nested maps: no key string built per outcome (tens of thousands a second at scale).
-    let bySource = pairs.get(source);
-    if (!bySource) pairs.set(source, (bySource = new Map()));
+    const bySource = getOrCreate(pairs, source, () => new Map<string, PairMemory>());
     let memory = bySource.get(destination);
     if (!memory) {
       memory = {
@@ -120,8 +120,7 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
       if (outcome.source === outcome.destination) return false;
       if (outcome.kind === 'dns') {
         const key = pairKey(outcome.source, outcome.destination);
-        let memory = dns.get(key);
-        if (!memory) dns.set(key, (memory = { source: outcome.source, target: outcome.destination, tests: 0, failed: 0 }));
+        const memory = getOrCreate(dns, key, () => ({ source: outcome.source, target: outcome.destination, tests: 0, failed: 0 }));
         memory.tests++;
         if (!outcome.passed) memory.failed++;
         return true;
@@ -148,73 +147,74 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
     close(nodes, probes) {
       const views: PairView[] = [];
       let ignored = 0;
-      for (const [sourceName, bySource] of pairs) for (const [destinationName, memory] of bySource) {
-        const forget = () => {
-          bySource.delete(destinationName);
-          if (bySource.size === 0) pairs.delete(sourceName);
-          tracked--;
-        };
-        const source = nodes.get(memory.source);
-        const destination = nodes.get(memory.destination);
-        const assigned = probes === undefined || probes.get(memory.source)?.has(memory.destination) === true;
-        const tests = memory.udpTests + memory.tcpTests;
-        if (!source || !destination || !assigned) {
-          // Departed or unassigned: forget it (a node that comes back starts afresh).
-          ignored += tests;
-          forget();
-          continue;
-        }
-        if (source.terminating || destination.terminating) {
-          // Leaving: its failures prove nothing; keep nothing from this window.
-          ignored += tests;
-          resetWindow(memory);
-          memory.status = undefined;
-          continue;
-        }
-        if (tests > 0) {
-          // Reachable if anything came back: one UDP reply or one passed TCP test.
-          const reached = memory.udpTests > memory.udpDead || memory.tcpTests > memory.tcpFailed;
-          memory.status = reached ? 'up' : 'down';
-          memory.statusAge = 0;
-          memory.idleWindows = 0;
-        } else {
-          memory.statusAge++;
-          memory.idleWindows++;
-          if (memory.statusAge > thresholds.carryWindows) memory.status = undefined;
-          if (memory.idleWindows >= FORGET_AFTER_WINDOWS) {
+      for (const [sourceName, bySource] of pairs)
+        for (const [destinationName, memory] of bySource) {
+          const forget = () => {
+            bySource.delete(destinationName);
+            if (bySource.size === 0) pairs.delete(sourceName);
+            tracked--;
+          };
+          const source = nodes.get(memory.source);
+          const destination = nodes.get(memory.destination);
+          const assigned = probes === undefined || probes.get(memory.source)?.has(memory.destination) === true;
+          const tests = memory.udpTests + memory.tcpTests;
+          if (!source || !destination || !assigned) {
+            // Departed or unassigned: forget it (a node that comes back starts afresh).
+            ignored += tests;
             forget();
             continue;
           }
+          if (source.terminating || destination.terminating) {
+            // Leaving: its failures prove nothing; keep nothing from this window.
+            ignored += tests;
+            resetWindow(memory);
+            memory.status = undefined;
+            continue;
+          }
+          if (tests > 0) {
+            // Reachable if anything came back: one UDP reply or one passed TCP test.
+            const reached = memory.udpTests > memory.udpDead || memory.tcpTests > memory.tcpFailed;
+            memory.status = reached ? 'up' : 'down';
+            memory.statusAge = 0;
+            memory.idleWindows = 0;
+          } else {
+            memory.statusAge++;
+            memory.idleWindows++;
+            if (memory.statusAge > thresholds.carryWindows) memory.status = undefined;
+            if (memory.idleWindows >= FORGET_AFTER_WINDOWS) {
+              forget();
+              continue;
+            }
+          }
+          memory.lossSent.shift();
+          memory.lossLost.shift();
+          memory.lossSent.push(memory.udpSent);
+          memory.lossLost.push(memory.udpLost);
+          const rttMs = median(memory.rtts);
+          let elevated = false;
+          const warm = memory.baselineWindows >= thresholds.baselineWarmupWindows && memory.baselineMs !== undefined;
+          if (rttMs !== undefined) {
+            const baseline = memory.baselineMs;
+            elevated = warm && baseline !== undefined && rttMs > baseline * thresholds.latencyFactor && rttMs - baseline >= thresholds.latencyMinIncreaseMs;
+            // Learn the baseline from normal windows; while elevated learn slowly, so a lasting change becomes the new normal.
+            const weight = elevated ? thresholds.elevatedBaselineWeight : thresholds.baselineWeight;
+            memory.baselineMs = baseline === undefined ? rttMs : baseline + weight * (rttMs - baseline);
+            memory.baselineWindows++;
+          }
+          views.push({
+            source: memory.source,
+            destination: memory.destination,
+            sourceZone: source.zone,
+            destinationZone: destination.zone,
+            status: memory.status,
+            lossSent: sum(memory.lossSent),
+            lossLost: sum(memory.lossLost),
+            rttMs,
+            baselineMs: warm ? memory.baselineMs : undefined,
+            elevated,
+          });
+          resetWindow(memory);
         }
-        memory.lossSent.shift();
-        memory.lossLost.shift();
-        memory.lossSent.push(memory.udpSent);
-        memory.lossLost.push(memory.udpLost);
-        const rttMs = median(memory.rtts);
-        let elevated = false;
-        const warm = memory.baselineWindows >= thresholds.baselineWarmupWindows && memory.baselineMs !== undefined;
-        if (rttMs !== undefined) {
-          const baseline = memory.baselineMs;
-          elevated = warm && baseline !== undefined && rttMs > baseline * thresholds.latencyFactor && rttMs - baseline >= thresholds.latencyMinIncreaseMs;
-          // Learn the baseline from normal windows; while elevated learn slowly, so a lasting change becomes the new normal.
-          const weight = elevated ? thresholds.elevatedBaselineWeight : thresholds.baselineWeight;
-          memory.baselineMs = baseline === undefined ? rttMs : baseline + weight * (rttMs - baseline);
-          memory.baselineWindows++;
-        }
-        views.push({
-          source: memory.source,
-          destination: memory.destination,
-          sourceZone: source.zone,
-          destinationZone: destination.zone,
-          status: memory.status,
-          lossSent: sum(memory.lossSent),
-          lossLost: sum(memory.lossLost),
-          rttMs,
-          baselineMs: warm ? memory.baselineMs : undefined,
-          elevated,
-        });
-        resetWindow(memory);
-      }
       const dnsViews: DnsView[] = [];
       for (const memory of dns.values()) {
         const source = nodes.get(memory.source);

@@ -104,9 +104,7 @@ function qualifies(counts: Counts, t: VerdictThresholds): boolean {
 
 /** Candidates in worst-first order (share, then failing count, then name), so a greedy pass blames the worst first. */
 function worstFirst(candidates: Array<{ node: string } & Counts>): string[] {
-  return candidates
-    .sort((a, b) => b.down / b.known - a.down / a.known || b.down - a.down || a.node.localeCompare(b.node))
-    .map((candidate) => candidate.node);
+  return candidates.sort((a, b) => b.down / b.known - a.down / a.known || b.down - a.down || a.node.localeCompare(b.node)).map((candidate) => candidate.node);
 }
 
 function findDestinationNodes(index: PairIndex, t: VerdictThresholds, findings: Finding[], blamed: Set<string>): void {

@@ -8,7 +8,9 @@ import { aroundNode, boundedProbes, clusterNodes, seededRandom, startRun, verdic
 function run(nodes: NodeState[], probers: number, fault: PathFault, seed: number): { reports: WindowReport[]; probes: Map<string, Set<string>> } {
   const random = seededRandom(seed);
   const probes = boundedProbes(nodes, probers, random);
-  const reports = startRun({ nodes, probes, random }).windows(0, 20, { fault: (source, destination, window) => (window >= 10 ? fault(source, destination, window) : undefined) });
+  const reports = startRun({ nodes, probes, random }).windows(0, 20, {
+    fault: (source, destination, window) => (window >= 10 ? fault(source, destination, window) : undefined),
+  });
   return { reports, probes };
 }
 
@@ -20,7 +22,12 @@ for (const probers of [3, 10]) {
     for (const report of blackhole.reports.slice(11)) assert.deepEqual(verdictIds(report), ['node-destination node:node-7']);
     assert.equal(blackhole.reports[15]!.verdicts[0]!.evidence.of, probers, 'its probers, not every node');
 
-    const partition = run(nodes, probers, (source, destination) => (source.zone === 'zone-b') !== (destination.zone === 'zone-b') ? { reachable: false } : undefined, probers + 1);
+    const partition = run(
+      nodes,
+      probers,
+      (source, destination) => ((source.zone === 'zone-b') !== (destination.zone === 'zone-b') ? { reachable: false } : undefined),
+      probers + 1,
+    );
     for (const report of partition.reports.slice(11)) {
       assert.deepEqual(verdictIds(report), [
         'zone-pair zone-pair:zone-a>zone-b',
@@ -53,7 +60,16 @@ test('reports for pairs that are not assigned are ignored', () => {
   probes.get('node-1')!.add('node-2');
   const engine = startRun({ nodes, probes, random: seededRandom(1) }).engine;
   // Two of three report on a pair they are not assigned (as an agent that has not yet learnt its new assignment would).
-  const outcome = { kind: 'udp' as const, sourceZone: 'zone-a', destinationZone: 'zone-b', passed: false, packetsSent: 5, packetsLost: 5, rttMs: undefined, at: 0 };
+  const outcome = {
+    kind: 'udp' as const,
+    sourceZone: 'zone-a',
+    destinationZone: 'zone-b',
+    passed: false,
+    packetsSent: 5,
+    packetsLost: 5,
+    rttMs: undefined,
+    at: 0,
+  };
   engine.record({ ...outcome, source: 'node-1', destination: 'node-2' });
   engine.record({ ...outcome, source: 'node-3', destination: 'node-2' });
   engine.record({ ...outcome, source: 'node-5', destination: 'node-2' });

@@ -30,11 +30,18 @@ function assertExactly(reports: WindowReport[], expected: string[], lag = 2): vo
   for (let window = HEAL_AT; window < reports.length; window++) {
     const ids = verdictIds(reports[window]);
     if (window >= HEAL_AT + lag - 1) assert.deepEqual(ids, [], `window ${window}: not cleared`);
-    else assert.ok(ids.every((id) => expected.includes(id)), `window ${window}: ${ids.join(', ')}`);
+    else
+      assert.ok(
+        ids.every((id) => expected.includes(id)),
+        `window ${window}: ${ids.join(', ')}`,
+      );
   }
   for (let window = FAULT_FROM; window < FAULT_FROM + lag - 1; window++) {
     const ids = verdictIds(reports[window]);
-    assert.ok(ids.every((id) => expected.includes(id)), `window ${window}: ${ids.join(', ')}`);
+    assert.ok(
+      ids.every((id) => expected.includes(id)),
+      `window ${window}: ${ids.join(', ')}`,
+    );
   }
 }
 
@@ -71,16 +78,29 @@ test('zone partition: zone-pair verdicts for each direction, no node verdict', (
     ]);
   }
   const reports = scenario(clusterNodes(3, 4), cut);
-  assert.match(reports[12]!.verdicts[0]!.summary, /^zone-a → zone-b: 16 of 16 paths fail while both zones are healthy inside since 12:00:50 \(zone partition\)$/);
+  assert.match(
+    reports[12]!.verdicts[0]!.summary,
+    /^zone-a → zone-b: 16 of 16 paths fail while both zones are healthy inside since 12:00:50 \(zone partition\)$/,
+  );
+});
+
+test('a cut-off zone of one node: reported as that node (a zone verdict needs two nodes on each side)', () => {
+  const nodes = [...clusterNodes(2, 3), { name: 'node-7', zone: 'zone-c', terminating: false }];
+  const reports = scenario(nodes, (source, destination) => (inZone(source, 'zone-c') !== inZone(destination, 'zone-c') ? { reachable: false } : undefined));
+  assertExactly(reports, ['node-destination node:node-7']);
 });
 
 test('one-direction partition between two zones: one zone-pair verdict', () => {
-  const reports = scenario(clusterNodes(3, 3), (source, destination) => (inZone(source, 'zone-b') && inZone(destination, 'zone-c') ? { reachable: false } : undefined));
+  const reports = scenario(clusterNodes(3, 3), (source, destination) =>
+    inZone(source, 'zone-b') && inZone(destination, 'zone-c') ? { reachable: false } : undefined,
+  );
   assertExactly(reports, ['zone-pair zone-pair:zone-b>zone-c']);
 });
 
 test('one-direction block between two nodes: an asymmetric-path verdict for that pair only', () => {
-  const reports = scenario(clusterNodes(3, 4), (source, destination) => (source.name === 'node-2' && destination.name === 'node-5' ? { reachable: false } : undefined));
+  const reports = scenario(clusterNodes(3, 4), (source, destination) =>
+    source.name === 'node-2' && destination.name === 'node-5' ? { reachable: false } : undefined,
+  );
   assertExactly(reports, ['asymmetric-path path:node-2>node-5']);
   assert.match(reports[15]!.verdicts[0]!.summary, /^node-2 → node-5 fails while node-5 → node-2 passes since 12:00:50 \(asymmetric path\)$/);
 });
@@ -95,9 +115,16 @@ test('a path failing both ways between two nodes blames nobody (one failing pair
 });
 
 test('20 % loss into a node: a lossy-node verdict naming it, and no reachability verdict', () => {
-  for (const [nodes, seed] of [[clusterNodes(3, 2), 7], [clusterNodes(3, 4), 8]] as const) {
+  for (const [nodes, seed] of [
+    [clusterNodes(3, 2), 7],
+    [clusterNodes(3, 4), 8],
+  ] as const) {
     const reports = scenario(nodes, aroundNode('node-4', { lossRate: 0.2 }), seed);
     assertExactly(reports, ['lossy-node lossy-node:node-4'], 3);
+    assert.match(
+      reports[HEAL_AT - 1]!.verdicts[0]!.summary,
+      /^node-4 loses \d+\.\d % of packets \(at least \d+\.\d %: \d+ of \d+\), on \d+ of \d+ peers since 12:00:5\d \(lossy node\)$/,
+    );
     const evidence = reports[HEAL_AT - 1]!.verdicts[0]!.evidence;
     assert.ok(evidence.lossLowerBound! > 0.05 && evidence.lossRate! > evidence.lossLowerBound!, JSON.stringify(evidence));
   }
@@ -118,7 +145,8 @@ test('one unlucky lost packet per window blames nobody (binomial bound)', () => 
   const random = seededRandom(11);
   const run = startRun({ nodes, random });
   const reports = run.windows(0, 40, {
-    fault: (source, destination, window) => (source.name === `node-${(window % 6) + 1}` && destination.name === `node-${((window + 1) % 6) + 1}` ? { lossRate: 0.2 } : undefined),
+    fault: (source, destination, window) =>
+      source.name === `node-${(window % 6) + 1}` && destination.name === `node-${((window + 1) % 6) + 1}` ? { lossRate: 0.2 } : undefined,
   });
   for (const report of reports) assert.deepEqual(verdictIds(report), []);
 });
@@ -141,7 +169,10 @@ test('healthy with churn: a node terminating (its pairs failing), leaving and co
     reports.push(...run.windows(window, window + 1, { nodes, fault: aroundNode(leaving, { reachable: false }) }));
   }
   for (const report of reports) assert.deepEqual(verdictIds(report), [], `window ${report.windowStart}`);
-  assert.ok(reports.some((report) => report.stats.ignored > 0), 'the leaving nodes\' outcomes were ignored');
+  assert.ok(
+    reports.some((report) => report.stats.ignored > 0),
+    "the leaving nodes' outcomes were ignored",
+  );
 });
 
 test('a terminating node is never blamed, and a raised verdict on it is dropped at once', () => {

@@ -39,7 +39,8 @@ test('flapping after it is raised never clears it, and since stays the start of 
 
 test('a subject that may not be blamed is dropped at once, even while raised', () => {
   let tracked = new Map<string, Tracked>();
-  for (let window = 0; window < 3; window++) tracked = stepHysteresis(tracked, [finding], { start: window, end: window + 1 }, DEFAULT_VERDICT_THRESHOLDS, () => true);
+  for (let window = 0; window < 3; window++)
+    tracked = stepHysteresis(tracked, [finding], { start: window, end: window + 1 }, DEFAULT_VERDICT_THRESHOLDS, () => true);
   assert.ok(tracked.get(finding.id)?.raisedAt !== undefined);
   tracked = stepHysteresis(tracked, [finding], { start: 3, end: 4 }, DEFAULT_VERDICT_THRESHOLDS, () => false);
   assert.equal(tracked.size, 0);
@@ -53,7 +54,9 @@ test('the engine with a black hole flapping window by window: never raised; rais
   for (const report of flapping) assert.deepEqual(verdictIds(report), []);
   const steady = run.windows(12, 14, { fault: blackhole });
   assert.deepEqual(verdictIds(steady[1]), ['node-destination node:node-2']);
-  const flappingAfter = run.windows(14, 23, { fault: (source, destination, window) => (window % 2 === 0 ? blackhole(source, destination, window) : undefined) });
+  const flappingAfter = run.windows(14, 23, {
+    fault: (source, destination, window) => (window % 2 === 0 ? blackhole(source, destination, window) : undefined),
+  });
   for (const report of flappingAfter) assert.deepEqual(verdictIds(report), ['node-destination node:node-2']);
   const healed = run.windows(23, 25);
   assert.deepEqual(verdictIds(healed[0]), ['node-destination node:node-2'], 'one clean window: still raised');
@@ -67,7 +70,10 @@ test('a pair that misses one window keeps its status (jitter), but not two', () 
   assert.deepEqual(verdictIds(run.windows(0, 2)[1]), ['node-destination node:node-3']);
   // Windows 2 and 3 bring no reports at all.
   const carried = run.engine.closeWindow(START_MS + 3 * WINDOW_MS, { nodes });
-  assert.ok(carried.findings.some((candidate) => candidate.id === 'node:node-3'), 'carried over one window');
+  assert.ok(
+    carried.findings.some((candidate) => candidate.id === 'node:node-3'),
+    'carried over one window',
+  );
   assert.equal(carried.verdicts[0]?.cleanWindows, 0);
   const stale = run.engine.closeWindow(START_MS + 4 * WINDOW_MS, { nodes });
   assert.equal(stale.stats.pairsKnown, 0, 'not carried over two');

@@ -6,7 +6,8 @@ import { aroundNode, clusterNodes, seededRandom, startRun, verdictIds, type Path
 const TARGET = 'kubernetes.default.svc.cluster.local';
 
 test('slow zone pair (+20 ms one way): a latency verdict for that direction only', () => {
-  const slow: PathFault = (source, destination, window) => (window >= 10 && source.zone === 'zone-a' && destination.zone === 'zone-c' ? { extraRttMs: 20 } : undefined);
+  const slow: PathFault = (source, destination, window) =>
+    window >= 10 && source.zone === 'zone-a' && destination.zone === 'zone-c' ? { extraRttMs: 20 } : undefined;
   const reports = startRun({ nodes: clusterNodes(3, 3), random: seededRandom(3) }).windows(0, 30, { fault: slow });
   for (const report of reports.slice(0, 11)) assert.deepEqual(verdictIds(report), []);
   for (const report of reports.slice(11)) assert.deepEqual(verdictIds(report), ['latency-zone-pair latency-zone-pair:zone-a>zone-c']);
