@@ -111,7 +111,15 @@ export function createVerdictEngine(options: VerdictEngineOptions): VerdictEngin
         windowEnd: now,
         verdicts: active,
         findings,
-        stats: { outcomes, ignored: ignored + closed.ignored, pairsKnown, pairsDown, pairsDownUnexplained, pairsTracked: pairState.size() },
+        stats: {
+          outcomes,
+          ignored: ignored + closed.ignored,
+          pairsKnown,
+          pairsDown,
+          pairsDownUnexplained,
+          asymmetricPathsOmitted: reachability.omittedPaths,
+          pairsTracked: pairState.size(),
+        },
       };
       previousWindowStart = windowStart;
       windowStart = now;

@@ -16,6 +16,8 @@ export interface ReachabilityResult {
   readonly findings: Finding[];
   /** Nodes blamed as destination or source (their DNS failures are explained too). */
   readonly blamedNodes: ReadonlySet<string>;
+  /** Asymmetric paths found beyond `maxPathVerdicts`, left out. */
+  readonly omittedPaths: number;
 }
 
 interface Counts {
@@ -29,8 +31,8 @@ export function findReachabilityProblems(index: PairIndex, thresholds: VerdictTh
   findZonePartitions(index, thresholds, findings);
   findDestinationNodes(index, thresholds, findings, blamedNodes);
   findSourceNodes(index, thresholds, findings, blamedNodes);
-  findAsymmetricPaths(index, thresholds, findings);
-  return { findings, blamedNodes };
+  const omittedPaths = findAsymmetricPaths(index, thresholds, findings);
+  return { findings, blamedNodes, omittedPaths };
 }
 
 /** Zones whose own pairs are mostly up, with at least one own pair known. */
@@ -168,17 +170,22 @@ function findSourceNodes(index: PairIndex, t: VerdictThresholds, findings: Findi
   }
 }
 
-function findAsymmetricPaths(index: PairIndex, t: VerdictThresholds, findings: Finding[]): void {
+/** Returns how many asymmetric paths were left out beyond `maxPathVerdicts` (bounded output; the first by id kept). */
+function findAsymmetricPaths(index: PairIndex, t: VerdictThresholds, findings: Finding[]): number {
+  const paths: Finding[] = [];
   index.pairs.forEach((pair, i) => {
     if (index.explained[i] || pair.status !== 'down') return;
     const reverse = index.reverseOf(i);
     if (reverse === undefined || index.explained[reverse] || index.pairs[reverse]!.status !== 'up') return;
     index.explained[i] = 1;
-    findings.push({
+    paths.push({
       id: `path:${pair.source}>${pair.destination}`,
       kind: 'asymmetric-path',
       subject: { source: pair.source, destination: pair.destination },
       evidence: { failing: 1, of: 2, pairs: pairRefs(index, [i], t.maxEvidencePairs) },
     });
   });
+  paths.sort((a, b) => a.id.localeCompare(b.id));
+  findings.push(...paths.slice(0, t.maxPathVerdicts));
+  return Math.max(0, paths.length - t.maxPathVerdicts);
 }

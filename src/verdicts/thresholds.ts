@@ -36,6 +36,8 @@ export interface VerdictThresholds {
   readonly elevatedBaselineWeight: number;
   /** DNS: a target fails everywhere when at least this share of nodes (and two of them) fail it. */
   readonly dnsEverywhereShare: number;
+  /** At most this many asymmetric-path verdicts per window (the first by id); more are counted, not listed. */
+  readonly maxPathVerdicts: number;
   /** Evidence lists are cut to this many entries (bounded output). */
   readonly maxEvidencePairs: number;
 }
@@ -59,5 +61,6 @@ export const DEFAULT_VERDICT_THRESHOLDS: VerdictThresholds = {
   baselineWeight: 0.1,
   elevatedBaselineWeight: 0.001,
   dnsEverywhereShare: 0.8,
+  maxPathVerdicts: 20,
   maxEvidencePairs: 20,
 };

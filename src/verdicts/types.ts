@@ -134,6 +134,8 @@ export interface WindowStats {
   readonly pairsDown: number;
   /** Down pairs that no verdict explains (a single failing pair blames nobody). */
   readonly pairsDownUnexplained: number;
+  /** Asymmetric paths found beyond maxPathVerdicts this window, not reported as verdicts. */
+  readonly asymmetricPathsOmitted: number;
   /** Pairs the engine keeps state for. */
   readonly pairsTracked: number;
 }

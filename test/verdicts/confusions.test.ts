@@ -105,6 +105,16 @@ test('one-direction block between two nodes: an asymmetric-path verdict for that
   assert.match(reports[15]!.verdicts[0]!.summary, /^node-2 → node-5 fails while node-5 → node-2 passes since 12:00:50 \(asymmetric path\)$/);
 });
 
+test('many one-way failures: at most maxPathVerdicts asymmetric-path verdicts, the rest counted (bounded output)', () => {
+  // Every pair i → i+1 (mod 12) fails one way: 12 asymmetric paths, no node with two failing pairs in one direction.
+  const next = (name: string) => `node-${(Number(name.slice(5)) % 12) + 1}`;
+  const run = startRun({ nodes: clusterNodes(3, 4), random: seededRandom(12) }, { maxPathVerdicts: 5 });
+  const reports = run.windows(0, 3, { fault: (source, destination) => (destination.name === next(source.name) ? { reachable: false } : undefined) });
+  assert.equal(reports[2]!.verdicts.length, 5);
+  assert.ok(reports[2]!.verdicts.every((verdict) => verdict.kind === 'asymmetric-path'));
+  assert.equal(reports[2]!.stats.asymmetricPathsOmitted, 7);
+});
+
 test('a path failing both ways between two nodes blames nobody (one failing pair never blames a node)', () => {
   const reports = scenario(clusterNodes(3, 4), (source, destination) => {
     const names = new Set([source.name, destination.name]);
