@@ -22,8 +22,12 @@ export interface VerdictEngineOptions {
 }
 
 export interface VerdictEngine {
-  /** Counts one outcome into the open window. Outcomes older than the previous window's start are ignored. */
-  record(outcome: ProbeOutcome): void;
+  /**
+   * Counts one outcome into the open window. Returns why it was ignored, or undefined: an outcome older than the
+   * previous window's start (a backlog), a self-probe, impossible packet counts. (Unknown, terminating and unassigned
+   * pairs are sorted out when the window closes.) The caller validates its input first; this is the last guard.
+   */
+  record(outcome: ProbeOutcome): string | undefined;
   /** Closes the open window at `now` and opens the next one. */
   closeWindow(now: number, topology: Topology): WindowReport;
   /** The active verdicts as of the last closed window. */
@@ -57,7 +61,10 @@ export function createVerdictEngine(options: VerdictEngineOptions): VerdictEngin
   return {
     record(outcome) {
       outcomes++;
-      if (outcome.at < previousWindowStart || !pairState.record(outcome)) ignored++;
+      const problem =
+        outcome.at < previousWindowStart ? `ended at ${outcome.at}, before the previous window (${previousWindowStart})` : pairState.record(outcome);
+      if (problem !== undefined) ignored++;
+      return problem;
     },
 
     closeWindow(now, topology) {

@@ -63,8 +63,8 @@ interface DnsMemory {
 }
 
 export interface PairState {
-  /** Counts one outcome into the open window; false if it was ignored (self-probe or malformed counts). */
-  record(outcome: ProbeOutcome): boolean;
+  /** Counts one outcome into the open window; returns why it was ignored (a self-probe, bad counts), or undefined. */
+  record(outcome: ProbeOutcome): string | undefined;
   /** Closes the window: the views for the rules, and forgets pairs of departed nodes or long silent. */
   close(nodes: ReadonlyMap<string, NodeState>, probes: Topology['probes']): { pairs: PairView[]; dns: DnsView[]; ignored: number };
   /** Pairs with state kept. */
@@ -117,17 +117,19 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
 
   return {
     record(outcome) {
-      if (outcome.source === outcome.destination) return false;
       if (outcome.kind === 'dns') {
         const key = pairKey(outcome.source, outcome.destination);
         const memory = getOrCreate(dns, key, () => ({ source: outcome.source, target: outcome.destination, tests: 0, failed: 0 }));
         memory.tests++;
         if (!outcome.passed) memory.failed++;
-        return true;
+        return undefined;
       }
+      if (outcome.source === outcome.destination) return `${outcome.source} probing itself`;
       const sent = outcome.packetsSent;
       const lost = outcome.packetsLost;
-      if (!Number.isInteger(sent) || !Number.isInteger(lost) || sent < 1 || lost < 0 || lost > sent) return false;
+      if (!Number.isInteger(sent) || !Number.isInteger(lost) || sent < 1 || lost < 0 || lost > sent) {
+        return `packets lost ${lost} of sent ${sent}: must be integers with 0 ≤ lost ≤ sent and sent ≥ 1`;
+      }
       const memory = memoryOf(outcome.source, outcome.destination);
       if (outcome.kind === 'udp') {
         memory.udpTests++;
@@ -141,7 +143,7 @@ export function createPairState(thresholds: VerdictThresholds): PairState {
         memory.tcpTests++;
         if (!outcome.passed) memory.tcpFailed++;
       }
-      return true;
+      return undefined;
     },
 
     close(nodes, probes) {

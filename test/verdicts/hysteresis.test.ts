@@ -1,5 +1,6 @@
 // Hysteresis: raised after 2 windows in a row, cleared after 2 clean windows in a row; flapping input neither raises
-// a verdict nor clears one; a pending finding that breaks off is forgotten. Pure stepHysteresis, then the engine.
+// a verdict nor clears one; a pending finding that breaks off is forgotten. Pure stepHysteresis, then the engine
+// (and what it does with outcomes that arrive too late or make no sense).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stepHysteresis, type Tracked } from '../../src/verdicts/hysteresis.ts';
@@ -78,4 +79,19 @@ test('a pair that misses one window keeps its status (jitter), but not two', () 
   const stale = run.engine.closeWindow(START_MS + 4 * WINDOW_MS, { nodes });
   assert.equal(stale.stats.pairsKnown, 0, 'not carried over two');
   assert.equal(stale.verdicts[0]?.cleanWindows, 1, 'no data is not a fault: the verdict starts to clear');
+});
+
+test('record() says why it ignores an outcome: a backlog older than the previous window, a self-probe, impossible counts', () => {
+  const nodes = clusterNodes(1, 2);
+  const run = startRun({ nodes, random: seededRandom(1) });
+  run.windows(0, 2);
+  const outcome = { kind: 'udp' as const, source: 'node-1', sourceZone: 'zone-a', destination: 'node-2', destinationZone: 'zone-a', passed: true, rttMs: 0.4 };
+  const at = START_MS + 2 * WINDOW_MS + 1;
+  assert.equal(run.engine.record({ ...outcome, packetsSent: 5, packetsLost: 0, at }), undefined);
+  assert.match(run.engine.record({ ...outcome, packetsSent: 5, packetsLost: 0, at: START_MS }) ?? '', /before the previous window/);
+  assert.match(run.engine.record({ ...outcome, destination: 'node-1', packetsSent: 5, packetsLost: 0, at }) ?? '', /node-1 probing itself/);
+  assert.match(run.engine.record({ ...outcome, packetsSent: 5, packetsLost: 6, at }) ?? '', /0 ≤ lost ≤ sent/);
+  const report = run.engine.closeWindow(START_MS + 3 * WINDOW_MS, { nodes });
+  assert.equal(report.stats.outcomes, 4);
+  assert.equal(report.stats.ignored, 3);
 });
