@@ -17,6 +17,8 @@ commands:
                                         run a local mesh of N agents on 127.0.0.x
   check-config FILE [--peers FILE] [--controller]
                                         validate an agent (or controller) configuration and exit
+  plan --nodes N [--zones Z] | plan < nodes.json   [--max-peers B] [--config FILE]
+                                        print what probing N nodes costs (kubectl get nodes -o json on stdin)
   version, --version                    print the kconmon version
 `;
 
@@ -62,6 +64,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { runDemo } = await import('./demo/demo.ts');
         return await runDemo({ agents, zones, durationSeconds: duration, dns: values.dns, intervalMs });
       }
+      case 'plan':
+        return await (await import('./commands/plan.ts')).runPlanCommand(rest, process.stdin);
       case '--version':
       case 'version':
         console.log((await import('./version.ts')).readVersion());
