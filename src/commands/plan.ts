@@ -34,7 +34,10 @@ export async function runPlanCommand(args: readonly string[], stdin: NodeJS.Read
       strict: true,
     });
     const maxPeers = values['max-peers'] === undefined ? DEFAULT_MAX_PEERS : integer(values['max-peers'], '--max-peers', 1, 10_000);
-    const config = values.config === undefined ? parseAgentConfig({ discovery: { peersFile: 'peers.yaml' } }, 'default configuration') : await loadAgentConfig(values.config);
+    const config =
+      values.config === undefined
+        ? parseAgentConfig({ discovery: { peersFile: 'peers.yaml' } }, 'default configuration')
+        : await loadAgentConfig(values.config);
     let nodes: TopologyNode[];
     let origin: string;
     if (values.nodes !== undefined) {
@@ -107,20 +110,22 @@ export async function planReport(input: PlanInput): Promise<string[]> {
   const tcpPerPeer = config.tcp.enabled ? 1 / ((config.tcp.interval + jitterMs) / 1000) : 0;
   const dnsTargets = config.dns.enabled ? resolveDnsTargets(config).length : 0;
 
-  // Series: the agent's base measured on the real registry; the rest from the model. The busiest agent is rendered.
+  // Series: the agent's base measured on the real registry, the rest from the model; the agent with the most series
+  // is rendered for real too (its count must equal the model's).
   const base = await renderAgent(config, { nodeName: 'plan-base', zone: 'unknown' }, [], 0);
-  const busiest = [...assignment.targets].reduce((best, entry) => (entry[1].length > best[1].length ? entry : best));
+  const seriesOf = (peers: number, destinationZones: number) => agentSeries({ baseSeries: base.series, dnsTargets, peers, destinationZones });
+  let busiest: [string, readonly string[]] = ['', []];
+  let maxSeries = -1;
+  for (const [source, targets] of assignment.targets) {
+    const series = seriesOf(targets.length, new Set(targets.map((target) => zoneOf.get(target))).size);
+    if (series > maxSeries) [maxSeries, busiest] = [series, [source, targets]];
+  }
   const busiestRender = await renderAgent(
     config,
     { nodeName: busiest[0], zone: zoneOf.get(busiest[0])! },
     busiest[1].map((name) => ({ name, nodeName: name, ip: '10.0.0.1', zone: zoneOf.get(name)! })),
     dnsTargets,
   );
-  const seriesOf = (peers: number, destinationZones: number) => agentSeries({ baseSeries: base.series, dnsTargets, peers, destinationZones });
-  let maxSeries = 0;
-  for (const targets of assignment.targets.values()) {
-    maxSeries = Math.max(maxSeries, seriesOf(targets.length, new Set(targets.map((target) => zoneOf.get(target))).size));
-  }
   const meanSeries = seriesOf(stats.outDegree.mean, stats.destinationZonesTotal / stats.nodes);
   const clusterSeries = stats.nodes * seriesOf(0, 0) + stats.pairs * SERIES_PER_PEER + stats.destinationZonesTotal * SERIES_PER_DESTINATION_ZONE;
   const bytesPerSeries = (busiestRender.bytes - base.bytes) / Math.max(1, busiestRender.series - base.series);
@@ -136,8 +141,9 @@ export async function planReport(input: PlanInput): Promise<string[]> {
         `${assignment.sameZoneProbers} of them from its own zone`,
     `  peers per agent (out-degree): min ${stats.outDegree.min}, mean ${dec(stats.outDegree.mean)}, max ${stats.outDegree.max}`,
     `  probers per node (in-degree): min ${stats.inDegree.min}, mean ${dec(stats.inDegree.mean)}, max ${stats.inDegree.max}`,
-    `  zone coverage: ${fmt(covered)} of ${fmt(stats.nodes)} nodes probed from every other zone; ` +
-      `${fmt(stats.nodesWithSameZoneProbers)} by ≥ 2 agents of their own zone (or all it has); zone pairs probed ${fmt(stats.zonePairsCovered)} of ${fmt(stats.zonePairsPossible)}`,
+    `  zone coverage: ${fmt(covered)} of ${fmt(stats.nodes)} nodes probed from every other zone, ` +
+      `${fmt(stats.nodesWithSameZoneProbers)} by ≥ 2 agents of their own zone (or all it has)`,
+    `  zone pairs (source zone → destination zone) probed: ${fmt(stats.zonePairsCovered)} of ${fmt(stats.zonePairsPossible)}`,
     `  probes past a full agent (spilled): ${assignment.spilled}; probe slots left unfilled: ${assignment.unfilled}`,
     `traffic per agent (udp: ${config.udp.packets} × ${config.udp.packetSize} B every ${config.udp.interval} ms, tcp every ${config.tcp.interval} ms, ` +
       `+ ${jitterMs} ms mean jitter):`,
@@ -147,7 +153,7 @@ export async function planReport(input: PlanInput): Promise<string[]> {
       `served/s: mean ${dec(tcpPerPeer * stats.inDegree.mean)}, max ${dec(tcpPerPeer * stats.inDegree.max)}`,
     `series per agent = ${base.series} base (agent + Node.js process) + ${SERIES_PER_DNS_TARGET} × ${dnsTargets} DNS target${dnsTargets === 1 ? '' : 's'} ` +
       `+ ${SERIES_PER_PEER} × peers + ${SERIES_PER_DESTINATION_ZONE} × destination zones (histograms)`,
-    `  per agent: mean ${fmt(Math.round(meanSeries))}, max ${fmt(maxSeries)} (the busiest agent rendered: ${fmt(busiestRender.series)})`,
+    `  per agent: mean ${fmt(Math.round(meanSeries))}, max ${fmt(maxSeries)} (that agent rendered: ${fmt(busiestRender.series)})`,
     `  cluster-wide: ${fmt(clusterSeries)} (${fmt(stats.pairs)} probed pairs, ${fmt(stats.destinationZonesTotal)} agent × destination-zone histograms)`,
     `scrape size per agent: mean ${kib(meanBytes)}, max ${kib(busiestRender.bytes)} (rendered); cluster-wide ${mib(meanBytes * stats.nodes)} per scrape round`,
   ];

@@ -8,7 +8,8 @@ import { SERIES_PER_DESTINATION_ZONE, SERIES_PER_DNS_TARGET, SERIES_PER_PEER, ag
 
 async function seriesOf(peers: number, zones: number, dnsTargets: number): Promise<number> {
   const registry = new Registry();
-  const metrics = createAgentMetrics({ registry, prefix: 'kconmon', source: { nodeName: 'self', zone: 'z-self' }, version: 't', processMetrics: false });
+  const source = { nodeName: 'self', zone: 'z-self' };
+  const metrics = createAgentMetrics({ registry, prefix: 'kconmon', source, version: 't', processMetrics: false });
   for (let index = 0; index < peers; index++) {
     const peer = { name: `agent-${index}`, nodeName: `node-${index}`, ip: '10.0.0.1', zone: `z-${index % zones}` };
     metrics.addPeer(peer);
@@ -16,7 +17,9 @@ async function seriesOf(peers: number, zones: number, dnsTargets: number): Promi
       kind: 'udp', rttMicros: [250, 260], sent: 2, received: 2, lost: 0, unmeasured: 0, late: 0, averageMs: 0.255, spreadMs: 0.01, lossPercent: 0,
       aborted: false, measured: true, passed: true,
     });
-    metrics.recordTcp(peer, { kind: 'tcp', passed: true, connectMs: 0.3, totalMs: 1, statusCode: 200, reason: undefined, detail: undefined, aborted: false, unmeasured: false });
+    metrics.recordTcp(peer, {
+      kind: 'tcp', passed: true, connectMs: 0.3, totalMs: 1, statusCode: 200, reason: undefined, detail: undefined, aborted: false, unmeasured: false,
+    });
   }
   for (let index = 0; index < dnsTargets; index++) {
     metrics.addDnsTarget(`host-${index}`);
@@ -32,7 +35,8 @@ describe('series model', () => {
     assert.equal(SERIES_PER_DESTINATION_ZONE, 72);
     assert.equal(SERIES_PER_DNS_TARGET, 27);
     for (const [peers, zones, dns] of [[1, 1, 0], [10, 1, 1], [10, 3, 2], [40, 7, 1]] as const) {
-      assert.equal(await seriesOf(peers, zones, dns), agentSeries({ baseSeries: base, dnsTargets: dns, peers, destinationZones: Math.min(peers, zones) }), `${peers} peers, ${zones} zones, ${dns} DNS`);
+      const expected = agentSeries({ baseSeries: base, dnsTargets: dns, peers, destinationZones: Math.min(peers, zones) });
+      assert.equal(await seriesOf(peers, zones, dns), expected, `${peers} peers, ${zones} zones, ${dns} DNS`);
     }
   });
 });
