@@ -3,12 +3,12 @@
 // prints peers and packets per second per agent, series per agent and cluster-wide, in-degrees, zone coverage and the
 // scrape size. Intervals and packets come from the agent configuration's defaults, or from `--config FILE`.
 import { parseArgs } from 'node:util';
-import { Registry } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadAgentConfig, parseAgentConfig } from '../config/load.ts';
 import { resolveDnsTargets, type AgentConfig } from '../config/schema.ts';
 import { createAgentMetrics } from '../metrics/agent-metrics.ts';
 import { assignmentStats } from '../topology/assignment-stats.ts';
-import { DEFAULT_MAX_PEERS, selectPeers, type TopologyNode } from '../topology/peer-selection.ts';
+import { DEFAULT_MAX_PEERS, selectPeers, type PeerAssignment, type TopologyNode } from '../topology/peer-selection.ts';
 import { SERIES_PER_DESTINATION_ZONE, SERIES_PER_DNS_TARGET, SERIES_PER_PEER, agentSeries } from '../topology/series-model.ts';
 import type { Peer } from '../discovery/peer.ts';
 
@@ -112,8 +112,12 @@ export async function planReport(input: PlanInput): Promise<string[]> {
 
   // Series: the agent's base measured on the real registry, the rest from the model; the agent with the most series
   // is rendered for real too (its count must equal the model's).
+  // The Node.js process metrics are rendered apart: their count moves a little as the process runs (a GC kind seen for
+  // the first time adds series), the agent's own series do not, so the model is checked on the latter exactly.
+  const processMetrics = await renderProcessMetrics(busiestSource(assignment, zoneOf));
   const base = await renderAgent(config, { nodeName: 'plan-base', zone: 'unknown' }, [], 0);
-  const seriesOf = (peers: number, destinationZones: number) => agentSeries({ baseSeries: base.series, dnsTargets, peers, destinationZones });
+  const baseSeries = base.series + processMetrics.series;
+  const seriesOf = (peers: number, destinationZones: number) => agentSeries({ baseSeries, dnsTargets, peers, destinationZones });
   let busiest: [string, readonly string[]] = ['', []];
   let maxSeries = -1;
   for (const [source, targets] of assignment.targets) {
@@ -129,7 +133,8 @@ export async function planReport(input: PlanInput): Promise<string[]> {
   const meanSeries = seriesOf(stats.outDegree.mean, stats.destinationZonesTotal / stats.nodes);
   const clusterSeries = stats.nodes * seriesOf(0, 0) + stats.pairs * SERIES_PER_PEER + stats.destinationZonesTotal * SERIES_PER_DESTINATION_ZONE;
   const bytesPerSeries = (busiestRender.bytes - base.bytes) / Math.max(1, busiestRender.series - base.series);
-  const meanBytes = base.bytes + bytesPerSeries * (meanSeries - base.series);
+  const meanBytes = processMetrics.bytes + base.bytes + bytesPerSeries * (meanSeries - baseSeries);
+  const maxBytes = processMetrics.bytes + busiestRender.bytes;
 
   const covered = stats.nodesCoveredFromAllZones;
   return [
@@ -151,11 +156,13 @@ export async function planReport(input: PlanInput): Promise<string[]> {
       `echo replies sent/s: mean ${dec(udpPerPeer * stats.inDegree.mean)}, max ${dec(udpPerPeer * stats.inDegree.max)}`,
     `  TCP tests (new connections)/s: mean ${dec(tcpPerPeer * stats.outDegree.mean)}, max ${dec(tcpPerPeer * stats.outDegree.max)}; ` +
       `served/s: mean ${dec(tcpPerPeer * stats.inDegree.mean)}, max ${dec(tcpPerPeer * stats.inDegree.max)}`,
-    `series per agent = ${base.series} base (agent + Node.js process) + ${SERIES_PER_DNS_TARGET} × ${dnsTargets} DNS target${dnsTargets === 1 ? '' : 's'} ` +
-      `+ ${SERIES_PER_PEER} × peers + ${SERIES_PER_DESTINATION_ZONE} × destination zones (histograms)`,
-    `  per agent: mean ${fmt(Math.round(meanSeries))}, max ${fmt(maxSeries)} (that agent rendered: ${fmt(busiestRender.series)})`,
+    `series per agent = ${base.series} agent + ${processMetrics.series} Node.js process ` +
+      `+ ${SERIES_PER_DNS_TARGET} × ${dnsTargets} DNS target${dnsTargets === 1 ? '' : 's'} + ${SERIES_PER_PEER} × peers ` +
+      `+ ${SERIES_PER_DESTINATION_ZONE} × destination zones (histograms)`,
+    `  per agent: mean ${fmt(Math.round(meanSeries))}, max ${fmt(maxSeries)} ` +
+      `(that agent rendered: ${fmt(busiestRender.series + processMetrics.series)})`,
     `  cluster-wide: ${fmt(clusterSeries)} (${fmt(stats.pairs)} probed pairs, ${fmt(stats.destinationZonesTotal)} agent × destination-zone histograms)`,
-    `scrape size per agent: mean ${kib(meanBytes)}, max ${kib(busiestRender.bytes)} (rendered); cluster-wide ${mib(meanBytes * stats.nodes)} per scrape round`,
+    `scrape size per agent: mean ${kib(meanBytes)}, max ${kib(maxBytes)} (rendered); cluster-wide ${mib(meanBytes * stats.nodes)} per scrape round`,
   ];
 }
 
@@ -164,10 +171,29 @@ interface Rendered {
   readonly bytes: number;
 }
 
-/** Renders a real agent registry holding these peers (one passed UDP and TCP result each) and DNS targets. */
+/** The agent with the most peers, for the labels the process metrics carry. */
+function busiestSource(assignment: PeerAssignment, zoneOf: ReadonlyMap<string, string>): { source: string; source_zone: string } {
+  let best = ['', 0] as [string, number];
+  for (const [name, targets] of assignment.targets) if (targets.length >= best[1]) best = [name, targets.length];
+  return { source: best[0], source_zone: zoneOf.get(best[0]) ?? 'unknown' };
+}
+
+/** The Node.js process metrics the agent collects (prom-client's defaults, with the agent's default labels), rendered. */
+async function renderProcessMetrics(labels: { source: string; source_zone: string }): Promise<Rendered> {
+  const registry = new Registry();
+  registry.setDefaultLabels(labels);
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  return count(await registry.metrics());
+}
+
+function count(text: string): Rendered {
+  return { series: text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length, bytes: Buffer.byteLength(text) };
+}
+
+/** Renders a real agent registry (without process metrics) holding these peers (one passed UDP and TCP result each) and DNS targets. */
 async function renderAgent(config: AgentConfig, source: { nodeName: string; zone: string }, peers: readonly Peer[], dnsTargets: number): Promise<Rendered> {
   const registry = new Registry();
-  const metrics = createAgentMetrics({ registry, prefix: config.metricsPrefix, source, version: 'plan', processMetrics: true, controllerDiscovery: true });
+  const metrics = createAgentMetrics({ registry, prefix: config.metricsPrefix, source, version: 'plan', processMetrics: false, controllerDiscovery: true });
   for (const peer of peers) {
     metrics.addPeer(peer);
     metrics.recordUdp(peer, {
@@ -182,9 +208,7 @@ async function renderAgent(config: AgentConfig, source: { nodeName: string; zone
     metrics.addDnsTarget(target.label);
     metrics.recordDns(target.label, { kind: 'dns', passed: true, durationMs: 1, answers: ['10.0.0.1'], reason: undefined, detail: undefined });
   }
-  const text = await registry.metrics();
-  const series = text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
-  return { series, bytes: Buffer.byteLength(text) };
+  return count(await registry.metrics());
 }
 
 function integer(text: string, flag: string, min: number, max: number): number {
