@@ -59,6 +59,7 @@ export function selectPeers(nodes: readonly TopologyNode[], settings: PeerSelect
   requireInt('maxPeers', maxPeers, 1);
   const seed = settings.seed ?? '';
   const count = nodes.length;
+  if (count >= OWNER_SPAN) throw new RangeError(`at most ${OWNER_SPAN - 1} nodes (got ${count})`);
   const targetDegree = Math.min(settings.probersPerNode ?? defaultProbersPerNode(maxPeers), Math.max(count - 1, 0));
   if (settings.probersPerNode !== undefined) {
     requireInt('probersPerNode', settings.probersPerNode, 1);
