@@ -114,10 +114,10 @@ export function selectPeers(nodes: readonly TopologyNode[], settings: PeerSelect
     }
   }
 
-  // 2. The rest of each node's in-degree, one prober per zone in turn: the other zones in the node's own rendezvous
-  //    order (hash of node and zone), its own zone last; within a zone, the next agent on that zone's ring after the
-  //    node's position that still has budget. Slot by slot across all nodes, so coverage (slot 0 of each zone) is served
-  //    before extras.
+  // 2. The rest of each node's in-degree, one prober per zone in turn: the zones it represents its zone towards first,
+  //    then the other zones in its own weighted rendezvous order, its own zone last (rendezvousOrders); within a zone,
+  //    the next agent on that zone's point ring after the node's position that does not probe it yet and still has
+  //    budget. Turn by turn across all nodes, so the first prober from each zone is served before any extra.
   const capacity = new Int32Array(count);
   for (let index = 0; index < count; index++) capacity[index] = maxPeers - targets[index]!.length;
   const need = new Int32Array(count);
@@ -158,7 +158,7 @@ export function selectPeers(nodes: readonly TopologyNode[], settings: PeerSelect
     return false;
   };
 
-  for (let round = 0; ; round++) {
+  for (;;) {
     let progressed = false;
     for (let turn = 0; turn < zoneCount; turn++) {
       for (let target = 0; target < count; target++) {
