@@ -162,7 +162,7 @@ export function selectPeers(nodes: readonly TopologyNode[], settings: PeerSelect
     let progressed = false;
     for (let turn = 0; turn < zoneCount; turn++) {
       for (let target = 0; target < count; target++) {
-        if (need[target]! > 0 && pick(target, zoneOrder[target * zoneCount + turn]!)) progressed = true;
+        if (need[target]! > 0 && pick(target, zoneOrder.zoneAt(target, turn))) progressed = true;
       }
     }
     if (!progressed) break;
@@ -175,6 +175,11 @@ export function selectPeers(nodes: readonly TopologyNode[], settings: PeerSelect
   for (const name of [...names].sort(compare)) result.set(name, []);
   targets.forEach((list, index) => result.set(names[index]!, list.map((target) => names[target]!).sort(compare)));
   return { ...base, fullMesh: false, targets: result, spilled, unfilled };
+}
+
+interface ZoneOrders {
+  /** The zone of `node`'s turn `turn` (0 … zones − 1; the last is its own zone). */
+  zoneAt(node: number, turn: number): number;
 }
 
 /**
@@ -190,7 +195,7 @@ function rendezvousOrders(
   zoneHash: readonly number[],
   rings: readonly (readonly number[])[],
   need: Int32Array,
-): Int32Array {
+): ZoneOrders {
   const zones = zoneHash.length;
   const count = positions.length;
   const hashOf = (node: number, zone: number) => mix(positions[node]!, zoneHash[zone]!);
@@ -214,10 +219,14 @@ function rendezvousOrders(
       forcedCount[chosen]!++;
     }
   }
+  // Most nodes need fewer zones than there are (a few probers, many zones): their row is computed up to what they
+  // need by selection, and completed by a full sort only if a walk comes back empty and a later turn is reached.
   const order = new Int32Array(count * zones);
+  const known = new Int32Array(count);
   const score = new Float64Array(zones);
   const others: number[] = [];
-  for (let node = 0; node < count; node++) {
+  const before = (a: number, b: number) => score[a]! < score[b]! || (score[a] === score[b] && a < b);
+  const scoreRow = (node: number) => {
     const own = zoneOf[node]!;
     others.length = 0;
     for (let zone = 0; zone < zones; zone++) {
@@ -226,11 +235,41 @@ function rendezvousOrders(
       score[zone] = (forced[node * zones + zone] ? -1e9 : 0) - Math.log(unit) / rings[zone]!.length;
       others.push(zone);
     }
-    others.sort((a, b) => score[a]! - score[b]! || a - b);
+  };
+  const complete = (node: number) => {
+    scoreRow(node);
+    others.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
     for (let index = 0; index < others.length; index++) order[node * zones + index] = others[index]!;
-    order[node * zones + zones - 1] = own;
+    known[node] = zones - 1;
+  };
+  for (let node = 0; node < count; node++) {
+    order[node * zones + zones - 1] = zoneOf[node]!;
+    const wanted = Math.min(zones - 1, need[node]!);
+    if (wanted * 4 >= zones - 1) {
+      complete(node);
+      continue;
+    }
+    scoreRow(node);
+    // Insertion selection of the `wanted` first zones, in the same order as the full sort.
+    const row = node * zones;
+    let size = 0;
+    for (const zone of others) {
+      if (size === wanted && !before(zone, order[row + size - 1]!)) continue;
+      let at = size === wanted ? size - 1 : size++;
+      while (at > 0 && before(zone, order[row + at - 1]!)) {
+        order[row + at] = order[row + at - 1]!;
+        at--;
+      }
+      order[row + at] = zone;
+    }
+    known[node] = wanted;
   }
-  return order;
+  return {
+    zoneAt(node: number, turn: number): number {
+      if (turn >= known[node]! && turn < zones - 1) complete(node);
+      return order[node * zones + turn]!;
+    },
+  };
 }
 
 /** Points per agent on a zone's ring for the cross-zone walk: more points, more even loads (Poisson-like, not geometric). */
@@ -256,10 +295,12 @@ function virtualRing(ring: readonly number[], ordered: readonly TopologyNode[], 
   keys.sort();
   const points = new Uint32Array(keys.length);
   const owners = new Int32Array(keys.length);
-  keys.forEach((key, index) => {
-    owners[index] = key % OWNER_SPAN;
-    points[index] = (key - owners[index]!) / OWNER_SPAN;
-  });
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    const point = Math.floor(key / OWNER_SPAN);
+    points[index] = point;
+    owners[index] = key - point * OWNER_SPAN;
+  }
   return { points, owners };
 }
 
