@@ -128,6 +128,27 @@ ${HELP_OPTION}
       return await runDemo({ agents, zones, durationSeconds: duration, dns: values.dns === true, intervalMs });
     },
   },
+  plan: {
+    summary: 'print what probing a cluster costs: peers, packets/s and series per agent, coverage (sizing before installing)',
+    help: `usage: kconmon plan --nodes N [--zones Z] [--max-peers B] [--config FILE]
+       kubectl get nodes -o json | kconmon plan [--max-peers B] [--config FILE]
+
+Computes the peer assignment kconmon would use for a cluster (docs/design/peer-selection.md) and prints what it costs:
+peers and packets per second per agent, series per agent and cluster-wide, probers per node, zone coverage, scrape size.
+
+options:
+  --nodes N              a synthetic cluster of N nodes (names like cloud nodes)
+  --zones Z              spread over Z zones of equal size (default 1; only with --nodes)
+  --max-peers B          the probing budget (default: the configuration's)
+  -c, --config FILE      an agent configuration for intervals and packets (default: every default)
+${HELP_OPTION}
+`,
+    options: { nodes: { type: 'string' }, zones: { type: 'string' }, 'max-peers': { type: 'string' }, config: { type: 'string', short: 'c' } },
+    async run(values) {
+      const args = ['nodes', 'zones', 'max-peers', 'config'].flatMap((key) => (values[key] === undefined ? [] : [`--${key}`, String(values[key])]));
+      return await (await import('./commands/plan.ts')).runPlanCommand(args, process.stdin);
+    },
+  },
   version: {
     summary: 'print the kconmon version (also kconmon --version)',
     help: `usage: kconmon version

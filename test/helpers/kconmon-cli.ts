@@ -21,10 +21,13 @@ function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { ...process.env, KCONMON_CONFIG: undefined, NODE_NAME: 'test-node', POD_IP: undefined, ...env };
 }
 
-/** Runs `node src/cli.ts ...args` to completion (killed after 20 s: a command that should exit but keeps running fails). */
-export function runKconmon(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+/**
+ * Runs `node src/cli.ts ...args` to completion (killed after 20 s: a command that should exit but keeps running fails),
+ * with `input` written to its stdin (closed at once when none).
+ */
+export function runKconmon(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(NODE, [CLI, ...args], { cwd: ROOT, timeout: 20_000, env: childEnv(env) }, (error, stdout, stderr) => {
+    const child = execFile(NODE, [CLI, ...args], { cwd: ROOT, timeout: 20_000, env: childEnv(env) }, (error, stdout, stderr) => {
       const failed = error as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
       resolve({
         code: failed ? (typeof failed.code === 'number' ? failed.code : null) : 0,
@@ -33,6 +36,7 @@ export function runKconmon(args: string[], env: Record<string, string | undefine
         stderr,
       });
     });
+    child.stdin?.end(input ?? '');
   });
 }
 
