@@ -99,6 +99,39 @@ function isReady(pod: V1Pod): boolean {
   return pod.status?.phase === 'Running' && pod.metadata?.deletionTimestamp === undefined && ready;
 }
 
+/**
+ * Keeps every kconmon container log of the nodes while it runs (the kubelet deletes a pod's logs with the pod): the
+ * restart checks print the agents' controller-stream lines from it when they fail.
+ */
+function keepPodLogs(podLogDirs: readonly string[]): { stop(): Map<string, string> } {
+  const kept = new Map<string, string>();
+  const copy = () => {
+    for (const dir of podLogDirs) {
+      for (const pod of readdirSync(dir).filter((name) => name.startsWith(`${NAMESPACE}_`))) {
+        try {
+          for (const container of readdirSync(path.join(dir, pod))) {
+            for (const file of readdirSync(path.join(dir, pod, container))) {
+              kept.set(`${pod}/${container}/${file}`, readFileSync(path.join(dir, pod, container, file), 'utf8'));
+            }
+          }
+        } catch {
+          // deleted while read: the last copy stays
+        }
+      }
+    }
+  };
+  copy();
+  const timer = setInterval(copy, 200);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      copy();
+      return kept;
+    },
+  };
+}
+
 describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, () => {
   const suiteStarted = Date.now();
   let node: RealNode;
@@ -109,6 +142,28 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
   /** The agent pod of each node, in NODES order. */
   let agents: V1Pod[] = [];
   let restartStarted = 0;
+  /** The kconmon container logs kept from the rolling restart on (see keepPodLogs). */
+  let restartLogs: { stop(): Map<string, string> } | undefined;
+  /** The agents' controller-stream and peer-list lines and the controllers' start and stop since the restart: pod, time, message. */
+  const agentStreamLines = (): string => {
+    const lines: string[] = [];
+    for (const [file, text] of restartLogs?.stop() ?? new Map<string, string>()) {
+      const wanted = file.includes('/agent/') ? /controller|peers|added/ : file.includes('/controller/') ? /shutting down|listening/ : undefined;
+      if (wanted === undefined) continue;
+      for (const line of text.split('\n')) {
+        const json = line.slice(line.indexOf('{'));
+        if (!wanted.test(json)) continue;
+        try {
+          const entry = JSON.parse(json) as Record<string, unknown>;
+          const { msg, time, url, error, added, removed } = entry;
+          lines.push(`${file.split('_')[1]} ${String(time).slice(11, 23)} ${msg} ${JSON.stringify({ url, error, added, removed })}`);
+        } catch {
+          // not a JSON log line
+        }
+      }
+    }
+    return lines.sort((a, b) => a.split(' ')[1]!.localeCompare(b.split(' ')[1]!)).join('\n');
+  };
 
   const helmIn = (args: string[]) => {
     const helmHome = path.join(node.dir, 'helm');
@@ -172,6 +227,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
   });
 
   after(async () => {
+    restartLogs?.stop();
     await prometheus?.stop();
     await node?.stop();
   });
@@ -313,6 +369,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
   it('a rolling restart of both workloads: new pods Ready, found by the controllers, DNS tests never fail', async () => {
     // What `kubectl rollout restart daemonset,deployment` does: a new pod-template annotation on both at once.
     restartStarted = Date.now();
+    restartLogs = keepPodLogs(node.nodes.map((spec) => spec.podLogsDir));
     const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
     const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } };
     const oldPods = new Set((await pods()).map((pod) => pod.metadata?.uid));
@@ -364,21 +421,25 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
   // runs and reports, without failing the suite, until enough runs show it is.
   const knownIssue = 'agent/controller: churn during a controller rollout (issue 13 report)';
   it('no UDP or TCP test fails across that restart, and the new agents test each other again', { todo: knownIssue }, async (t) => {
-    const p = prometheus as Prometheus;
-    for (const [index, agent] of theAgents().entries()) {
-      const peers = NODES.filter((other) => other.name !== NODES[index]?.name).map((peer) => peer.name);
-      await waitFor(`the new agent on ${agent.spec?.nodeName} passes UDP and TCP tests to every peer`, 60_000, async () => {
-        const text = await metricsOf(agent);
-        const passedTo = (metric: string, peer: string) =>
-          samples(text, metric).some((s) => s.labels.destination === peer && s.labels.result === 'pass' && s.value > 0);
-        return peers.every((peer) => passedTo('kconmon_udp_results_total', peer) && passedTo('kconmon_tcp_results_total', peer)) ? true : undefined;
-      });
-    }
-    const window = `${Math.ceil((Date.now() - restartStarted) / 1000) + 30}s`;
-    for (const metric of ['kconmon_udp_results_total', 'kconmon_tcp_results_total']) {
-      const failed = await p.query(`max by (pod, source, destination) (max_over_time(${metric}{result="fail"}[${window}])) > 0`);
-      if ((failed.result as unknown[]).length > 0) t.diagnostic(`${metric} failures: ${JSON.stringify(failed.result)}`);
-      assert.deepEqual(failed.result, [], `${metric}: failed tests across the restart`);
+    try {
+      const p = prometheus as Prometheus;
+      for (const [index, agent] of theAgents().entries()) {
+        const peers = NODES.filter((other) => other.name !== NODES[index]?.name).map((peer) => peer.name);
+        await waitFor(`the new agent on ${agent.spec?.nodeName} passes UDP and TCP tests to every peer`, 60_000, async () => {
+          const text = await metricsOf(agent);
+          const passedTo = (metric: string, peer: string) =>
+            samples(text, metric).some((s) => s.labels.destination === peer && s.labels.result === 'pass' && s.value > 0);
+          return peers.every((peer) => passedTo('kconmon_udp_results_total', peer) && passedTo('kconmon_tcp_results_total', peer)) ? true : undefined;
+        });
+      }
+      const window = `${Math.ceil((Date.now() - restartStarted) / 1000) + 30}s`;
+      for (const metric of ['kconmon_udp_results_total', 'kconmon_tcp_results_total']) {
+        const failed = await p.query(`max by (pod, source, destination) (max_over_time(${metric}{result="fail"}[${window}])) > 0`);
+        if ((failed.result as unknown[]).length > 0) t.diagnostic(`${metric} failures: ${JSON.stringify(failed.result)}`);
+        assert.deepEqual(failed.result, [], `${metric}: failed tests across the restart`);
+      }
+    } finally {
+      t.diagnostic(`agents' controller streams and peer lists since the restart:\n${agentStreamLines()}`);
     }
   });
 
