@@ -46,6 +46,8 @@ export const controllerConfigSchema = z
       logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
       metricsPrefix: z.string({ error: 'must be a string' }).regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid Prometheus metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)').default('kconmon'),
       heartbeatInterval: boundedInt(100, 600_000).default(5000),
+      /** ms after SIGTERM with /readyz failing and every agent stream still served, before the streams close. */
+      shutdownGracePeriod: boundedInt(0, 600_000).default(0),
       /** Watch streams served at once; more are answered 503 (sized for 5,000+ nodes with room for a rollout). */
       maxAgentStreams: boundedInt(1, 1_000_000).default(10_000),
       auth: auth.prefault({}),
