@@ -4,11 +4,13 @@
 // the TCP sysctls in each agent pod's network namespace, each agent reached the controller by its Service name, its
 // metrics carry the node and zone of its Node object, its DNS test against the cluster DNS passes, the agents probe
 // each other pod to pod across nodes and zones (UDP and TCP pass both ways), a Prometheus with Kubernetes discovery
-// against the cluster's apiserver scrapes the agent and controller pods through the chart's PodMonitor (as the
-// operator translates it) and the documented scrape config, the controllers list the agents, a rolling restart of both workloads brings new pods
-// that the controllers find, whose DNS tests pass and across which no UDP or TCP test fails, `helm uninstall` leaves
-// no kconmon object, and tear-down leaves the host as it was — also when the test process exits without tearing down
-// or is killed outright. Needs root and the components of scripts/setup (see node.ts).
+// against the cluster's apiserver scrapes the agent and controller pods through the chart's PodMonitor (as the operator
+// translates it) and the documented scrape config, the controllers list the agents, a rolling restart of both workloads
+// brings new pods that the controllers find, whose DNS tests pass and across which no UDP or TCP test fails, a fault
+// between the nodes (an nftables drop in one node's namespace) fails the UDP and TCP tests of both agents to each other
+// only, which pass again once it heals, `helm uninstall` leaves no kconmon object, and tear-down leaves the host as it
+// was — also when the test process exits without tearing down or is killed outright. Needs root and the components of
+// scripts/setup (see node.ts).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -499,6 +501,10 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
         if ((failed.result as unknown[]).length > 0) t.diagnostic(`${metric} failures: ${JSON.stringify(failed.result)}`);
         assert.deepEqual(failed.result, [], `${metric}: failed tests across the restart`);
       }
+      // An agent whose controller stopped got its stream closed only after the Service stopped routing to that replica:
+      // it reconnected at its first attempt, so no agent logged a refused or failed stream since the restart began.
+      const lines = agentStreamLines();
+      assert.doesNotMatch(lines, / controller stream failed; keeping the last agent list /, lines);
     } finally {
       t.diagnostic(`agents' controller streams and peer lists since the restart:\n${agentStreamLines()}`);
     }
