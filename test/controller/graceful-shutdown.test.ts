@@ -1,9 +1,9 @@
 // A controller process stopping (SIGTERM, as in a rollout): it turns unready at once but keeps serving its agents for
 // shutdownGracePeriod — a change to the agent list made meanwhile still reaches an agent on the stream it held before
-// the signal, and a new watch is still answered — and only then closes the streams and exits. Before, it closed every
-// stream at the signal: the agents reconnected through a Service that still routed some of them to the stopping
-// replica and kept their last list, without the changes of the rollout, until a later attempt reached a live one.
-// Real controller process, the agent's real controller client, real HTTP.
+// the signal, and an agent that connects meanwhile is still served — and only then closes the streams and exits.
+// Before, it closed every stream and its port at the signal: the agents reconnected through a Service that still routed
+// some of them to the stopping replica, were refused, and kept their last list, without the changes of the rollout,
+// until a later attempt reached a live one. Real controller process, the agent's real controller client, real HTTP.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -38,23 +38,6 @@ function get(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-/** Opens a watch and resolves with its status and first line (the snapshot for a 200). */
-function firstWatchLine(base: string, node: string): Promise<{ status: number; line: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(new URL(`/v1/watch?node=${node}&pod=${node}`, base), { agent: false }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        text += chunk;
-        if (!text.includes('\n')) return;
-        request.destroy();
-        resolve({ status: response.statusCode ?? 0, line: text.slice(0, text.indexOf('\n')) });
-      });
-    });
-    request.on('error', reject);
-  });
-}
-
 test('SIGTERM: unready at once, the agents still get every change for the grace period, then the streams close', async () => {
   const peersFile = join(dir, 'peers.yaml');
   await writeFile(peersFile, stringify([peer(1), peer(2)]));
@@ -62,43 +45,58 @@ test('SIGTERM: unready at once, the agents still get every change for the grace 
   const configFile = join(dir, 'controller.yaml');
   await writeFile(
     configFile,
-    stringify({ listenAddress: '127.0.0.1', port, heartbeatInterval: 200, shutdownGracePeriod: 5000, logLevel: 'info', source: { peersFile: 'peers.yaml' } }),
+    stringify({ listenAddress: '127.0.0.1', port, heartbeatInterval: 200, shutdownGracePeriod: 6000, logLevel: 'info', source: { peersFile: 'peers.yaml' } }),
   );
   const controller = startKconmon('controller', configFile);
   const base = `http://127.0.0.1:${port}`;
-  const events: string[] = [];
-  let client: ControllerClient | undefined;
+  /** What each agent's real controller client saw, in order; the test's own steps are written into both. */
+  const events: Record<'before' | 'during', string[]> = { before: [], during: [] };
+  const clients: ControllerClient[] = [];
+  const connect = (which: 'before' | 'during', node: string) =>
+    clients.push(
+      startControllerClient({
+        urls: [base],
+        nodeName: node,
+        podName: node,
+        // No reconnect within the test: everything a client receives comes over the one stream it opened.
+        reconnect: { min: 600_000, max: 600_000 },
+        log: pino({ level: 'silent' }),
+        onUpdate: ({ agents }) => events[which].push(`list ${agents.map((agent) => agent.name).join(',')}`),
+        onConnection: ({ connected }) => events[which].push(connected ? 'connected' : 'disconnected'),
+      }),
+    );
+  const step = (name: string) => {
+    events.before.push(name);
+    events.during.push(name);
+  };
+  const seen = () => JSON.stringify(events, null, 1);
   try {
     await waitFor(async () => (await get(`${base}/readyz`)).status === 200, 15_000, `the controller ready:\n${controller.output()}`);
-    client = startControllerClient({
-      urls: [base],
-      nodeName: 'node-1',
-      podName: 'agent-1',
-      // No reconnect within the test: everything it receives comes over the stream it opened before the signal.
-      reconnect: { min: 600_000, max: 600_000 },
-      log: pino({ level: 'silent' }),
-      onUpdate: ({ agents }) => events.push(`list ${agents.map((agent) => agent.name).join(',')}`),
-      onConnection: ({ connected }) => events.push(connected ? 'connected' : 'disconnected'),
-    });
-    await waitFor(() => events.includes('connected'), 15_000, `the first list:\n${events.join('\n')}\n${controller.output()}`);
+    connect('before', 'node-1');
+    await waitFor(() => events.before.includes('connected'), 15_000, `the first list:\n${seen()}\n${controller.output()}`);
 
     controller.child.kill('SIGTERM');
-    events.push('SIGTERM');
+    step('SIGTERM');
     await waitFor(() => controller.output().includes('"msg":"shutting down"'), 5000, `the signal handled:\n${controller.output()}`);
     assert.deepEqual(await get(`${base}/readyz`), { status: 503, body: 'shutting down' }, `unready at once:\n${controller.output()}`);
+    // An agent sent here meanwhile (a Service that has not caught up yet) is still served.
+    connect('during', 'node-9');
+    await waitFor(() => events.during.includes('connected'), 3000, `a stream opened during the grace period:\n${seen()}\n${controller.output()}`);
+    step('change');
     await writeFile(peersFile, stringify([peer(1), peer(2), peer(3)]));
-    await waitFor(() => events.includes('list agent-1,agent-2,agent-3'), 4000, `the change on the open stream:\n${events.join('\n')}\n${controller.output()}`);
-    const late = await firstWatchLine(base, 'node-9');
-    assert.equal(late.status, 200, 'a watch opened during the grace period is served');
-    assert.deepEqual((JSON.parse(late.line) as { agents: { name: string }[] }).agents.map((agent) => agent.name), ['agent-1', 'agent-2', 'agent-3']);
+    const changed = (list: string[]) => list.includes('list agent-1,agent-2,agent-3');
+    await waitFor(() => changed(events.before) && changed(events.during), 3000, `the change on both streams:\n${seen()}\n${controller.output()}`);
 
     assert.equal(await controller.exited, 0, controller.output());
-    await waitFor(() => events.includes('disconnected'), 5000, 'the stream closed');
-    assert.deepEqual(events, ['list agent-1,agent-2', 'connected', 'SIGTERM', 'list agent-1,agent-2,agent-3', 'disconnected']);
-    assert.equal(client.stats().streams, 1, 'one stream from before the signal to the end');
+    await waitFor(() => events.before.includes('disconnected') && events.during.includes('disconnected'), 5000, `the streams closed:\n${seen()}`);
+    assert.deepEqual(events, {
+      before: ['list agent-1,agent-2', 'connected', 'SIGTERM', 'change', 'list agent-1,agent-2,agent-3', 'disconnected'],
+      during: ['SIGTERM', 'list agent-1,agent-2', 'connected', 'change', 'list agent-1,agent-2,agent-3', 'disconnected'],
+    });
+    assert.deepEqual(clients.map((client) => client.stats().streams), [1, 1], 'one stream per agent, each until the end');
     assert.match(controller.output(), /still serving agent streams during the grace period/);
   } finally {
-    await client?.close();
+    await Promise.all(clients.map((client) => client.close()));
     await controller.stop();
   }
 });
