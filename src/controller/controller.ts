@@ -39,7 +39,7 @@ export interface Controller {
   readonly synced: Promise<void>;
   /**
    * The first step of a graceful shutdown: /readyz fails from now on, while discovery, every agent stream and new
-   * watches go on until stop(). Agents told to reconnect only at stop() then reach a replica the Service still routes to.
+   * watches go on until stop(). Agents are told to reconnect only then, when the Service already routes them elsewhere.
    */
   drain(): void;
   stop(): Promise<void>;
