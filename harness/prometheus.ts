@@ -52,6 +52,8 @@ export interface PrometheusOptions {
   readonly args?: readonly string[];
   /** Scrape configs used as written (e.g. kubernetes_sd_configs jobs), after the static `jobs`. */
   readonly rawScrapeConfigs?: readonly Record<string, unknown>[];
+  /** Another Prometheus binary (default PROMETHEUS_BIN), e.g. one built with Kubernetes discovery. */
+  readonly binary?: string;
 }
 
 export interface PromSample {
@@ -161,7 +163,7 @@ async function launch(setup: { options: PrometheusOptions; address: string; port
   const { options, address, port, dir, configFile } = setup;
   const url = `http://${address}:${port}`;
   const child: ChildProcess = spawn(
-    PROMETHEUS_BIN,
+    options.binary ?? PROMETHEUS_BIN,
     [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${join(dir, `data-${port}`)}`,

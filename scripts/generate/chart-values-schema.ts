@@ -22,6 +22,7 @@ const CONTROLLER_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['listenAddress', 'listenAddress'],
   ['logLevel', 'logLevel'],
   ['heartbeatInterval', 'heartbeatInterval'],
+  ['shutdownGracePeriod', 'shutdownGracePeriod'],
   ['zoneLabels', 'source.kubernetes.zoneLabels'],
   ['restartBackoff', 'source.kubernetes.restartBackoff'],
   ['maxAgentStreams', 'maxAgentStreams'],
@@ -121,6 +122,9 @@ export function chartValuesSchema(base: JsonSchema, values: { config?: unknown; 
   const top = schema.properties as Record<string, JsonSchema>;
   const agent = withoutDefaults(chartAgentConfig(top.config?.description)) as JsonSchema;
   top.config = requireDefaults(agent, values.config);
+  // A key values.yaml offers under controller.config but this generator does not map would be silently unvalidated.
+  const unmapped = Object.keys(values.controller?.config ?? {}).filter((key) => !CONTROLLER_KEYS.some(([name]) => name === key));
+  if (unmapped.length > 0) throw new Error(`values.yaml controller.config.${unmapped[0]}: not in CONTROLLER_KEYS (scripts/generate/chart-values-schema.ts)`);
   const controller = property(schema, 'controller');
   const controllerConfig = withoutDefaults(chartControllerConfig(property(controller, 'config').description)) as JsonSchema;
   (controller.properties as Record<string, JsonSchema>).config = requireDefaults(controllerConfig, values.controller?.config);

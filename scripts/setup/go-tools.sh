@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned Go tools used by the real-Kubernetes test suites
 # (kube-apiserver, etcd, helm; for the real-node suite also kubelet,
-# kube-controller-manager, kube-scheduler, kube-proxy and CoreDNS) from the Go
+# kube-controller-manager, kube-scheduler, kube-proxy, CoreDNS and a Prometheus
+# with Kubernetes service discovery, which Debian's lacks) from the Go
 # module proxy, via the consumer modules in tools/*/go.mod (go.sum committed,
 # so builds are reproducible).
 #
@@ -9,7 +10,7 @@
 #
 # Usage: scripts/setup/go-tools.sh [tool ...]   (no arguments = all tools)
 #   tools: etcd kube-apiserver helm kubelet kube-controller-manager
-#          kube-scheduler kube-proxy coredns
+#          kube-scheduler kube-proxy coredns prometheus
 # Env:   KCONMON_GO_NICE=N runs the builds under `nice -n N` (shared machines).
 # Env:   KCONMON_TOOLS_DIR  (default: $HOME/.cache/kconmon/tools); binaries go
 #        to $KCONMON_TOOLS_DIR/bin, each with a "<name>.version" stamp file.
@@ -25,7 +26,9 @@ K8S_VERSION="v1.36.3"
 ETCD_VERSION="v3.6.8"
 HELM_VERSION="v3.21.4"
 COREDNS_VERSION="v1.15.0"
-ALL_TOOLS=(etcd kube-apiserver helm kubelet kube-controller-manager kube-scheduler kube-proxy coredns)
+# Prometheus 3.16.0 (its Go module is versioned v0.316.0).
+PROMETHEUS_VERSION="v0.316.0"
+ALL_TOOLS=(etcd kube-apiserver helm kubelet kube-controller-manager kube-scheduler kube-proxy coredns prometheus)
 
 log() { printf '[go-tools] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -39,6 +42,7 @@ tool_dir() {
     etcd) echo "${REPO_ROOT}/tools/etcd" ;;
     helm) echo "${REPO_ROOT}/tools/helm" ;;
     coredns) echo "${REPO_ROOT}/tools/coredns" ;;
+    prometheus) echo "${REPO_ROOT}/tools/prometheus" ;;
     *) die "unknown tool: $1 (known: ${ALL_TOOLS[*]})" ;;
   esac
 }
@@ -48,6 +52,7 @@ tool_pkg() {
     etcd) echo "go.etcd.io/etcd/server/v3" ;;
     helm) echo "helm.sh/helm/v3/cmd/helm" ;;
     coredns) echo "github.com/coredns/coredns" ;;
+    prometheus) echo "github.com/prometheus/prometheus/cmd/prometheus" ;;
   esac
 }
 tool_version() {
@@ -56,6 +61,14 @@ tool_version() {
     etcd) echo "${ETCD_VERSION}" ;;
     helm) echo "${HELM_VERSION}" ;;
     coredns) echo "${COREDNS_VERSION}" ;;
+    prometheus) echo "${PROMETHEUS_VERSION}" ;;
+  esac
+}
+# Go build tags: Prometheus with Kubernetes service discovery only (no cloud SDKs).
+tool_tags() {
+  case "$1" in
+    prometheus) echo "remove_all_sd,enable_kubernetes_sd" ;;
+    *) echo "" ;;
   esac
 }
 tool_ldflags() {
@@ -71,6 +84,11 @@ tool_ldflags() {
         "-X k8s.io/component-base/version.gitTreeState=clean"
       ;;
     etcd | coredns) echo "" ;;
+    prometheus)
+      local minor="${v#v0.}"
+      minor="${minor%%.*}"
+      echo "-X github.com/prometheus/common/version.Version=3.$((10#${minor} - 300)).${v##*.}"
+      ;;
     helm)
       echo "-X helm.sh/helm/v3/internal/version.version=${v}"
       ;;
@@ -83,6 +101,7 @@ tool_version_cmd() {
     etcd) echo "--version" ;;
     helm) echo "version --short" ;;
     coredns) echo "-version" ;;
+    prometheus) echo "--version" ;;
   esac
 }
 
@@ -119,7 +138,7 @@ build_tool() {
   (
     cd "${dir}"
     GOFLAGS="-trimpath -mod=readonly -buildvcs=false" CGO_ENABLED=0 \
-      nice -n "${KCONMON_GO_NICE:-0}" go build -ldflags="-s -w $(tool_ldflags "${name}")" -o "${out}.tmp" "${pkg}"
+      nice -n "${KCONMON_GO_NICE:-0}" go build -tags="$(tool_tags "${name}")" -ldflags="-s -w $(tool_ldflags "${name}")" -o "${out}.tmp" "${pkg}"
   ) || die "${name}: go build failed"
   # shellcheck disable=SC2046
   "${out}.tmp" $(tool_version_cmd "${name}") >/dev/null 2>&1 \

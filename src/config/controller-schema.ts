@@ -44,6 +44,8 @@ export const controllerConfigSchema = z
       logLevel: logLevel.default('info'),
       metricsPrefix: metricsPrefix.default('kconmon'),
       heartbeatInterval: boundedInt(100, 600_000).default(5000),
+      /** ms after SIGTERM with /readyz failing and every agent stream still served, before the streams close. */
+      shutdownGracePeriod: boundedInt(0, 600_000).default(0),
       /** Watch streams served at once; more are answered 503 (sized for 5,000+ nodes with room for a rollout). */
       maxAgentStreams: boundedInt(1, 1_000_000).default(10_000),
       auth: auth.prefault({}),

@@ -37,6 +37,11 @@ export interface Controller {
   readonly registry: Registry;
   /** Resolves once discovery first synced. */
   readonly synced: Promise<void>;
+  /**
+   * The first step of a graceful shutdown: /readyz fails from now on, while discovery, every agent stream and new
+   * watches go on until stop(). Agents are told to reconnect only then, when the Service already routes them elsewhere.
+   */
+  drain(): void;
   stop(): Promise<void>;
 }
 
@@ -68,6 +73,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const metrics = createControllerMetrics(registry, config.metricsPrefix, options.processMetrics ?? true);
 
   let source: AgentSource | undefined;
+  let draining = false;
   const hub = createAgentHub({
     zoneOfNode: (nodeName) => source?.zoneOfNode(nodeName),
     events: {
@@ -116,6 +122,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     registry,
     metricsPrefix: `${config.metricsPrefix}_controller`,
     ready: () => hub.synced(),
+    draining: () => draining,
     onSubscribersChanged: (count) => metrics.setConnected(count),
     ...(tokenFile !== undefined ? { authenticate: (token: string) => tokenFile.matches(token), currentToken: () => tokenFile.current() } : {}),
     ...(tls !== undefined ? { tls } : {}),
@@ -142,6 +149,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     port: http.port,
     registry,
     synced,
+    drain() {
+      draining = true;
+    },
     async stop() {
       clearInterval(heartbeat);
       hub.close();

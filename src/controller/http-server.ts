@@ -21,6 +21,8 @@ export interface ControllerHttpServerOptions {
   /** Prefix of the server's own metrics (`<prefix>_metrics_renders_total`, `<prefix>_http_connections_closed_total`). */
   readonly metricsPrefix: string;
   readonly ready: () => boolean;
+  /** Shutting down: /readyz answers 503 (the Service stops routing agents here) while streams are still served. */
+  readonly draining?: () => boolean;
   readonly onSubscribersChanged: (count: number) => void;
   /** Checks a presented bearer token; absent: no authentication. */
   readonly authenticate?: (token: string) => Promise<boolean>;
@@ -89,7 +91,10 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     }
     if (url.pathname === '/metrics') return metricsEndpoint.serve(request, response);
     if (url.pathname === '/healthz') return text(response, 200, 'ok');
-    if (url.pathname === '/readyz') return options.ready() ? text(response, 200, 'ok') : text(response, 503, 'discovery not synced yet');
+    if (url.pathname === '/readyz') {
+      if (options.draining?.()) return text(response, 503, 'shutting down');
+      return options.ready() ? text(response, 200, 'ok') : text(response, 503, 'discovery not synced yet');
+    }
     return text(response, 404, `not found: try ${WATCH_PATH}, /agents, /agent/<pod>, /metrics, /healthz, /readyz`);
   }
 

@@ -169,6 +169,9 @@ describe('chart: values schema and rules', () => {
     const controller = parseControllerConfig(renderedConfig(renderChart(), 'controller'), 'rendered');
     const controllerDefaults = parseControllerConfig(
       {
+        // The one deliberate difference: in Kubernetes a stopping replica waits for the Service to stop routing agents
+        // to it (docs/configuration.md); outside it (a peers file, the demo) there is nothing to wait for.
+        shutdownGracePeriod: 5000,
         auth: { tokenFile },
         source: { kubernetes: { namespace: 'monitoring', agentSelector: 'app=kconmon,component=agent,app.kubernetes.io/instance=test' } },
       },

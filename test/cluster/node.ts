@@ -1,5 +1,5 @@
 // A real Kubernetes cluster of one or more nodes on this machine for the real-node suite: the kube harness's etcd and
-// kube-apiserver (test/harness/kube-cluster.ts), kube-controller-manager, kube-scheduler and CoreDNS (a host process
+// kube-apiserver (harness/kube-cluster.ts), kube-controller-manager, kube-scheduler and CoreDNS (a host process
 // serving the cluster domain from the apiserver with its kubernetes plugin, behind a kube-dns Service), and per node a
 // kubelet, kube-proxy (nftables mode) and containerd (Debian's, own config, root and socket) with runc and the CNI
 // bridge plugin. Each node runs in its own network namespace (kcnode<N>) with its own kubelet cgroup root
@@ -22,7 +22,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import YAML from 'yaml';
-import { findGoTool, freeLoopbackPorts, logTail, ManagedProcess, startKubeCluster, type KubeCluster } from '../harness/kube-cluster.ts';
+import { findGoTool, startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
+import { fileTail, startLoggedProcess, type LoggedProcess } from '../../harness/logged-process.ts';
+import { freePorts } from '../../harness/ports.ts';
 import {
   createCgroupRoot,
   earlierNode,
@@ -182,7 +184,7 @@ class LocalRealNode implements RealNode {
   #kube: KubeCluster | undefined;
   #options: RealNodeOptions;
   #host: HostSnapshot;
-  #processes: ManagedProcess[] = [];
+  #processes: LoggedProcess[] = [];
   #stopped: Promise<HostLeftovers> | undefined;
   #onExit = (): void => {
     for (const proc of this.#processes) proc.killSync();
@@ -225,11 +227,11 @@ class LocalRealNode implements RealNode {
   }
 
   /** Starts a process logging to <dir>/<name>.log; with `node`, in that node's network namespace and directory. */
-  #spawn(name: string, bin: string, args: string[], node?: NodeSpec): ManagedProcess {
+  #spawn(name: string, bin: string, args: string[], node?: NodeSpec): LoggedProcess {
     const logPath = path.join(node?.dir ?? this.dir, `${name}.log`);
     const proc = node
-      ? new ManagedProcess(`${name}@${node.name}`, '/usr/bin/nsenter', [`--net=/run/netns/${node.netns}`, '--', bin, ...args], logPath)
-      : new ManagedProcess(name, bin, args, logPath);
+      ? startLoggedProcess(`${name}@${node.name}`, '/usr/bin/nsenter', [`--net=/run/netns/${node.netns}`, '--', bin, ...args], logPath)
+      : startLoggedProcess(name, bin, args, logPath);
     this.#processes.push(proc);
     return proc;
   }
@@ -237,8 +239,8 @@ class LocalRealNode implements RealNode {
   logs(): string {
     const perNode = this.nodes.flatMap((node) => ['containerd', 'kubelet', 'kube-proxy'].map((name) => path.join(node.dir, `${name}.log`)));
     const shared = ['kube-controller-manager', 'kube-scheduler', 'coredns'].map((name) => path.join(this.dir, `${name}.log`));
-    const parts = [...perNode, ...shared].map((file) => `--- ${path.relative(this.dir, file)}:\n${logTail(file, 25)}`);
-    if (this.#kube) parts.push(`--- kube-apiserver:\n${logTail(this.#kube.apiServerLogPath, 15)}`);
+    const parts = [...perNode, ...shared].map((file) => `--- ${path.relative(this.dir, file)}:\n${fileTail(file, 25)}`);
+    if (this.#kube) parts.push(`--- kube-apiserver:\n${fileTail(this.#kube.apiServerLogPath, 15)}`);
     return parts.join('\n');
   }
 
@@ -377,11 +379,11 @@ class LocalRealNode implements RealNode {
       `containerd of ${node.name}`,
       30_000,
       async () => {
-        if (!proc.running) throw new Error(`containerd exited (${proc.describeExit()})`);
+        if (!proc.running()) throw new Error(`containerd exited (${proc.describeExit()})`);
         run('ctr', ['--address', node.containerdSocket, 'version']);
         return true;
       },
-      () => logTail(proc.logPath),
+      () => fileTail(proc.logFile),
     );
     for (const image of this.#options.images) {
       const repository = image.name.replace(/:[^:/]+$/, '');
@@ -392,7 +394,7 @@ class LocalRealNode implements RealNode {
   }
 
   async #startControllers(): Promise<void> {
-    const [kcmPort, schedulerPort] = (await freeLoopbackPorts(2)) as [number, number];
+    const [kcmPort, schedulerPort] = (await freePorts(2)) as [number, number];
     this.#spawn('kube-controller-manager', tool('kube-controller-manager'), [
       `--kubeconfig=${this.kubeconfigPath}`,
       `--authentication-kubeconfig=${this.kubeconfigPath}`,
@@ -474,10 +476,10 @@ class LocalRealNode implements RealNode {
       'CoreDNS',
       30_000,
       async () => {
-        if (!proc.running) throw new Error(`coredns exited (${proc.describeExit()})`);
+        if (!proc.running()) throw new Error(`coredns exited (${proc.describeExit()})`);
         return (await resolveA(CONTROL_PLANE_IP, `kubernetes.default.svc.${CLUSTER_DOMAIN}`)).includes('198.19.128.1') ? true : undefined;
       },
-      () => logTail(proc.logPath),
+      () => fileTail(proc.logFile),
     );
   }
 
@@ -489,7 +491,7 @@ class LocalRealNode implements RealNode {
     // The pods' resolver: the cluster DNS only (dnsPolicy Default pods too), never the machine's.
     const resolvConf = path.join(this.dir, 'resolv.conf');
     await writeFile(resolvConf, `nameserver ${CLUSTER_DNS}\n`);
-    const [kubeletPort, healthzPort] = (await freeLoopbackPorts(2)) as [number, number];
+    const [kubeletPort, healthzPort] = (await freePorts(2)) as [number, number];
     const config = {
       apiVersion: 'kubelet.config.k8s.io/v1beta1',
       kind: 'KubeletConfiguration',
@@ -539,7 +541,7 @@ class LocalRealNode implements RealNode {
       `node ${node.name}`,
       120_000,
       async () => {
-        if (!proc.running) throw new Error(`kubelet of ${node.name} exited (${proc.describeExit()})`);
+        if (!proc.running()) throw new Error(`kubelet of ${node.name} exited (${proc.describeExit()})`);
         const object = await core.readNode({ name: node.name });
         return object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
       },
@@ -551,7 +553,7 @@ class LocalRealNode implements RealNode {
   }
 
   async #startKubeProxy(node: NodeSpec): Promise<void> {
-    const [metricsPort, healthzPort] = (await freeLoopbackPorts(2)) as [number, number];
+    const [metricsPort, healthzPort] = (await freePorts(2)) as [number, number];
     const config = {
       apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
       kind: 'KubeProxyConfiguration',
@@ -574,11 +576,11 @@ class LocalRealNode implements RealNode {
       'kube-proxy',
       60_000,
       async () => {
-        if (!proc.running) throw new Error(`kube-proxy of ${node.name} exited (${proc.describeExit()})`);
+        if (!proc.running()) throw new Error(`kube-proxy of ${node.name} exited (${proc.describeExit()})`);
         // Ready once the kube-dns Service is programmed.
         return inNode('nft', 'list', 'table', 'ip', 'kube-proxy').includes(CLUSTER_DNS) ? true : undefined;
       },
-      () => logTail(proc.logPath),
+      () => fileTail(proc.logFile),
     );
     // From the node's namespace, as a pod's query goes: through the Service to CoreDNS (busybox's nslookup).
     const answer = await waitFor(
@@ -588,7 +590,7 @@ class LocalRealNode implements RealNode {
         const output = inNode('/bin/busybox', 'nslookup', `kubernetes.default.svc.${CLUSTER_DOMAIN}`, CLUSTER_DNS);
         return /Address: 198\.19\.128\.1$/m.test(output) ? output : undefined;
       },
-      () => logTail(proc.logPath),
+      () => fileTail(proc.logFile),
     );
     this.#log(`${node.name}: kubernetes.default resolves through the kube-dns Service (${answer.split('\n').filter(Boolean).at(-1)})`);
   }
@@ -601,9 +603,9 @@ class LocalRealNode implements RealNode {
   async #stop(): Promise<HostLeftovers> {
     try {
       // Everything but containerd; then each node's containers through containerd, while it still runs.
-      for (const proc of [...this.#processes].reverse()) if (!proc.name.startsWith('containerd')) await proc.stop(5_000);
+      for (const proc of [...this.#processes].reverse()) if (!proc.name.startsWith('containerd')) await proc.stop('SIGTERM', 5_000);
       for (const node of this.nodes) {
-        if (!this.#processes.some((p) => p.name === `containerd@${node.name}` && p.running)) continue;
+        if (!this.#processes.some((p) => p.name === `containerd@${node.name}` && p.running())) continue;
         const ctr = (...args: string[]) => run('ctr', ['--address', node.containerdSocket, '-n', CONTAINERD_NAMESPACE, ...args]);
         for (const id of ctr('tasks', 'ls', '-q').split('\n').filter(Boolean)) {
           try {
@@ -621,7 +623,7 @@ class LocalRealNode implements RealNode {
           }
         }
       }
-      for (const proc of this.#processes) await proc.stop(5_000);
+      for (const proc of this.#processes) await proc.stop('SIGTERM', 5_000);
     } catch (error) {
       this.#log(`stop: ${(error as Error).message}`);
     } finally {

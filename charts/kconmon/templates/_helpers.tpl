@@ -167,6 +167,7 @@ listenAddress: {{ $c.listenAddress | quote }}
 logLevel: {{ $c.logLevel }}
 metricsPrefix: {{ .Values.config.metricsPrefix }}
 heartbeatInterval: {{ int64 $c.heartbeatInterval }}
+shutdownGracePeriod: {{ int64 $c.shutdownGracePeriod }}
 maxAgentStreams: {{ int64 $c.maxAgentStreams }}
 {{- if .Values.auth.enabled }}
 auth:

@@ -73,6 +73,10 @@ npm run generate. All problems are reported at once.
 {{- if gt (add (int64 (int64 $c.shutdownGracePeriod)) 1000) (int64 $graceMs) -}}
 {{- $problems = append $problems (printf "config.shutdownGracePeriod (%v ms) must stay at least 1000 ms below agent.terminationGracePeriodSeconds (%v s), or the kubelet kills the agent before it closes" (int64 $c.shutdownGracePeriod) (int64 $v.agent.terminationGracePeriodSeconds)) -}}
 {{- end -}}
+{{- $controllerGraceMs := mul (int64 (int64 $v.controller.terminationGracePeriodSeconds)) 1000 -}}
+{{- if gt (add (int64 (int64 $v.controller.config.shutdownGracePeriod)) 1000) (int64 $controllerGraceMs) -}}
+{{- $problems = append $problems (printf "controller.config.shutdownGracePeriod (%v ms) must stay at least 1000 ms below controller.terminationGracePeriodSeconds (%v s), or the kubelet kills the controller before it closes" (int64 $v.controller.config.shutdownGracePeriod) (int64 $v.controller.terminationGracePeriodSeconds)) -}}
+{{- end -}}
 {{- if and $v.prometheus.serviceMonitor.enabled $v.prometheus.podMonitor.enabled -}}
 {{- $problems = append $problems "prometheus.serviceMonitor.enabled and prometheus.podMonitor.enabled: enable one, not both (every agent would be scraped twice)" -}}
 {{- end -}}
