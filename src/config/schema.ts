@@ -16,7 +16,7 @@ import {
 import { DEFAULT_MAX_PEERS } from '../topology/peer-selection.ts';
 
 /** The smallest `probing.maxPeers`: the probers-per-node target is max(3, ⌊maxPeers / 3⌋) capped at maxPeers. */
-export const MIN_MAX_PEERS = 3;
+const MIN_MAX_PEERS = 3;
 
 const dnsTargetObject = z.strictObject({
   host: nonEmptyString,

@@ -125,7 +125,7 @@ test('past probing.maxPeers an agent probes exactly its selected peers, answers 
       const row = [...peersOf(selectPeers(topology(list), { maxPeers: MAX_PEERS }), first!.peer.nodeName)].sort();
       return row.join() !== before.join();
     });
-    assert.ok(next, 'some join or leave changes the first agent\'s selection');
+    assert.ok(next, "some join or leave changes the first agent's selection");
     const after = [...peersOf(selectPeers(topology(next), { maxPeers: MAX_PEERS }), first!.peer.nodeName)].sort();
     await first!.setPeers(next);
     await waitUntil(`${first!.peer.nodeName} to probe its new selection`, 20_000, async (note) => {

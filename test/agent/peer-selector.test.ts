@@ -31,7 +31,10 @@ test('a burst of lists past the budget is computed once at once and once for the
     await waitUntil('the burst to be applied', 10_000, () => applied.length === 2);
     const last = applied[1]!;
     assert.equal(last.peers, lists[3], 'the last list of the burst is the one applied');
-    const assignment = selectPeers(lists[3]!.map((peer) => ({ name: peer.nodeName, zone: peer.zone })), { maxPeers: 3 });
+    const assignment = selectPeers(
+      lists[3]!.map((peer) => ({ name: peer.nodeName, zone: peer.zone })),
+      { maxPeers: 3 },
+    );
     assert.deepEqual([...last.selected!].sort(), [...peersOf(assignment, self.nodeName)].sort());
     assert.equal(last.expectedProbers, [...assignment.targets.values()].filter((row) => row.includes(self.nodeName)).length);
 
@@ -46,7 +49,7 @@ test('a burst of lists past the budget is computed once at once and once for the
   }
 });
 
-test('the agent\'s own node joins the computation when the list lacks it', () => {
+test("the agent's own node joins the computation when the list lacks it", () => {
   const applied: PeerSelection[] = [];
   const self = testPeer(50, 'zone-b');
   const selector = createPeerSelector({

@@ -18,11 +18,7 @@ export interface ScriptedEcho {
   close(): Promise<void>;
 }
 
-export async function startScriptedEcho(
-  script: (index: number, message: Buffer) => EchoAction,
-  address = '127.0.0.1',
-  port = 0,
-): Promise<ScriptedEcho> {
+export async function startScriptedEcho(script: (index: number, message: Buffer) => EchoAction, address = '127.0.0.1', port = 0): Promise<ScriptedEcho> {
   const type = address.includes(':') ? 'udp6' : 'udp4';
   const socket = dgram.createSocket(type);
   const spoofer = dgram.createSocket(type);
