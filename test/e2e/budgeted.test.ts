@@ -1,6 +1,6 @@
 // End-to-end with a probing budget smaller than the cluster: the miniature cluster of e2e/cluster.ts (6 nodes in 3
 // zones) with `probing.maxPeers: 3`, so every agent probes only its row of `selectPeers` (3 peers) and every node is
-// probed by 3 agents. Each scenario asserts that exactly the selected pairs are tested, that the alerts (shares of a
+// probed by 3 agents (healthy, black hole, loss, partition, churn). Each scenario asserts that exactly the selected pairs are tested, that the alerts (shares of a
 // node's actual probers) still name the right node or zone pair, and that there is no false failure — also while a
 // node joins and leaves and the assignment moves.
 //
@@ -35,7 +35,7 @@ before(
       maxPeers: MAX_PEERS,
       tokenSeconds: 7200,
       prefix: 'kcbud',
-    stateFile: '/tmp/kconmon-e2e-budgeted/state.json',
+      stateFile: '/tmp/kconmon-e2e-budgeted/state.json',
       log: (line) => say(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`),
     });
     prom = observer(cluster.prometheus);
@@ -159,6 +159,59 @@ scenario('budgeted black hole: the destination alert names the node from its 3 p
   assert.deepEqual([...violations], [], 'no alert names a peer as destination or source');
   say(`budgeted black hole: KconmonDestinationUnreachable{destination=${target.name}} fired; no alert named a peer`);
 });
+
+scenario(
+  'budgeted loss: 20 % of the packets into one node → its selected pairs lose 20 % ± 5, the others nothing, the loss alert names it',
+  240_000,
+  async (c) => {
+    await settle('budgeted loss', 60);
+    const target = c.node('node-3');
+    const percent = 20;
+    c.loss(target.name, percent);
+    await sleep(2500); // counts start one scrape after the fault: every test counted ran entirely under it
+    const read = async (metric: string, at: number) =>
+      new Map((await prom.vector(metric, at)).map(({ labels, value }) => [pairKey(labels.source!, labels.destination!), value]));
+    const from = now();
+    const [sentAtStart, receivedAtStart] = [await read('kconmon_udp_packets_sent_total', from), await read('kconmon_udp_packets_received_total', from)];
+    const involves = (key: string) => key.split('>').includes(target.name);
+    const tally = async (select: (key: string) => boolean) => {
+      const at = now() - 1;
+      const [sent, received] = [await read('kconmon_udp_packets_sent_total', at), await read('kconmon_udp_packets_received_total', at)];
+      let total = 0;
+      let lost = 0;
+      for (const [key, value] of sent) {
+        if (!select(key)) continue;
+        const delta = value - (sentAtStart.get(key) ?? 0);
+        total += delta;
+        lost += delta - ((received.get(key) ?? 0) - (receivedAtStart.get(key) ?? 0));
+      }
+      return { total, lost };
+    };
+    await waitUntil(
+      'the loss alert naming the node, and ≥ 1024 packets measured on its selected pairs',
+      150_000,
+      async (note) => {
+        const firing = (await prom.alerts()).some(
+          (alert) => alert.state === 'firing' && alert.labels.alertname === 'KconmonDestinationUDPPacketLoss' && alert.labels.destination === target.name,
+        );
+        const measured = await tally(involves);
+        note(`${measured.total} packets; alert ${firing ? 'firing' : 'not firing yet'}`);
+        return firing && measured.total >= 1024;
+      },
+      1000,
+    );
+    const mine = await tally(involves);
+    const others = await tally((key) => !involves(key));
+    const loss = (100 * mine.lost) / mine.total;
+    assert.ok(Math.abs(loss - percent) <= 5, `loss ${loss.toFixed(2)} % within ${percent} ± 5 (${mine.lost} of ${mine.total})`);
+    assert.equal(others.lost, 0, `selected pairs not involving ${target.name} lose nothing (${others.lost} of ${others.total})`);
+    const wrong = (await prom.alerts()).filter(
+      (alert) => /UDPPacketLoss/.test(alert.labels.alertname ?? '') && (alert.labels.destination ?? alert.labels.source) !== target.name,
+    );
+    assert.deepEqual(wrong.map(describeAlert), [], 'no loss alert names another node');
+    say(`budgeted loss: ${target.name}'s selected pairs lost ${loss.toFixed(2)} % of ${mine.total} packets; others ${others.lost} of ${others.total}`);
+  },
+);
 
 scenario('budgeted partition: failures only on selected pairs across the cut, the inter-zone alert names only zone pairs across it', 240_000, async (c) => {
   await settle('budgeted partition', 12);
