@@ -1,8 +1,8 @@
 // End-to-end with a probing budget smaller than the cluster: the miniature cluster of e2e/cluster.ts (6 nodes in 3
 // zones) with `probing.maxPeers: 3`, so every agent probes only its row of `selectPeers` (3 peers) and every node is
-// probed by 3 agents (healthy, black hole, loss, partition, churn). Each scenario asserts that exactly the selected pairs are tested, that the alerts (shares of a
-// node's actual probers) still name the right node or zone pair, and that there is no false failure — also while a
-// node joins and leaves and the assignment moves.
+// probed by 3 agents. Each scenario (healthy, black hole, loss, partition, churn) asserts that exactly the selected
+// pairs are tested, that the alerts (shares of a node's actual probers) still name the right node or zone pair, and
+// that there is no false failure — also while a node joins and leaves and the assignment moves.
 //
 // Never next to test/e2e/e2e.test.ts: both use the same bridge addresses (npm run test:e2e runs the files one at a
 // time). Needs root, unbound, nftables, prometheus, kube binaries (npm run setup:tools); without them the suite is
