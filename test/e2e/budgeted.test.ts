@@ -34,8 +34,6 @@ before(
       intervalMs: INTERVAL_MS,
       maxPeers: MAX_PEERS,
       tokenSeconds: 7200,
-      prefix: 'kcbud',
-      stateFile: '/tmp/kconmon-e2e-budgeted/state.json',
       log: (line) => say(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`),
     });
     prom = observer(cluster.prometheus);
