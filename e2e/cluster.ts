@@ -49,6 +49,8 @@ export interface ClusterOptions {
   readonly zones?: number;
   /** UDP, TCP and DNS test interval of every agent (default 1000 ms: production's 5 s divided by TIME_SCALE). */
   readonly intervalMs?: number;
+  /** Every agent's `probing.maxPeers` (default: the agent's default, 18: a full mesh for up to 19 nodes). */
+  readonly maxPeers?: number;
   /** Interface/namespace name prefix (default kce2e). */
   readonly prefix?: string;
   readonly stateFile?: string;
@@ -89,6 +91,8 @@ export interface Cluster {
   readonly dir: string;
   readonly stateFile: string;
   readonly intervalMs: number;
+  /** The agents' `probing.maxPeers` when the cluster was started with one. */
+  readonly maxPeers: number | undefined;
   readonly zones: readonly string[];
   readonly kube: KubeCluster;
   readonly objects: KubeObjects;
@@ -317,6 +321,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       // Timeouts must stay below the interval; production's 1 s would not.
       tcp: { interval: intervalMs, timeout: Math.round(intervalMs / 2) },
       dns: { interval: intervalMs, timeout: Math.round(intervalMs / 2), targets: [{ host: CLUSTER_DNS_NAME, resolvers: [DNS_ADDRESS] }] },
+      ...(options.maxPeers === undefined ? {} : { probing: { maxPeers: options.maxPeers } }),
       discovery: { controller: { urls: [controllerUrl], reconnectMin: 250, reconnectMax: 10_000 / TIME_SCALE } },
     });
 
@@ -403,6 +408,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       dir,
       stateFile,
       intervalMs,
+      maxPeers: options.maxPeers,
       zones,
       kube: kubeCluster,
       objects,

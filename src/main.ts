@@ -33,11 +33,12 @@ const DEMO_INTERVAL = { min: 1000, max: 3_600_000, default: '5000' } as const;
 
 const COMMANDS: Record<string, Command> = {
   agent: {
-    summary: 'run the agent (one per node): probe every peer, answer their probes, export /metrics',
+    summary: 'run the agent (one per node): probe its peers, answer their probes, export /metrics',
     help: `usage: kconmon agent [--config FILE]
 
-Runs the agent: probes every peer it is given (UDP echo, TCP/HTTP, DNS) and serves the UDP echo and HTTP
-(/metrics, /results, /readiness, /healthz, /readyz) on one port, until SIGTERM or SIGINT.
+Runs the agent: probes every peer it is given (UDP echo, TCP/HTTP, DNS) — past probing.maxPeers only the peers
+selected for it — and serves the UDP echo and HTTP (/metrics, /results, /readiness, /healthz, /readyz) on one port,
+until SIGTERM or SIGINT.
 
 options:
   -c, --config FILE      the agent configuration (docs/configuration.md); default: $KCONMON_CONFIG

@@ -53,8 +53,17 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   const logFile = join(dir, 'agent.log');
   const peers = plan.peers.map((ip, index) => ({ name: `synthetic-${index}`, nodeName: `synthetic-node-${index}`, ip, zone: `zone-${String.fromCharCode(97 + (index % 3))}` }));
   await writeFile(peersFile, JSON.stringify(peers));
-  // JSON is YAML: the config file as a user would write it, defaults left to the schema.
-  const config = { port, listenAddress: plan.agent, logLevel: 'warn', shutdownGracePeriod: 0, dns: { enabled: false }, discovery: { peersFile: './peers.json' } };
+  // JSON is YAML: the config file as a user would write it, defaults left to the schema, except the probing budget:
+  // the benchmark measures the cost per probed peer, so the agent probes all N (a full mesh), not its selected row.
+  const config = {
+    port,
+    listenAddress: plan.agent,
+    logLevel: 'warn',
+    shutdownGracePeriod: 0,
+    dns: { enabled: false },
+    probing: { maxPeers: 100_000 },
+    discovery: { peersFile: './peers.json' },
+  };
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
 
   const log = openSync(logFile, 'a');

@@ -1,5 +1,6 @@
-// The agent: serves the UDP echo and HTTP endpoints on one port, keeps its peer set (one agent per node, never itself),
-// and runs every kind of its probe table against its targets; the kinds keep their series in step with the targets.
+// The agent: serves the UDP echo and HTTP endpoints on one port, keeps its peer set (one agent per node, never itself,
+// only the selected ones past `probing.maxPeers`), and runs every kind of its probe table against its targets; the
+// kinds keep their series in step with the targets.
 import { Registry } from 'prom-client';
 import type { AgentConfig } from '../config/schema.ts';
 import type { AgentIdentity } from '../config/identity.ts';
@@ -9,6 +10,7 @@ import { createAgentMetrics } from '../metrics/agent-metrics.ts';
 import { createSourceLabels } from '../metrics/kind-metrics.ts';
 import { createStallDetector } from '../probes/stall-detector.ts';
 import { createPeerSet } from './peer-set.ts';
+import { createPeerSelector, type PeerSelection } from './peer-selector.ts';
 import type { OpenProbeKind } from './probe-kinds.ts';
 import { PROBE_TABLE } from './probe-table.ts';
 import { startUdpEcho, type UdpEcho } from './udp-echo.ts';
@@ -19,6 +21,8 @@ import { createEchoAllowlist } from './echo-allowlist.ts';
 
 /** How long the echo keeps answering an agent after it left the peer set. */
 const ECHO_GRACE_MS = 60_000;
+/** A burst of list changes past the budget costs at most one peer selection per this interval. */
+const SELECTION_INTERVAL_MS = 1000;
 
 export interface AgentOptions {
   readonly config: AgentConfig;
@@ -118,8 +122,24 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
   const udpEcho = echo;
 
+  /** Probes the selected peers of a list (every listed one in a full mesh); series follow the probed set. */
+  const applySelection = (selection: PeerSelection) => {
+    if (stopping) return;
+    const { probed, listed } = peerSet.apply(selection.peers, selection.selected);
+    for (const kind of kinds) kind.setPeers(probed);
+    metrics.setPeerCounts({ probed: probed.length, listed: listed.length, expectedProbers: selection.expectedProbers });
+  };
+  const selector = createPeerSelector({
+    maxPeers: config.probing.maxPeers,
+    self: () => ({ name: identity.nodeName, zone: identity.zone }),
+    minIntervalMs: SELECTION_INTERVAL_MS,
+    apply: applySelection,
+    log,
+  });
+
   /** No peer is probed from the moment the agent stops probing. */
   const stopProbing = () => {
+    selector.close();
     peerSet.clear();
     return Promise.all(kinds.map((kind) => kind.stop()));
   };
@@ -127,6 +147,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   async function closeAll(): Promise<void> {
     if (closed) return;
     closed = true;
+    selector.close();
     peerSet.clear();
     await Promise.all(kinds.map((kind) => kind.close()));
     stallDetector.close();
@@ -143,10 +164,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     setPeers(peers, otherAgents = []) {
       if (stopping) return;
       hasPeerList = true;
+      // The echo answers every listed agent, probed by this one or not: any of them may be assigned to probe it.
       echoAllowlist.update([...peers.map((peer) => peer.ip), ...otherAgents]);
-      const { probed } = peerSet.apply(peers);
-      for (const kind of kinds) kind.setPeers(probed);
-      metrics.setPeerCount(probed.length);
+      selector.offer(peers);
     },
     peers: () => peerSet.list(),
     zone: () => identity.zone,
@@ -157,7 +177,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       identity = { ...identity, zone };
       metrics.setSource({ nodeName: identity.nodeName, zone });
       for (const kind of kinds) kind.relabel();
-      metrics.setPeerCount(peerSet.size());
+      // The own zone is part of the assignment when the list does not hold this node.
+      selector.refresh();
     },
     async shutdown() {
       if (stopping) return;

@@ -13,6 +13,10 @@ import {
   OBJECT,
   resolverAddress,
 } from '../validation/validators.ts';
+import { DEFAULT_MAX_PEERS } from '../topology/peer-selection.ts';
+
+/** The smallest `probing.maxPeers`: the probers-per-node target is max(3, ⌊maxPeers / 3⌋) capped at maxPeers. */
+const MIN_MAX_PEERS = 3;
 
 const dnsTargetObject = z.strictObject({
   host: nonEmptyString,
@@ -71,6 +75,14 @@ const controllerDiscovery = z.strictObject({
   caFile: filePath.optional(),
 }, OBJECT);
 
+/**
+ * Bounded probing: past `maxPeers + 1` agents each probes only the peers `selectPeers` assigns it (src/topology). Below 6
+ * a node can be left with fewer probers than the target (docs/design/peer-selection.md); 3 keeps that target at 3.
+ */
+const probing = z.strictObject({
+  maxPeers: boundedInt(MIN_MAX_PEERS, 100_000).default(DEFAULT_MAX_PEERS),
+}, OBJECT);
+
 const discovery = z.strictObject({
   peersFile: filePath.optional(),
   newPeerDelay: boundedInt(0, 600_000).default(1000),
@@ -89,6 +101,7 @@ export const agentConfigSchema = z
     udp: udp.prefault({}),
     tcp: tcp.prefault({}),
     dns: dns.prefault({}),
+    probing: probing.prefault({}),
     discovery: discovery.prefault({}),
   }, OBJECT)
   .superRefine((config, ctx) => {

@@ -13,6 +13,7 @@ import type { AgentResults } from '../agent/results.ts';
 import { startDemoResolver, type DemoResolver } from './demo-resolver.ts';
 import { sleep } from '../util/sleep.ts';
 import { findSharedPort } from '../util/shared-port.ts';
+import { DEFAULT_MAX_PEERS, selectPeers } from '../topology/peer-selection.ts';
 
 export interface DemoOptions {
   readonly agents: number;
@@ -138,7 +139,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       snapshot.failures.map((failure) => `${snapshot.node} → ${failure.target} ${failure.test}: ${JSON.stringify(failure.summary)}`),
     );
     const pairsWithResults = final.reduce((count, snapshot) => count + snapshot.latest.filter((entry) => entry.test !== 'dns').length, 0);
-    const expected = peers.length * (peers.length - 1) * 2;
+    // Past probing.maxPeers + 1 agents each tests its selected peers only: the pairs the agents' own assignment holds.
+    const assignment = selectPeers(peers.map((peer) => ({ name: peer.nodeName, zone: peer.zone })), { maxPeers: DEFAULT_MAX_PEERS });
+    const expected = [...assignment.targets.values()].reduce((count, targets) => count + targets.length, 0) * 2;
     print(`\ndemo finished: ${pairsWithResults}/${expected} pair results, ${failures.length} failed test(s)`);
     for (const failure of failures) print(`  FAIL ${failure}`);
     const passed = failures.length === 0 && pairsWithResults === expected;

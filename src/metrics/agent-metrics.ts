@@ -12,7 +12,11 @@ export interface AgentMetrics {
   echoSendError(code: string): void;
   /** The event loop stalled for `durationMs` beyond the detector's tick: measurements overlapping it are unmeasured. */
   eventLoopStall(durationMs: number): void;
-  setPeerCount(count: number): void;
+  /**
+   * Peers probed (the selection's row, or every listed peer in a full mesh), peers listed (one per node, the agent
+   * excluded) and the agents expected to probe this node: the alerts' and dashboard's denominators.
+   */
+  setPeerCounts(counts: PeerCounts): void;
   /** Whether the agent holds a stream to a controller (only with controller discovery; a no-op otherwise). */
   setControllerConnected(connected: boolean): void;
   /**
@@ -20,6 +24,12 @@ export interface AgentMetrics {
    * the probe kinds' series.
    */
   setSource(source: Source): void;
+}
+
+export interface PeerCounts {
+  readonly probed: number;
+  readonly listed: number;
+  readonly expectedProbers: number;
 }
 
 export interface AgentMetricsOptions {
@@ -57,6 +67,12 @@ export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
   const loopStalls = new Counter({ name: name('agent_event_loop_stalls_total'), help: 'Event-loop stalls detected while probes were in flight', registers });
   const loopStallSeconds = new Counter({ name: name('agent_event_loop_stall_seconds_total'), help: 'Total length of detected event-loop stalls', registers });
   const peers = new Gauge({ name: name('agent_peers'), help: 'Peers this agent currently probes', registers });
+  const listedPeers = new Gauge({ name: name('agent_listed_peers'), help: 'Agents in the peer list, one per node, this agent excluded', registers });
+  const expectedProbers = new Gauge({
+    name: name('agent_expected_probers'),
+    help: 'Agents that should probe this node under probing.maxPeers (every listed peer in a full mesh)',
+    registers,
+  });
   const info = new Gauge({
     name: name('agent_info'),
     help: 'Agent identity and version (always 1)',
@@ -85,7 +101,11 @@ export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
       loopStalls.inc();
       loopStallSeconds.inc(durationMs / 1000);
     },
-    setPeerCount: (count) => peers.set(count),
+    setPeerCounts(counts) {
+      peers.set(counts.probed);
+      listedPeers.set(counts.listed);
+      expectedProbers.set(counts.expectedProbers);
+    },
     setControllerConnected(connected) {
       isConnected = connected;
       setConnected();

@@ -125,6 +125,8 @@ describe('defaults', () => {
       udp: { enabled: true, interval: 5000, timeout: 250, packets: 5, packetSize: 4, packetSpacing: 50, echoFrom: 'peers' },
       tcp: { enabled: true, interval: 5000, timeout: 1000 },
       dns: { enabled: true, interval: 5000, timeout: 1000, targets: ['kubernetes.default.svc.cluster.local'] },
+      // Not in the original (it probed a full mesh); a cluster of up to 19 nodes still is one.
+      probing: { maxPeers: 18 },
       discovery: { peersFile: 'peers.yaml', newPeerDelay: 1000 },
     });
   });

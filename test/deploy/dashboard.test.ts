@@ -51,10 +51,14 @@ function variableQuery(variable: Variable): string {
   return typeof variable.query === 'string' ? variable.query : variable.query.query;
 }
 
-/** Replaces macros by durations and template variables by `.*` (they are only used in regex matchers). */
+/**
+ * Replaces macros by durations and template variables by `.*` (they are only used in regex matchers). `$1` is a
+ * label_replace capture group, which Grafana leaves alone (variable names do not start with a digit).
+ */
 function substitute(expr: string, variables: ReadonlySet<string>): string {
   return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (match, braced: string | undefined, bare: string | undefined) => {
     const name = (braced ?? bare)!;
+    if (/^\d+$/.test(name)) return match;
     if (name in MACROS) return MACROS[name]!;
     if (variables.has(name)) return '.*';
     throw new Error(`unknown variable ${match} in ${expr}`);
@@ -136,7 +140,7 @@ test(`the dashboard: every panel and target uses ${DATASOURCE}; the kconmon_ pre
     assert.ok(metricNames(target.expr).some((name) => name.startsWith('kconmon_')) || /\bup\{/.test(target.expr), `${label}: queries no kconmon_ metric`);
     // Template variables only as regex matchers: "All" (.*) and multi-value selections (a|b) both work.
     for (const match of target.expr.matchAll(/\$\{?(\w+)\}?/g)) {
-      if (match[1]!.startsWith('__')) continue;
+      if (match[1]!.startsWith('__') || /^\d+$/.test(match[1]!)) continue; // a macro, or a label_replace capture group ($1)
       assert.ok(queryVariables.has(match[1]!), `${label}: unknown variable ${match[0]}`);
       assert.equal(target.expr.slice(match.index - 3, match.index), '=~"', `${label}: ${match[0]} must be used as =~"${match[0]}"`);
     }

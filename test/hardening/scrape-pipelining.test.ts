@@ -81,6 +81,8 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
           udp: { interval: 1000 },
           tcp: { interval: 1000, timeout: 500 },
           dns: { enabled: false },
+          // node-a probes all its 101 peers (no probing budget): the registry of a large agent is what is scraped.
+          probing: { maxPeers: 100_000 },
           discovery: { peersFile: `./${name}-peers.json`, newPeerDelay: 0 },
         };
         writeFileSync(join(dir, `${name}.yaml`), JSON.stringify(config));

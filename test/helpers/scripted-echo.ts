@@ -18,7 +18,7 @@ export interface ScriptedEcho {
   close(): Promise<void>;
 }
 
-export async function startScriptedEcho(script: (index: number, message: Buffer) => EchoAction, address = '127.0.0.1'): Promise<ScriptedEcho> {
+export async function startScriptedEcho(script: (index: number, message: Buffer) => EchoAction, address = '127.0.0.1', port = 0): Promise<ScriptedEcho> {
   const type = address.includes(':') ? 'udp6' : 'udp4';
   const socket = dgram.createSocket(type);
   const spoofer = dgram.createSocket(type);
@@ -52,7 +52,7 @@ export async function startScriptedEcho(script: (index: number, message: Buffer)
       }
     }
   });
-  await new Promise<void>((resolve) => socket.bind({ address, port: 0 }, () => resolve()));
+  await new Promise<void>((resolve) => socket.bind({ address, port }, () => resolve()));
   await new Promise<void>((resolve) => spoofer.bind({ address, port: 0 }, () => resolve()));
   return {
     address,

@@ -1,0 +1,69 @@
+// The agent's peer selector: a list that fits the budget is a full mesh applied at once; a burst of longer lists costs
+// one computation at once and one more for the burst, which applies the last list; rows and expected probers are
+// `selectPeers`'s.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Peer } from '../../src/discovery/peer.ts';
+import { createLogger } from '../../src/log.ts';
+import { peersOf, selectPeers } from '../../src/topology/peer-selection.ts';
+import { createPeerSelector, type PeerSelection } from '../../src/agent/peer-selector.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { testPeer } from '../helpers/agents.ts';
+
+const ZONES = ['zone-a', 'zone-b', 'zone-c'];
+const cluster = (count: number, first = 1): Peer[] => Array.from({ length: count }, (_, i) => testPeer(first + i, ZONES[i % ZONES.length]));
+
+test('a burst of lists past the budget is computed once at once and once for the burst, with its last list', { timeout: 20_000 }, async () => {
+  const applied: PeerSelection[] = [];
+  const self = testPeer(1, 'zone-a');
+  const selector = createPeerSelector({
+    maxPeers: 3,
+    self: () => ({ name: self.nodeName, zone: self.zone }),
+    minIntervalMs: 1000,
+    apply: (selection) => applied.push(selection),
+    log: createLogger('silent'),
+  });
+  try {
+    const lists = [cluster(8), cluster(9), cluster(10), cluster(11)];
+    for (const list of lists) selector.offer(list);
+    assert.equal(applied.length, 1, 'the first list is selected at once; the rest of the burst waits');
+    assert.equal(applied[0]!.peers, lists[0]);
+    await waitUntil('the burst to be applied', 10_000, () => applied.length === 2);
+    const last = applied[1]!;
+    assert.equal(last.peers, lists[3], 'the last list of the burst is the one applied');
+    const assignment = selectPeers(
+      lists[3]!.map((peer) => ({ name: peer.nodeName, zone: peer.zone })),
+      { maxPeers: 3 },
+    );
+    assert.deepEqual([...last.selected!].sort(), [...peersOf(assignment, self.nodeName)].sort());
+    assert.equal(last.expectedProbers, [...assignment.targets.values()].filter((row) => row.includes(self.nodeName)).length);
+
+    // A list that fits the budget needs no computation: applied at once, every peer probed.
+    const small = cluster(4);
+    selector.offer(small);
+    assert.equal(applied.length, 3);
+    assert.equal(applied[2]!.selected, undefined);
+    assert.equal(applied[2]!.expectedProbers, 3);
+  } finally {
+    selector.close();
+  }
+});
+
+test("the agent's own node joins the computation when the list lacks it", () => {
+  const applied: PeerSelection[] = [];
+  const self = testPeer(50, 'zone-b');
+  const selector = createPeerSelector({
+    maxPeers: 3,
+    self: () => ({ name: self.nodeName, zone: self.zone }),
+    minIntervalMs: 1000,
+    apply: (selection) => applied.push(selection),
+    log: createLogger('silent'),
+  });
+  const others = cluster(6);
+  selector.offer(others);
+  selector.close();
+  const nodes = [...others, self].map((peer) => ({ name: peer.nodeName, zone: peer.zone }));
+  const row = peersOf(selectPeers(nodes, { maxPeers: 3 }), self.nodeName);
+  assert.ok(row.length > 0);
+  assert.deepEqual([...applied[0]!.selected!].sort(), [...row].sort());
+});

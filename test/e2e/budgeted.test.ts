@@ -1,0 +1,306 @@
+// End-to-end with a probing budget smaller than the cluster: the miniature cluster of e2e/cluster.ts (6 nodes in 3
+// zones) with `probing.maxPeers: 3`, so every agent probes only its row of `selectPeers` (3 peers) and every node is
+// probed by 3 agents. Each scenario (healthy, black hole, loss, partition, churn) asserts that exactly the selected
+// pairs are tested, that the alerts (shares of a node's actual probers) still name the right node or zone pair, and
+// that there is no false failure — also while a node joins and leaves and the assignment moves.
+//
+// Never next to test/e2e/e2e.test.ts: both use the same bridge addresses (npm run test:e2e runs the files one at a
+// time). Needs root, unbound, nftables, prometheus, kube binaries (npm run setup:tools); without them the suite is
+// skipped with the reason.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startCluster, type Cluster, type ClusterNode } from '../../e2e/cluster.ts';
+import { clusterUnavailable } from '../../e2e/requirements.ts';
+import { parseExposition } from '../../harness/exposition.ts';
+import { waitUntil } from '../../harness/wait.ts';
+import { peersOf, selectPeers, type PeerAssignment } from '../../src/topology/peer-selection.ts';
+import { skipUnlessAvailable } from '../harness/require.ts';
+import { allResults, describeAlert, now, observer, pairKey, type Alert, type Observer } from './observe.ts';
+
+const unavailable = clusterUnavailable();
+const INTERVAL_MS = 1000;
+const MAX_PEERS = 3;
+
+let cluster: Cluster | undefined;
+let prom: Observer;
+const started = Date.now();
+const say = (line: string) => console.log(`# ${line}`);
+
+before(
+  async () => {
+    if (unavailable) return;
+    cluster = await startCluster({
+      intervalMs: INTERVAL_MS,
+      maxPeers: MAX_PEERS,
+      tokenSeconds: 7200,
+      log: (line) => say(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`),
+    });
+    prom = observer(cluster.prometheus);
+    say(`budgeted cluster (probing.maxPeers ${MAX_PEERS}) up; logs in ${cluster.dir}`);
+  },
+  { timeout: 300_000 },
+);
+
+after(
+  async () => {
+    await cluster?.stop({ keepDir: process.env.KCONMON_E2E_KEEP === '1' });
+  },
+  { timeout: 120_000 },
+);
+
+function scenario(name: string, timeoutMs: number, body: (cluster: Cluster) => Promise<void>): void {
+  test(name, { timeout: timeoutMs }, async (t) => {
+    if (!skipUnlessAvailable(t, unavailable)) return;
+    assert.ok(cluster, 'the cluster started');
+    try {
+      await body(cluster);
+    } finally {
+      cluster.heal();
+      for (const node of cluster.nodes().slice(6)) await cluster.removeNode(node.name);
+    }
+  });
+}
+
+/** The assignment every agent computes from the current node list. */
+const assignmentOf = (nodes: readonly ClusterNode[]): PeerAssignment =>
+  selectPeers(
+    nodes.map((node) => ({ name: node.name, zone: node.zone })),
+    { maxPeers: MAX_PEERS },
+  );
+
+/** The selected ordered pairs, as `source>destination`. */
+const selectedPairs = (nodes: readonly ClusterNode[]): string[] => {
+  const assignment = assignmentOf(nodes);
+  return nodes.flatMap((node) => peersOf(assignment, node.name).map((peer) => pairKey(node.name, peer))).sort();
+};
+
+/** Waits until no UDP/TCP/DNS test failed in the last `seconds` and no alert is active. */
+async function settle(what: string, seconds: number): Promise<void> {
+  await waitUntil(
+    `${what}: no failure in the last ${seconds} s and no active alert`,
+    180_000,
+    async (note) => {
+      const failures = await prom.total(
+        ['udp', 'tcp', 'dns'].map((kind) => `sum(increase(kconmon_${kind}_results_total{result="fail"}[${seconds}s]))`).join(' + '),
+      );
+      const active = await prom.alerts();
+      note(`${failures} failures; ${active.map(describeAlert).join(', ')}`);
+      return failures === 0 && active.length === 0;
+    },
+    1000,
+  );
+}
+
+scenario('budgeted healthy: exactly the selected pairs tested, agents export their probed, listed and expected counts, no failure', 120_000, async (c) => {
+  const nodes = c.nodes();
+  const assignment = assignmentOf(nodes);
+  assert.equal(assignment.fullMesh, false, 'the budget is smaller than the cluster');
+  const expected = selectedPairs(nodes);
+  assert.ok(expected.length < nodes.length * (nodes.length - 1), 'fewer pairs than the full mesh');
+  const tested = async (kind: string) =>
+    (await prom.vector(`kconmon_${kind}_results_total{result="pass"} > 0`)).map(({ labels }) => pairKey(labels.source!, labels.destination!)).sort();
+  await waitUntil(
+    'every selected pair to pass UDP and TCP tests in Prometheus',
+    60_000,
+    async (note) => {
+      const [udp, tcp] = [await tested('udp'), await tested('tcp')];
+      note(`udp ${udp.length}, tcp ${tcp.length} of ${expected.length}`);
+      return udp.length === expected.length && tcp.length === expected.length;
+    },
+    1000,
+  );
+  await sleep(5000);
+  for (const kind of ['udp', 'tcp'] as const) {
+    assert.deepEqual(await tested(kind), expected, `${kind}: exactly the selected pairs`);
+    const series = (await prom.vector(`kconmon_${kind}_results_total`)).map(({ labels }) => pairKey(labels.source!, labels.destination!));
+    assert.deepEqual([...new Set(series)].sort(), expected, `${kind}: series exist for the selected pairs only`);
+    assert.equal(await prom.total(`sum(kconmon_${kind}_results_total{result="fail"})`), 0, `${kind}: no failed test since start`);
+  }
+  for (const node of nodes) {
+    const samples = parseExposition(await c.agentMetrics(node.name));
+    const value = (name: string) => samples.find((sample) => sample.name === name)?.value;
+    assert.equal(value('kconmon_agent_peers'), peersOf(assignment, node.name).length, `${node.name}: kconmon_agent_peers`);
+    assert.equal(value('kconmon_agent_listed_peers'), nodes.length - 1, `${node.name}: kconmon_agent_listed_peers`);
+    const probers = [...assignment.targets.values()].filter((row) => row.includes(node.name)).length;
+    assert.equal(value('kconmon_agent_expected_probers'), probers, `${node.name}: kconmon_agent_expected_probers`);
+  }
+  const firing = (await prom.alerts()).filter((alert) => alert.state === 'firing');
+  assert.deepEqual(firing.map(describeAlert), [], 'no alert fires');
+  say(`budgeted healthy: ${expected.length} of ${nodes.length * (nodes.length - 1)} ordered pairs tested (maxPeers ${MAX_PEERS}), 0 failures`);
+});
+
+scenario('budgeted black hole: the destination alert names the node from its 3 probers, no alert names any peer', 300_000, async (c) => {
+  await settle('budgeted black hole', 60);
+  const target = c.node('node-4');
+  const peers = c
+    .nodes()
+    .filter((node) => node !== target)
+    .map((node) => node.name);
+  c.blackhole(target.name);
+  const violations = new Set<string>();
+  await waitUntil(
+    `KconmonDestinationUnreachable{destination=${target.name}} to fire`,
+    150_000,
+    async (note) => {
+      const alerts: Alert[] = await prom.alerts();
+      for (const alert of alerts) {
+        if ([alert.labels.destination, alert.labels.source].some((node) => node !== undefined && peers.includes(node))) violations.add(describeAlert(alert));
+      }
+      note(alerts.map(describeAlert).join('; '));
+      return alerts.some(
+        (alert) => alert.state === 'firing' && alert.labels.alertname === 'KconmonDestinationUnreachable' && alert.labels.destination === target.name,
+      );
+    },
+    1000,
+  );
+  assert.deepEqual([...violations], [], 'no alert names a peer as destination or source');
+  say(`budgeted black hole: KconmonDestinationUnreachable{destination=${target.name}} fired; no alert named a peer`);
+});
+
+scenario(
+  'budgeted loss: 20 % of the packets into one node → its selected pairs lose 20 % ± 5, the others nothing, the loss alert names it',
+  240_000,
+  async (c) => {
+    await settle('budgeted loss', 60);
+    const target = c.node('node-3');
+    const percent = 20;
+    c.loss(target.name, percent);
+    await sleep(2500); // counts start one scrape after the fault: every test counted ran entirely under it
+    const read = async (metric: string, at: number) =>
+      new Map((await prom.vector(metric, at)).map(({ labels, value }) => [pairKey(labels.source!, labels.destination!), value]));
+    const from = now();
+    const [sentAtStart, receivedAtStart] = [await read('kconmon_udp_packets_sent_total', from), await read('kconmon_udp_packets_received_total', from)];
+    const involves = (key: string) => key.split('>').includes(target.name);
+    const tally = async (select: (key: string) => boolean) => {
+      const at = now() - 1;
+      const [sent, received] = [await read('kconmon_udp_packets_sent_total', at), await read('kconmon_udp_packets_received_total', at)];
+      let total = 0;
+      let lost = 0;
+      for (const [key, value] of sent) {
+        if (!select(key)) continue;
+        const delta = value - (sentAtStart.get(key) ?? 0);
+        total += delta;
+        lost += delta - ((received.get(key) ?? 0) - (receivedAtStart.get(key) ?? 0));
+      }
+      return { total, lost };
+    };
+    await waitUntil(
+      'the loss alert naming the node, and ≥ 1024 packets measured on its selected pairs',
+      150_000,
+      async (note) => {
+        const firing = (await prom.alerts()).some(
+          (alert) => alert.state === 'firing' && alert.labels.alertname === 'KconmonDestinationUDPPacketLoss' && alert.labels.destination === target.name,
+        );
+        const measured = await tally(involves);
+        note(`${measured.total} packets; alert ${firing ? 'firing' : 'not firing yet'}`);
+        return firing && measured.total >= 1024;
+      },
+      1000,
+    );
+    const mine = await tally(involves);
+    const others = await tally((key) => !involves(key));
+    const loss = (100 * mine.lost) / mine.total;
+    assert.ok(Math.abs(loss - percent) <= 5, `loss ${loss.toFixed(2)} % within ${percent} ± 5 (${mine.lost} of ${mine.total})`);
+    assert.equal(others.lost, 0, `selected pairs not involving ${target.name} lose nothing (${others.lost} of ${others.total})`);
+    const wrong = (await prom.alerts()).filter(
+      (alert) => /UDPPacketLoss/.test(alert.labels.alertname ?? '') && (alert.labels.destination ?? alert.labels.source) !== target.name,
+    );
+    assert.deepEqual(wrong.map(describeAlert), [], 'no loss alert names another node');
+    say(`budgeted loss: ${target.name}'s selected pairs lost ${loss.toFixed(2)} % of ${mine.total} packets; others ${others.lost} of ${others.total}`);
+  },
+);
+
+scenario('budgeted partition: failures only on selected pairs across the cut, the inter-zone alert names only zone pairs across it', 240_000, async (c) => {
+  await settle('budgeted partition', 12);
+  const zone = 'zone-a';
+  const zoneOf = new Map(c.nodes().map((node) => [node.name, node.zone]));
+  const pairs = selectedPairs(c.nodes()).map((key) => key.split('>') as [string, string]);
+  const crosses = ([a, b]: [string, string]) => (zoneOf.get(a) === zone) !== (zoneOf.get(b) === zone);
+  const cut = pairs.filter(crosses);
+  const clean = pairs.filter((pair) => !crosses(pair));
+  assert.ok(cut.length > 0 && clean.length > 0);
+  const faultAt = now();
+  c.partition(zone);
+  const expectedZonePairs = [...new Set(cut.map(([a, b]) => `${zoneOf.get(a)}>${zoneOf.get(b)}`))].sort();
+  await waitUntil(
+    'KconmonInterZoneTCPFailure to fire for every tested zone pair across the cut',
+    120_000,
+    async (note) => {
+      const firing = (await prom.alerts()).filter((alert) => alert.labels.alertname === 'KconmonInterZoneTCPFailure' && alert.state === 'firing');
+      const named = firing.map((alert) => `${alert.labels.source_zone}>${alert.labels.destination_zone}`).sort();
+      note(named.join(', '));
+      assert.deepEqual(
+        named.filter((pair) => !expectedZonePairs.includes(pair)),
+        [],
+        'the inter-zone alert names only zone pairs across the cut',
+      );
+      return expectedZonePairs.every((pair) => named.includes(pair));
+    },
+    1000,
+  );
+  const window = Math.ceil(now() - faultAt);
+  c.heal();
+  const failing = new Map(
+    (await prom.vector(`sum by (source, destination) (increase(kconmon_tcp_results_total{result="fail"}[${window}s]))`)).map(({ labels, value }) => [
+      pairKey(labels.source!, labels.destination!),
+      value,
+    ]),
+  );
+  assert.deepEqual(
+    clean.map(([a, b]) => pairKey(a, b)).filter((key) => (failing.get(key) ?? 0) > 0),
+    [],
+    'no failure on pairs that do not cross the cut',
+  );
+  assert.deepEqual(
+    cut.map(([a, b]) => pairKey(a, b)).filter((key) => (failing.get(key) ?? 0) === 0),
+    [],
+    'failures on every selected pair across the cut',
+  );
+  say(`budgeted partition: ${cut.length} selected pairs across the cut failed, ${clean.length} others clean; alert for ${expectedZonePairs.join(', ')}`);
+});
+
+scenario('budgeted churn: a 7th node added and removed 3 times → the assignment moves, zero failed tests anywhere', 300_000, async (c) => {
+  await settle('budgeted churn', 5);
+  const churnStart = now();
+  const permanent = c.nodes();
+  for (let cycle = 1; cycle <= 3; cycle++) {
+    const node = await c.addNode('node-7', c.zones[(cycle - 1) % c.zones.length]!, 7);
+    const expected = selectedPairs(c.nodes());
+    await waitUntil(
+      `cycle ${cycle}: every agent to probe its row of the 7-node assignment`,
+      30_000,
+      async (note) => {
+        const results = await allResults(c);
+        const probed = [...results].flatMap(([source, result]) =>
+          result.latest.filter((entry) => entry.test === 'udp' && entry.passed).map((entry) => pairKey(source, entry.target)),
+        );
+        const unique = [...new Set(probed)].sort();
+        note(`${unique.length} of ${expected.length} pairs passed; unexpected ${unique.filter((key) => !expected.includes(key)).join(', ')}`);
+        return unique.join() === expected.join();
+      },
+      500,
+    );
+    assert.ok(
+      expected.some((key) => key.includes(node.name)),
+      `cycle ${cycle}: node-7 is in the assignment`,
+    );
+    await c.removeNode('node-7');
+    for (const other of permanent) {
+      const lines = (await c.agentMetrics(other.name)).split('\n').filter((line) => line.includes('destination="node-7"'));
+      assert.deepEqual(lines, [], `cycle ${cycle}: ${other.name} has no series naming node-7`);
+    }
+  }
+  await sleep(2500);
+  const at = now();
+  const window = Math.ceil(at - churnStart + 1);
+  for (const kind of ['udp', 'tcp', 'dns'] as const) {
+    const failures = await prom.vector(`increase(kconmon_${kind}_results_total{result="fail"}[${window}s]) > 0`, at);
+    assert.deepEqual(
+      failures.map(({ labels }) => `${labels.source}>${labels.destination ?? labels.host}`),
+      [],
+      `${kind}: no failed test during the churn`,
+    );
+  }
+  say(`budgeted churn: 3 add/remove cycles; every agent probed its row of each assignment; 0 failed tests`);
+});
