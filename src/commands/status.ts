@@ -23,7 +23,8 @@ export async function runStatusCommand(options: StatusCommandOptions): Promise<n
     const response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
     if (!response.ok) throw new Error(`HTTP ${response.status}: ${(await response.text()).trim().slice(0, 200)}`);
     document = (await response.json()) as StatusDocument;
-    if (document?.apiVersion !== STATUS_API_VERSION) throw new Error(`unexpected apiVersion ${JSON.stringify(document?.apiVersion)} (want ${STATUS_API_VERSION})`);
+    if (document?.apiVersion !== STATUS_API_VERSION)
+      throw new Error(`unexpected apiVersion ${JSON.stringify(document?.apiVersion)} (want ${STATUS_API_VERSION})`);
   } catch (error) {
     err(`kconmon status: cannot read ${url.href}: ${(error as Error).message}\n`);
     return 1;
@@ -37,12 +38,17 @@ export function renderTable(document: StatusDocument): string {
   const { coverage: c, window } = document;
   const lines: string[] = [];
   const windowText = window === null ? 'no window closed yet' : `window ${window.start} – ${window.end}`;
-  lines.push(`controller ${document.controller}, ${windowText}: ${c.agentsReporting} of ${c.agents} agents reporting, ${c.pairsKnown} of ${c.pairsAssigned} pairs known`);
+  lines.push(
+    `controller ${document.controller}, ${windowText}: ${c.agentsReporting} of ${c.agents} agents reporting, ${c.pairsKnown} of ${c.pairsAssigned} pairs known`,
+  );
   if (document.verdicts.length === 0) {
     lines.push(document.healthy === true ? 'healthy: no verdict' : 'unknown: too little data for a verdict (no data is not healthy)');
     return `${lines.join('\n')}\n`;
   }
-  const rows = [['KIND', 'SUBJECT', 'SINCE', 'SUMMARY'], ...document.verdicts.map((v) => [v.kind, v.id, v.since, `${v.summary}${v.clearing ? ' [clearing]' : ''}`])];
+  const rows = [
+    ['KIND', 'SUBJECT', 'SINCE', 'SUMMARY'],
+    ...document.verdicts.map((v) => [v.kind, v.id, v.since, `${v.summary}${v.clearing ? ' [clearing]' : ''}`]),
+  ];
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
   for (const row of rows) lines.push(row.map((cell, column) => (column < 3 ? cell.padEnd(widths[column]!) : cell)).join('  '));
   return `${lines.join('\n')}\n`;

@@ -51,7 +51,9 @@ export const controllerConfigSchema = z
       tls: tls.optional(),
       source: z.strictObject({ kubernetes: kubernetes.optional(), peersFile: filePath.optional() }, OBJECT).prefault({}),
       /** Verdict windows: their length (the agents' probe interval) and the grace for reports in flight. */
-      verdicts: z.strictObject({ window: boundedInt(500, 3_600_000).default(5000), grace: boundedInt(0, 60_000).default(1000) }, OBJECT).prefault({}),
+      verdicts: z
+        .strictObject({ window: boundedInt(500, 3_600_000).default(5000), grace: boundedInt(0, 60_000).default(1000) }, OBJECT)
+        .prefault({}),
     },
     OBJECT,
   )

@@ -17,18 +17,34 @@ describe('report queue', () => {
     const { queue, drops } = queueWithDrops(3, 1000);
     for (let i = 0; i < 5; i++) queue.push(outcome(`n${i}`, 100 + i));
     assert.equal(queue.size(), 3);
-    assert.deepEqual(drops, [['queue_full', 1], ['queue_full', 1]]);
+    assert.deepEqual(drops, [
+      ['queue_full', 1],
+      ['queue_full', 1],
+    ]);
     const taken = queue.take(110, 10);
-    assert.deepEqual(taken.map((o) => [o.destination, o.ageMs]), [['n2', 8], ['n3', 7], ['n4', 6]]);
+    assert.deepEqual(
+      taken.map((o) => [o.destination, o.ageMs]),
+      [
+        ['n2', 8],
+        ['n3', 7],
+        ['n4', 6],
+      ],
+    );
     assert.equal(queue.size(), 0);
   });
 
   it('takes at most the batch size, oldest first, and keeps the rest', () => {
     const { queue } = queueWithDrops(10, 1000);
     for (let i = 0; i < 4; i++) queue.push(outcome(`n${i}`, i));
-    assert.deepEqual(queue.take(5, 3).map((o) => o.destination), ['n0', 'n1', 'n2']);
+    assert.deepEqual(
+      queue.take(5, 3).map((o) => o.destination),
+      ['n0', 'n1', 'n2'],
+    );
     queue.push(outcome('n4', 4));
-    assert.deepEqual(queue.take(5, 3).map((o) => o.destination), ['n3', 'n4']);
+    assert.deepEqual(
+      queue.take(5, 3).map((o) => o.destination),
+      ['n3', 'n4'],
+    );
   });
 
   it('drops outcomes older than staleAfterMs, counted once per prune', () => {
@@ -38,6 +54,9 @@ describe('report queue', () => {
     queue.push(outcome('fresh', 150));
     queue.pruneStale(200);
     assert.deepEqual(drops, [['stale', 2]]);
-    assert.deepEqual(queue.take(200, 10).map((o) => o.destination), ['fresh']);
+    assert.deepEqual(
+      queue.take(200, 10).map((o) => o.destination),
+      ['fresh'],
+    );
   });
 });

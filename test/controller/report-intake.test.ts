@@ -30,7 +30,14 @@ describe('controller report streams', () => {
   function openStream(headers: http.OutgoingHttpHeaders): Promise<{ request: http.ClientRequest; response: http.IncomingMessage }> {
     return new Promise((resolve, reject) => {
       const request = http.request(
-        { host: '127.0.0.1', port, method: 'POST', path: `${REPORTS_PATH}?node=node-1&pod=agent-1`, agent: false, headers: { 'transfer-encoding': 'chunked', ...headers } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `${REPORTS_PATH}?node=node-1&pod=agent-1`,
+          agent: false,
+          headers: { 'transfer-encoding': 'chunked', ...headers },
+        },
         (response) => resolve({ request, response }),
       );
       request.on('error', reject);
@@ -43,7 +50,14 @@ describe('controller report streams', () => {
     port = await freePort();
     await writeFile(join(dir, 'token'), `${TOKEN}\n`);
     await writeFile(join(dir, 'peers.json'), JSON.stringify(PEERS));
-    const config = { port, listenAddress: '127.0.0.1', heartbeatInterval: 100, logLevel: 'info', auth: { tokenFile: 'token' }, source: { peersFile: 'peers.json' } };
+    const config = {
+      port,
+      listenAddress: '127.0.0.1',
+      heartbeatInterval: 100,
+      logLevel: 'info',
+      auth: { tokenFile: 'token' },
+      source: { peersFile: 'peers.json' },
+    };
     await writeFile(join(dir, 'controller.json'), JSON.stringify(config));
     controller = startKconmon('controller', join(dir, 'controller.json'));
     await waitUntil('the controller to be ready', 20_000, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true);
@@ -70,12 +84,19 @@ describe('controller report streams', () => {
     let heartbeats = 0;
     response.on('data', (chunk: Buffer) => (heartbeats += chunk.toString().split('\n').length - 1));
     request.write('{"v":1,"sent":1,"r":[["u","node-2",-5,0,null,0]]}\n');
-    await waitUntil('the bad line to be counted', 10_000, async () => (await metric('kconmon_controller_reports_rejected_total', { reason: 'bad_line' })) === 1);
+    await waitUntil(
+      'the bad line to be counted',
+      10_000,
+      async () => (await metric('kconmon_controller_reports_rejected_total', { reason: 'bad_line' })) === 1,
+    );
     request.write(encodeReportBatch({ sent: 2, outcomes: [{ kind: 'udp', destination: 'node-2', packetsSent: 5, packetsLost: 0, rttMs: 0.2, ageMs: 10 }] }));
     await waitUntil('the good batch to be recorded', 10_000, async () => (await metric('kconmon_verdict_reports_total', { result: 'recorded' })) === 1);
     await waitUntil('heartbeats on the stream', 10_000, () => heartbeats >= 2);
     assert.equal(await metric('kconmon_controller_report_streams'), 1);
-    const logged = controller.output().split('\n').filter((line) => line.includes('bad report line ignored'));
+    const logged = controller
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('bad report line ignored'));
     assert.equal(logged.length, 1, controller.output());
     assert.match(logged[0]!, /r\[0\]\[2\]: must be ≥ 0/);
     request.destroy();

@@ -42,7 +42,14 @@ describe('verdicts from real agents and a real controller', () => {
     controllerUrl = `http://127.0.0.1:${port}`;
     const peersFile = join(dir, 'peers.json');
     await writeFile(peersFile, JSON.stringify(PEERS));
-    const config = { port, listenAddress: '127.0.0.1', logLevel: 'info', heartbeatInterval: 200, source: { peersFile }, verdicts: { window: WINDOW_MS, grace: 300 } };
+    const config = {
+      port,
+      listenAddress: '127.0.0.1',
+      logLevel: 'info',
+      heartbeatInterval: 200,
+      source: { peersFile },
+      verdicts: { window: WINDOW_MS, grace: 300 },
+    };
     const configFile = join(dir, 'controller.json');
     await writeFile(configFile, JSON.stringify(config));
     controller = startKconmon('controller', configFile);
@@ -107,7 +114,10 @@ describe('verdicts from real agents and a real controller', () => {
       const json = await runKconmon(['status', '--controller', controllerUrl, '-o', 'json']);
       assert.equal(json.code, 1, json.stderr);
       const parsed = JSON.parse(json.stdout) as StatusDocument;
-      assert.deepEqual(parsed.verdicts.map((verdict) => verdict.id), ['node:node-4']);
+      assert.deepEqual(
+        parsed.verdicts.map((verdict) => verdict.id),
+        ['node:node-4'],
+      );
 
       const metrics = parseExposition(await (await fetch(`${controllerUrl}/metrics`)).text());
       assert.equal(sampleSum(metrics, 'kconmon_verdict', { kind: 'node-destination', node: 'node-4' }), 1);
@@ -140,7 +150,10 @@ describe('verdicts from real agents and a real controller', () => {
       await waitUntil('more passed UDP tests after the drops began', 30_000, async () => (await passes()) > passesAtDrop);
       assert.equal(sampleSum(await agent.metrics(), 'kconmon_udp_results_total', { result: 'fail' }), failuresBefore);
       const results = await agent.results();
-      assert.ok(results.latest.filter((entry) => entry.test === 'udp').every((entry) => entry.passed), JSON.stringify(results.latest));
+      assert.ok(
+        results.latest.filter((entry) => entry.test === 'udp').every((entry) => entry.passed),
+        JSON.stringify(results.latest),
+      );
     } finally {
       controller.child.kill('SIGCONT');
     }
