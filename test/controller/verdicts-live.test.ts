@@ -42,11 +42,15 @@ describe('verdicts from real agents and a real controller', () => {
     controllerUrl = `http://127.0.0.1:${port}`;
     const peersFile = join(dir, 'peers.json');
     await writeFile(peersFile, JSON.stringify(PEERS));
+    // With the shared token: the reports authenticate, and the agents check the controller's proof, as on the watch.
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, 'verdicts-live-token-0123456789abcdef\n');
     const config = {
       port,
       listenAddress: '127.0.0.1',
       logLevel: 'info',
       heartbeatInterval: 200,
+      auth: { tokenFile },
       source: { peersFile },
       verdicts: { window: WINDOW_MS, grace: 300 },
     };
@@ -57,7 +61,7 @@ describe('verdicts from real agents and a real controller', () => {
     group = await createAgentProcessGroup(PEERS.map((peer) => peer.ip));
     const overrides: AgentConfigInput = {
       logLevel: 'info',
-      discovery: { controller: { urls: [controllerUrl], reconnectMin: 50, reconnectMax: 500 }, newPeerDelay: 0 },
+      discovery: { controller: { urls: [controllerUrl], reconnectMin: 50, reconnectMax: 500, tokenFile }, newPeerDelay: 0 },
       jitter: { min: 0, max: 50 },
       udp: { interval: WINDOW_MS, timeout: 200, packets: 3, packetSpacing: 20 },
       tcp: { interval: WINDOW_MS, timeout: 300 },

@@ -168,6 +168,9 @@ logLevel: {{ $c.logLevel }}
 metricsPrefix: {{ .Values.config.metricsPrefix }}
 heartbeatInterval: {{ int64 $c.heartbeatInterval }}
 maxAgentStreams: {{ int64 $c.maxAgentStreams }}
+{{- /* One verdict window per probe round of the agents (docs/design/verdicts.md). */}}
+verdicts:
+  window: {{ int64 (max 500 .Values.config.udp.interval .Values.config.tcp.interval) }}
 {{- if .Values.auth.enabled }}
 auth:
   tokenFile: {{ include "kconmon.auth.tokenFile" . }}
