@@ -119,11 +119,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const clock = () => performance.timeOrigin + performance.now();
   const verdictMetrics = createVerdictMetrics(registry, config.metricsPrefix);
   const topology = () => topologyOf(hub.entries(), ALL_TO_ALL);
-  // Node → zone of its agent, rebuilt once per agent-set version (looked up for every reported outcome).
+  // Node → zone of its agent, rebuilt once per agent-set version (looked up for every reported outcome; a name without
+  // an agent is ignored).
   let zones = { version: -1, byNode: new Map<string, string>() };
   const zoneOf = (node: string) => {
     if (zones.version !== hub.version()) zones = { version: hub.version(), byNode: new Map(hub.entries().map((entry) => [entry.nodeName, entry.zone])) };
-    return zones.byNode.get(node) ?? source?.zoneOfNode(node) ?? '';
+    return zones.byNode.get(node);
   };
   const windows = startVerdictWindows({
     windowMs: config.verdicts.window,

@@ -16,8 +16,11 @@ export interface VerdictWindowsOptions {
   readonly createEngine: (start: number) => VerdictEngine;
   /** The node set (and the probe assignment) as of a window's close. */
   readonly topology: () => Topology;
-  /** The zone of a node as the controller knows it ('' when unknown). */
-  readonly zoneOf: (node: string) => string;
+  /**
+   * The zone of a node with an agent, or undefined for any other name: outcomes from or to such a name are ignored at
+   * once, so what an agent reports never grows the engine's state beyond the agents' pairs (and its DNS targets).
+   */
+  readonly zoneOf: (node: string) => string | undefined;
   /** Most outcomes held for the next window (a bound on memory whatever the agents send). */
   readonly maxHeld?: number;
   readonly onWindow?: (closed: ClosedWindow) => void;
@@ -88,14 +91,20 @@ export function startVerdictWindows(options: VerdictWindowsOptions): VerdictWind
       let recorded = 0;
       let ignored = 0;
       const sourceZone = options.zoneOf(source);
+      if (sourceZone === undefined) return { recorded: 0, ignored: outcomes.length };
       for (const reported of outcomes) {
         const kind: ProbeKind = reported.kind;
+        const destinationZone = kind === 'dns' ? '' : options.zoneOf(reported.destination);
+        if (destinationZone === undefined) {
+          ignored++;
+          continue;
+        }
         const outcome: ProbeOutcome = {
           kind,
           source,
           sourceZone,
           destination: reported.destination,
-          destinationZone: kind === 'dns' ? '' : options.zoneOf(reported.destination),
+          destinationZone,
           passed: reported.packetsLost === 0 && reported.packetsSent > 0,
           packetsSent: reported.packetsSent,
           packetsLost: reported.packetsLost,

@@ -28,6 +28,25 @@ function recordingEngine(events: string[]): (start: number) => VerdictEngine {
 const outcome = (destination: string, ageMs: number) => ({ kind: 'udp' as const, destination, packetsSent: 5, packetsLost: 0, rttMs: 1, ageMs });
 
 describe('verdict windows', () => {
+  it('ignores outcomes from or to a name without an agent, never handing them to the engine', () => {
+    const events: string[] = [];
+    const windows = startVerdictWindows({
+      windowMs: 1000,
+      graceMs: 100,
+      now: () => 10_250,
+      createEngine: recordingEngine(events),
+      topology: () => ({ nodes: [] }),
+      zoneOf: (node) => (node.startsWith('stranger') ? undefined : 'zone-a'),
+    });
+    try {
+      assert.deepEqual(windows.recordBatch('stranger-1', [outcome('node-2', 0)], 10_250), { recorded: 0, ignored: 1 });
+      assert.deepEqual(windows.recordBatch('node-1', [outcome('stranger-2', 0), outcome('node-2', 0)], 10_250), { recorded: 1, ignored: 1 });
+      assert.deepEqual(events, ['start 10000', 'record node-2 at 10250']);
+    } finally {
+      windows.close();
+    }
+  });
+
   it('holds an outcome of the next window until the open one closed, on aligned boundaries', async () => {
     let clock = 10_250;
     const events: string[] = [];
@@ -39,7 +58,7 @@ describe('verdict windows', () => {
       now: () => clock,
       createEngine: recordingEngine(events),
       topology: () => ({ nodes: [] }),
-      zoneOf: () => 'zone-a',
+      zoneOf: (node) => (node.startsWith('stranger') ? undefined : 'zone-a'),
       onWindow: (window) => {
         closed.push(window);
         onClose();
