@@ -27,6 +27,8 @@ export interface ReportIntake {
   close(): void;
 }
 
+const MAX_QUEUED_HEARTBEAT_BYTES = 64 * 1024;
+
 export function createReportIntake(options: ReportIntakeOptions): ReportIntake {
   const log = options.log.child({ component: 'report-intake' });
   const open = new Set<http.ServerResponse>();
@@ -68,7 +70,11 @@ export function createReportIntake(options: ReportIntakeOptions): ReportIntake {
       });
     },
     heartbeat() {
-      for (const response of open) response.write(REPORT_HEARTBEAT);
+      for (const response of open) {
+        // An agent that stopped reading its heartbeats is gone (or hostile): its queued heartbeats stay bounded.
+        if (response.writableLength > MAX_QUEUED_HEARTBEAT_BYTES) response.socket?.destroy();
+        else response.write(REPORT_HEARTBEAT);
+      }
     },
     streams: () => open.size,
     close() {
