@@ -171,6 +171,12 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     const challenge = request.headers[CHALLENGE_HEADER];
     const proof = options.currentToken && isChallenge(challenge) ? { [PROOF_HEADER]: controllerProof(await options.currentToken(), challenge) } : {};
     if (request.socket.destroyed) return;
+    // As many report streams as watch streams: one per agent and replica.
+    if (options.reports.streams() >= options.maxAgentStreams) {
+      options.onReportRejected?.('over_capacity');
+      request.resume();
+      return text(response, 503, `this controller takes at most ${options.maxAgentStreams} report streams`, { 'retry-after': '5', connection: 'close' });
+    }
     response.writeHead(200, {
       'content-type': STREAM_CONTENT_TYPE,
       'cache-control': 'no-store',

@@ -3,7 +3,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Verdict } from '../verdicts/types.ts';
 
-export type ReportRejection = 'unauthorized' | 'bad_request' | 'bad_line' | 'line_too_long';
+export type ReportRejection = 'unauthorized' | 'bad_request' | 'over_capacity' | 'bad_line' | 'line_too_long';
 
 export interface VerdictMetrics {
   /** Replaces the active verdicts' series with these. */
@@ -34,13 +34,13 @@ export function createVerdictMetrics(registry: Registry, prefix: string): Verdic
   const windowSeconds = new Gauge({ name: `${prefix}_verdict_window_seconds`, help: 'CPU time the last window close took (rules and hysteresis)', registers });
   const rejected = new Counter({
     name: `${prefix}_controller_reports_rejected_total`,
-    help: 'Report requests refused or report lines rejected: unauthorized, bad_request, bad_line, line_too_long',
+    help: 'Report requests refused or report lines rejected: unauthorized, bad_request, over_capacity, bad_line, line_too_long',
     labelNames: ['reason'] as const,
     registers,
   });
   const streams = new Gauge({ name: `${prefix}_controller_report_streams`, help: 'Agent report streams open to this controller', registers });
   for (const result of ['recorded', 'ignored']) reports.inc({ result }, 0);
-  for (const reason of ['unauthorized', 'bad_request', 'bad_line', 'line_too_long']) rejected.inc({ reason }, 0);
+  for (const reason of ['unauthorized', 'bad_request', 'over_capacity', 'bad_line', 'line_too_long']) rejected.inc({ reason }, 0);
 
   return {
     setVerdicts(active) {

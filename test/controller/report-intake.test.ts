@@ -1,7 +1,7 @@
 // The controller's report endpoint against a real controller process over real HTTP: without the token a report
 // stream gets 401 (counted); with it the controller answers at once with its proof and heartbeats, a bad line is one
 // log line naming the field and a counter while the stream goes on (the next good batch is recorded), and a line over
-// the cap ends the stream (counted).
+// the cap ends the stream (counted); past maxAgentStreams report streams, 503 (counted).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -54,6 +54,7 @@ describe('controller report streams', () => {
       port,
       listenAddress: '127.0.0.1',
       heartbeatInterval: 100,
+      maxAgentStreams: 2,
       logLevel: 'info',
       auth: { tokenFile: 'token' },
       source: { peersFile: 'peers.json' },
@@ -112,5 +113,26 @@ describe('controller report streams', () => {
     request.write(Buffer.alloc(MAX_REPORT_LINE_BYTES + 1, 'x'));
     await closed;
     assert.equal(await metric('kconmon_controller_reports_rejected_total', { reason: 'line_too_long' }), 1);
+  });
+
+  it('answers 503 past maxAgentStreams report streams, and counts it', async () => {
+    await waitUntil('no report stream left open', 10_000, async () => (await metric('kconmon_controller_report_streams')) === 0);
+    const open = [await openStream({ authorization: `Bearer ${TOKEN}` }), await openStream({ authorization: `Bearer ${TOKEN}` })];
+    try {
+      assert.deepEqual(
+        open.map(({ response }) => response.statusCode),
+        [200, 200],
+      );
+      const refused = await openStream({ authorization: `Bearer ${TOKEN}` });
+      assert.equal(refused.response.statusCode, 503);
+      refused.response.resume();
+      refused.request.destroy();
+      assert.equal(await metric('kconmon_controller_reports_rejected_total', { reason: 'over_capacity' }), 1);
+    } finally {
+      for (const { request, response } of open) {
+        response.resume();
+        request.destroy();
+      }
+    }
   });
 });
