@@ -6,6 +6,7 @@
 // backoff. While no stream is open, queued outcomes age out (`stale`).
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { HEARTBEAT_HEADER, STREAM_CONTENT_TYPE } from '../protocol/agent-stream.ts';
 import { CHALLENGE_HEADER, newChallenge, PROOF_HEADER, proofMatches } from '../protocol/controller-proof.ts';
 import { createLineFramer, LineTooLongError } from '../protocol/line-framer.ts';
@@ -16,8 +17,10 @@ import { backoffDelay } from '../util/backoff.ts';
 import { sleep } from '../util/sleep.ts';
 
 export interface ReportSenderOptions {
-  /** The controller replica's base URL. */
+  /** The controller's base URL (its host name is kept for the Host header and TLS verification). */
   readonly url: string;
+  /** Connect to this address (one replica behind the URL's name) instead of resolving the URL's host. */
+  readonly address?: string;
   readonly nodeName: string;
   readonly podName: string;
   readonly queue: ReportQueue;
@@ -37,13 +40,22 @@ export interface ReportSender {
   close(): Promise<void>;
 }
 
+/** A lookup that answers every name with one address (so the request keeps the URL's Host and TLS server name). */
+function fixedLookup(address: string): NonNullable<https.RequestOptions['lookup']> {
+  const family = isIP(address);
+  return ((_hostname: string, lookupOptions: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    if (lookupOptions?.all) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  }) as unknown as NonNullable<https.RequestOptions['lookup']>;
+}
+
 const MIN_HEARTBEAT_MS = 100;
 const MAX_HEARTBEAT_MS = 3_600_000;
 /** The controller's response lines are heartbeats: short. */
 const MAX_RESPONSE_LINE_BYTES = 4096;
 
 export function startReportSender(options: ReportSenderOptions): ReportSender {
-  const log = options.log.child({ component: 'report-sender', url: options.url });
+  const log = options.log.child({ component: 'report-sender', url: options.url, ...(options.address !== undefined ? { address: options.address } : {}) });
   const closing = new AbortController();
   const batchIntervalMs = options.batchIntervalMs ?? 1000;
   const fallbackLivenessMs = options.silenceTimeoutMs ?? 20_000;
@@ -65,6 +77,8 @@ export function startReportSender(options: ReportSenderOptions): ReportSender {
     url.searchParams.set('pod', options.podName);
     const isHttps = url.protocol === 'https:';
     const requestOptions: https.RequestOptions = { method: 'POST', agent: false, headers };
+    const { address } = options;
+    if (address !== undefined) requestOptions.lookup = fixedLookup(address);
     if (isHttps && options.ca !== undefined) requestOptions.ca = options.ca;
     return new Promise<boolean>((resolve, reject) => {
       const request = isHttps ? https.request(url, requestOptions) : http.request(url, requestOptions);

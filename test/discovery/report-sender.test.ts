@@ -1,7 +1,8 @@
 // The agent's report streams over real sockets, against stand-in controllers (plain HTTP servers): every replica URL
 // gets its own stream and receives the same outcomes as protocol lines, with the bearer token; an agent holding a
 // token writes nothing to a server that does not prove it holds the token (a wrong URL, a spoofed name), and keeps
-// retrying.
+// retrying; a name resolving to several addresses (a headless Service) gets one stream per address, followed as the
+// name's addresses change.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +27,7 @@ interface StandIn {
 }
 
 /** A stand-in controller: answers report streams with (or without) the proof and heartbeats, decodes every line. */
-async function standIn(proves: boolean): Promise<StandIn> {
+async function standIn(proves: boolean, host = '127.0.0.1', listenPort = 0): Promise<StandIn> {
   const outcomes: ReportedOutcome[] = [];
   const requests: StandIn['requests'] = [];
   let bodyBytes = 0;
@@ -52,10 +53,10 @@ async function standIn(proves: boolean): Promise<StandIn> {
   const ticker = setInterval(() => {
     for (const response of heartbeats) response.write('{"v":1}\n');
   }, 100);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     outcomes,
     requests,
     bodyBytes: () => bodyBytes,
@@ -124,6 +125,48 @@ describe('agent report streams', () => {
     } finally {
       await reports.close();
       await impostor.close();
+    }
+  });
+
+  it('reports to every address a controller name resolves to, and follows the name', async () => {
+    const first = await standIn(true, '127.0.0.1');
+    const port = Number(new URL(first.url).port);
+    const second = await standIn(true, '127.0.0.2', port);
+    let addresses = ['127.0.0.1', '127.0.0.2'];
+    const reports = startControllerReports({
+      urls: [`http://controller.test:${port}`],
+      nodeName: 'node-1',
+      podName: 'agent-1',
+      reconnect: { min: 20, max: 200 },
+      staleAfterMs: 60_000,
+      token: async () => TOKEN,
+      log,
+      onDrop: () => undefined,
+      resolve: async (hostname) => {
+        assert.equal(hostname, 'controller.test');
+        return addresses;
+      },
+      resolveIntervalMs: 100,
+    });
+    try {
+      await waitUntil('both replicas', 10_000, () => reports.replicas().length === 2);
+      assert.deepEqual(reports.replicas(), [`http://127.0.0.1:${port}`, `http://127.0.0.2:${port}`]);
+      reports.record(recorded('node-2'));
+      for (const replica of [first, second]) await waitUntil(`${replica.url} to receive the outcome`, 20_000, () => replica.outcomes.length === 1);
+      // The name now resolves to the second address only: the first replica's stream goes, the second keeps reporting.
+      addresses = ['127.0.0.2'];
+      await waitUntil('the first replica to be dropped', 10_000, () => reports.replicas().length === 1);
+      assert.deepEqual(reports.replicas(), [`http://127.0.0.2:${port}`]);
+      reports.record(recorded('node-3'));
+      await waitUntil('the second replica to receive the next outcome', 20_000, () => second.outcomes.length === 2);
+      assert.deepEqual(
+        first.outcomes.map((outcome) => outcome.destination),
+        ['node-2'],
+      );
+    } finally {
+      await reports.close();
+      await first.close();
+      await second.close();
     }
   });
 });
