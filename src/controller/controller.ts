@@ -140,6 +140,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   const reports = createReportIntake({ windows, metrics: verdictMetrics, log: options.log, now: clock });
 
+  // A server that cannot start must not leave the windows' timer keeping the process alive after its start-up error.
   const http = await startControllerHttpServer({
     address: config.listenAddress,
     port: options.port ?? config.port,
@@ -156,6 +157,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     reports,
     onReportRejected: (reason) => verdictMetrics.reportRejected(reason),
     status: () => buildStatus(hub.id, config.verdicts.window, windows.last(), topology()),
+  }).catch((error: unknown) => {
+    windows.close();
+    throw error;
   });
 
   const heartbeat = setInterval(() => {
