@@ -34,7 +34,7 @@ export async function runStatusCommand(options: StatusCommandOptions): Promise<n
   return document.healthy === true ? 0 : 1;
 }
 
-export function renderTable(document: StatusDocument): string {
+function renderTable(document: StatusDocument): string {
   const { coverage: c, window } = document;
   const lines: string[] = [];
   const windowText = window === null ? 'no window closed yet' : `window ${window.start} – ${window.end}`;

@@ -12,8 +12,8 @@ import type { ProbeKind } from '../verdicts/types.ts';
 import { startReportSender, type ReportSender } from './report-sender.ts';
 
 /** Outcomes held per replica (~200 s of a node probing 10 peers at the default intervals). */
-export const DEFAULT_REPORT_QUEUE_CAPACITY = 10_000;
-export const DEFAULT_RESOLVE_INTERVAL_MS = 30_000;
+const DEFAULT_REPORT_QUEUE_CAPACITY = 10_000;
+const DEFAULT_RESOLVE_INTERVAL_MS = 30_000;
 
 /** Every address a host name resolves to. */
 export type ResolveAll = (hostname: string) => Promise<string[]>;
