@@ -292,6 +292,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         logLevel: 'info',
         // Production's 5 s heartbeat and 500 ms–30 s informer backoff, compressed like the agents' intervals.
         heartbeatInterval: 5000 / TIME_SCALE,
+        // One verdict window per probe round, the grace compressed like the rest.
+        verdicts: { window: intervalMs, grace: 1000 / TIME_SCALE },
         source: { kubernetes: { namespace: 'kconmon', kubeconfig: controllerKubeconfig, restartBackoff: { min: 500 / TIME_SCALE, max: 30_000 / TIME_SCALE } } },
       }),
     );

@@ -150,6 +150,33 @@ ${HELP_OPTION}
       return await (await import('./commands/plan.ts')).runPlanCommand(args, process.stdin);
     },
   },
+  status: {
+    summary: 'print the verdicts of a controller: where the network is broken (exit 0 healthy, 1 not)',
+    help: `usage: kconmon status [--controller URL] [-o json]
+
+Asks a controller replica for its verdicts (GET /api/v1/status) and prints each active one with its one-line summary.
+Exit status: 0 healthy (no verdict, and enough reports to tell); 1 a verdict is active, too little data to tell, or
+the controller cannot be asked; 2 bad usage.
+
+options:
+  --controller URL       the controller's base URL (default: $KCONMON_CONTROLLER, else http://127.0.0.1:8080)
+  -o, --output FORMAT    table (default) or json (the status document as the API returns it)
+${HELP_OPTION}
+`,
+    options: { controller: { type: 'string' }, output: { type: 'string', short: 'o', default: 'table' } },
+    async run(values) {
+      const output = values.output as string;
+      if (output !== 'table' && output !== 'json') throw new UsageError('status', `--output: must be table or json (got "${output}")`);
+      const { runStatusCommand, DEFAULT_STATUS_CONTROLLER } = await import('./commands/status.ts');
+      const controller = (values.controller as string | undefined) ?? nonEmpty(process.env.KCONMON_CONTROLLER) ?? DEFAULT_STATUS_CONTROLLER;
+      try {
+        new URL(controller);
+      } catch {
+        throw new UsageError('status', `--controller: not a URL: "${controller}"`);
+      }
+      return await runStatusCommand({ controller, output });
+    },
+  },
   version: {
     summary: 'print the kconmon version (also kconmon --version)',
     help: `usage: kconmon version

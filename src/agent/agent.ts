@@ -11,7 +11,7 @@ import { createSourceLabels } from '../metrics/kind-metrics.ts';
 import { createStallDetector } from '../probes/stall-detector.ts';
 import { createPeerSet } from './peer-set.ts';
 import { createPeerSelector, type PeerSelection } from './peer-selector.ts';
-import type { OpenProbeKind } from './probe-kinds.ts';
+import type { OpenProbeKind, RecordedOutcome } from './probe-kinds.ts';
 import { PROBE_TABLE } from './probe-table.ts';
 import { startUdpEcho, type UdpEcho } from './udp-echo.ts';
 import { startAgentHttpServer, type AgentHttpServer } from './http-server.ts';
@@ -34,6 +34,8 @@ export interface AgentOptions {
   readonly registry?: Registry;
   /** Export Node.js process metrics (off when several agents share one process, as in tests). */
   readonly processMetrics?: boolean;
+  /** Receives every recorded probe result (reported to the controllers); must not throw or block. */
+  readonly onOutcome?: (outcome: RecordedOutcome) => void;
 }
 
 export interface Agent {
@@ -51,6 +53,8 @@ export interface Agent {
   zone(): string;
   /** Controller discovery reports whether it holds a stream to a controller (exported for the alerts). */
   setControllerConnected(connected: boolean): void;
+  /** Counts outcomes dropped before reaching a controller replica (kconmon_agent_reports_dropped_total). */
+  countReportsDropped(controller: string, reason: 'queue_full' | 'stale', count: number): void;
   /** Stops probing, keeps answering peers for `shutdownGracePeriod`, then closes everything. */
   shutdown(): Promise<void>;
   /** Closes everything at once. */
@@ -111,6 +115,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       runtime: { port: http.port, localAddress: identity.ip, stallDetector, log },
       metricsDeps: { registry, prefix: config.metricsPrefix, labels, peerAt: (address: string) => peerSet.at(address) },
       results: history,
+      ...(options.onOutcome !== undefined ? { onOutcome: options.onOutcome } : {}),
       log,
     };
     for (const entry of PROBE_TABLE) kinds.push(await entry.open(context));
@@ -171,6 +176,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     peers: () => peerSet.list(),
     zone: () => identity.zone,
     setControllerConnected: (connected) => metrics.setControllerConnected(connected),
+    countReportsDropped: (controller, reason, count) => metrics.reportsDropped(controller, reason, count),
     setZone(zone) {
       if (zone === identity.zone) return;
       log.info({ from: identity.zone, to: zone }, 'own zone changed; relabelling series');

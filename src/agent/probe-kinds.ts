@@ -6,7 +6,7 @@ import type { AgentConfig } from '../config/schema.ts';
 import type { Peer } from '../discovery/peer.ts';
 import type { Logger } from '../log.ts';
 import type { KindMetrics, KindMetricsDeps } from '../metrics/kind-metrics.ts';
-import type { ProbeKind, ProbeOutcome, ProbeRuntime } from '../probes/probe-kind.ts';
+import type { MeasuredOutcome, ProbeKind, ProbeOutcome, ProbeRuntime } from '../probes/probe-kind.ts';
 import { createProbeScheduler, type ProbeScheduler } from './probe-scheduler.ts';
 
 /** Where a kind's targets come from and how they are named in series, /results and the scheduler. */
@@ -40,11 +40,22 @@ export interface ResultSink<Entry extends { readonly test: string }> {
   forget(test: Entry['test'], target: string): void;
 }
 
+/** A result as the verdicts see it: which kind, which target, what was measured, when it ended. */
+export interface RecordedOutcome extends MeasuredOutcome {
+  readonly kind: string;
+  /** Destination node name, or the DNS target's label (the `/results` target). */
+  readonly destination: string;
+  /** When the probe ended, on this process's monotonic clock (performance.now()). */
+  readonly endedAt: number;
+}
+
 export interface KindContext<Entry extends { readonly test: string }> {
   readonly config: AgentConfig;
   readonly runtime: ProbeRuntime;
   readonly metricsDeps: KindMetricsDeps;
   readonly results: ResultSink<Entry>;
+  /** Every recorded result of every kind (the agent reports them to the controllers); must not throw or block. */
+  readonly onOutcome?: (outcome: RecordedOutcome) => void;
   readonly log: Logger;
 }
 
@@ -121,7 +132,10 @@ async function openProbeKind<
 
   function record(target: Target, result: Result): void {
     if (result.aborted) return;
+    const endedAt = performance.now();
     metrics.record(target, result);
+    const measured = context.onOutcome === undefined ? undefined : probe.measure(result);
+    if (measured !== undefined) context.onOutcome?.({ kind: name, destination: source.key(target), ...measured, endedAt });
     const summary = probe.summarise(result);
     if (summary === undefined) return;
     results.add({ test: name, target: source.key(target), targetZone: source.zone(target), at: new Date().toISOString(), passed: result.passed, summary });

@@ -12,6 +12,7 @@ import { startAgent } from '../agent/agent.ts';
 import { readPeersFile, watchPeersFile } from '../discovery/peers-file.ts';
 import { assertBindable } from '../util/bindable.ts';
 import { connectAgentToController } from '../discovery/controller-discovery.ts';
+import { startControllerReports, type ControllerReports } from '../discovery/controller-reports.ts';
 import { readVersion } from '../version.ts';
 import { exitOnSignals } from './shutdown-signals.ts';
 
@@ -25,7 +26,9 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
   if (identity.ip !== undefined) await assertBindable(identity.ip, `send probes from POD_IP ${identity.ip}`);
   const log = createLogger(config.logLevel, { node: identity.nodeName });
   const controllerSecrets = await readControllerSecrets(config.discovery.controller, configPath, log);
-  const agent = await startAgent({ config, identity, log, version: readVersion() });
+  // The reports start with discovery, after the agent: until then (and without a controller) outcomes go nowhere.
+  let reports: ControllerReports | undefined;
+  const agent = await startAgent({ config, identity, log, version: readVersion(), onOutcome: (outcome) => reports?.record(outcome) });
 
   const closers: Array<() => void> = [];
   if (peersPath !== undefined) {
@@ -50,6 +53,19 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
       log,
     });
     closers.push(() => void client.close());
+    reports = startControllerReports({
+      ...controllerSecrets,
+      urls: controller.urls,
+      nodeName: identity.nodeName,
+      podName: identity.podName,
+      reconnect: { min: controller.reconnectMin, max: controller.reconnectMax },
+      // Two verdict windows (a window is the probe interval): older outcomes cannot help a verdict.
+      staleAfterMs: 2 * Math.max(config.udp.interval, config.tcp.interval),
+      log,
+      onDrop: (url, reason, count) => agent.countReportsDropped(url, reason, count),
+    });
+    const openReports = reports;
+    closers.push(() => void openReports.close());
   }
 
   exitOnSignals(log, async () => {

@@ -3,6 +3,7 @@
 // peers file. Strict, like the agent's.
 import { z } from 'zod';
 import { boundedInt, checkRange, filePath, ipAddress, listenPort, logLevel, metricsPrefix, OBJECT } from '../validation/validators.ts';
+import { probingSchema } from './schema.ts';
 
 /** Node labels read for a node's zone, first present wins (the current label, then the deprecated one). */
 export const DEFAULT_ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'] as const;
@@ -52,6 +53,15 @@ export const controllerConfigSchema = z
       /** Serve HTTPS with this certificate and key (PEM). */
       tls: tls.optional(),
       source: z.strictObject({ kubernetes: kubernetes.optional(), peersFile: filePath.optional() }, OBJECT).prefault({}),
+      /**
+       * The agents' probing budget (their `probing.maxPeers`): the verdicts judge a node only by the agents assigned to
+       * probe it. The chart sets both from one value.
+       */
+      probing: probingSchema.prefault({}),
+      /** Verdict windows: their length (the agents' probe interval) and the grace for reports in flight. */
+      verdicts: z
+        .strictObject({ window: boundedInt(500, 3_600_000).default(5000), grace: boundedInt(0, 60_000).default(1000) }, OBJECT)
+        .prefault({}),
     },
     OBJECT,
   )

@@ -79,7 +79,7 @@ const controllerDiscovery = z.strictObject({
  * Bounded probing: past `maxPeers + 1` agents each probes only the peers `selectPeers` assigns it (src/topology). Below 6
  * a node can be left with fewer probers than the target (docs/design/peer-selection.md); 3 keeps that target at 3.
  */
-const probing = z.strictObject({
+export const probingSchema = z.strictObject({
   maxPeers: boundedInt(MIN_MAX_PEERS, 100_000).default(DEFAULT_MAX_PEERS),
 }, OBJECT);
 
@@ -101,7 +101,7 @@ export const agentConfigSchema = z
     udp: udp.prefault({}),
     tcp: tcp.prefault({}),
     dns: dns.prefault({}),
-    probing: probing.prefault({}),
+    probing: probingSchema.prefault({}),
     discovery: discovery.prefault({}),
   }, OBJECT)
   .superRefine((config, ctx) => {

@@ -15,6 +15,12 @@ import { createKubeSource, type AgentSource } from './kube-source.ts';
 import { createStaticSource } from './static-source.ts';
 import { startControllerHttpServer } from './http-server.ts';
 import { loadKubeConfig, resolveNamespace } from './kube-config.ts';
+import { createVerdictMetrics } from '../metrics/verdict-metrics.ts';
+import { createVerdictEngine } from '../verdicts/engine.ts';
+import { createReportIntake } from './report-intake.ts';
+import { buildStatus } from './verdict-status.ts';
+import { boundedAssignment, topologyOf } from './verdict-topology.ts';
+import { startVerdictWindows } from './verdict-windows.ts';
 
 export interface ControllerOptions {
   readonly config: ControllerConfig;
@@ -115,6 +121,33 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log.info({ namespace, selector: kube.agentSelector, zoneLabels: kube.zoneLabels }, 'discovering agents from the Kubernetes API');
   }
 
+  // Verdicts: the engine on the controller's clock, monotonic and in Unix ms (aligned windows across replicas).
+  const clock = () => performance.timeOrigin + performance.now();
+  const verdictMetrics = createVerdictMetrics(registry, config.metricsPrefix);
+  const assignment = boundedAssignment(config.probing.maxPeers);
+  const topology = () => topologyOf(hub.entries(), assignment);
+  // Node → zone of its agent, rebuilt once per agent-set version (looked up for every reported outcome; a name without
+  // an agent is ignored).
+  let zones = { version: -1, byNode: new Map<string, string>() };
+  const zoneOf = (node: string) => {
+    if (zones.version !== hub.version()) zones = { version: hub.version(), byNode: new Map(hub.entries().map((entry) => [entry.nodeName, entry.zone])) };
+    return zones.byNode.get(node);
+  };
+  const windows = startVerdictWindows({
+    windowMs: config.verdicts.window,
+    graceMs: config.verdicts.grace,
+    now: clock,
+    createEngine: (start) => createVerdictEngine({ start }),
+    topology,
+    zoneOf,
+    onWindow: ({ report, cpuSeconds }) => {
+      verdictMetrics.windowClosed(cpuSeconds);
+      verdictMetrics.setVerdicts(report.verdicts);
+    },
+  });
+  const reports = createReportIntake({ windows, metrics: verdictMetrics, log: options.log, now: clock });
+
+  // A server that cannot start must not leave the windows' timer keeping the process alive after its start-up error.
   const http = await startControllerHttpServer({
     address: config.listenAddress,
     port: options.port ?? config.port,
@@ -129,9 +162,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     maxAgentStreams: config.maxAgentStreams,
     heartbeatIntervalMs: config.heartbeatInterval,
     onWatchRejected: (reason) => metrics.watchRejected(reason),
+    reports,
+    onReportRejected: (reason) => verdictMetrics.reportRejected(reason),
+    status: () => buildStatus(hub.id, config.verdicts.window, windows.last(), topology()),
+  }).catch((error: unknown) => {
+    windows.close();
+    throw error;
   });
 
-  const heartbeat = setInterval(() => hub.heartbeat(), config.heartbeatInterval);
+  const heartbeat = setInterval(() => {
+    hub.heartbeat();
+    reports.heartbeat();
+  }, config.heartbeatInterval);
   const activeSource = source;
   const synced = activeSource.start().then(() => {
     refresh();
@@ -154,6 +196,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     async stop() {
       clearInterval(heartbeat);
+      windows.close();
+      reports.close();
       hub.close();
       await http.close();
       await activeSource.stop();

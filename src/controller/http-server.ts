@@ -9,6 +9,10 @@ import type { Registry } from 'prom-client';
 import type { AgentHub } from './agent-hub.ts';
 import { HEARTBEAT_HEADER, STREAM_CONTENT_TYPE, WATCH_PATH } from '../protocol/agent-stream.ts';
 import { CHALLENGE_HEADER, controllerProof, isChallenge, PROOF_HEADER } from '../protocol/controller-proof.ts';
+import { REPORTS_PATH } from '../protocol/report-stream.ts';
+import type { ReportRejection } from '../metrics/verdict-metrics.ts';
+import type { ReportIntake } from './report-intake.ts';
+import { STATUS_PATH } from './verdict-status.ts';
 
 /** Why a watch request was refused (the label of the rejection counter). */
 export type WatchRejection = 'unauthorized' | 'over_capacity' | 'bad_request' | 'not_synced';
@@ -35,6 +39,11 @@ export interface ControllerHttpServerOptions {
   /** Serve HTTPS with this certificate and key. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly onWatchRejected?: (reason: WatchRejection) => void;
+  /** The agents' report streams (POST /v1/reports); absent: 404. */
+  readonly reports?: ReportIntake;
+  readonly onReportRejected?: (reason: ReportRejection) => void;
+  /** `GET /api/v1/status`: the verdicts document. */
+  readonly status?: () => unknown;
 }
 
 export type ControllerHttpServer = ListeningServer;
@@ -46,9 +55,11 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
   const { hub } = options;
   // /metrics renders once at a time and a connection cannot queue unanswered requests without bound.
   const { onRequest, metrics: metricsEndpoint } = guardedHandler(handle, { registry: options.registry, metricsPrefix: options.metricsPrefix });
+  // No deadline for a whole request: report streams are request bodies that last as long as the agent (headers still
+  // have Node's headersTimeout).
   const server = options.tls
-    ? https.createServer({ noDelay: true, cert: options.tls.cert, key: options.tls.key }, onRequest)
-    : http.createServer({ noDelay: true }, onRequest);
+    ? https.createServer({ noDelay: true, requestTimeout: 0, cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : http.createServer({ noDelay: true, requestTimeout: 0 }, onRequest);
   /** Streams accepted and not yet closed (counted before the snapshot is written, so the cap holds under a burst). */
   let openStreams = 0;
 
@@ -63,13 +74,21 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
   }
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return text(response, 405, 'method not allowed', { allow: 'GET, HEAD' });
     let url: URL;
     try {
       url = new URL(request.url ?? '/', 'http://controller');
     } catch {
       return text(response, 400, 'malformed request URL');
     }
+    if (url.pathname === REPORTS_PATH) {
+      if (request.method !== 'POST') return text(response, 405, 'method not allowed', { allow: 'POST' });
+      if (!(await authorized(request))) {
+        options.onReportRejected?.('unauthorized');
+        return text(response, 401, 'a valid "Authorization: Bearer <token>" header is required', { 'www-authenticate': 'Bearer realm="kconmon"' });
+      }
+      return reports(url, request, response);
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') return text(response, 405, 'method not allowed', { allow: 'GET, HEAD' });
     const listsAgents = url.pathname === WATCH_PATH || url.pathname === '/agents' || url.pathname.startsWith('/agent/');
     if (listsAgents && !(await authorized(request))) {
       if (url.pathname === WATCH_PATH) options.onWatchRejected?.('unauthorized');
@@ -89,13 +108,14 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
       const entry = hub.entries().find((candidate) => candidate.name === name);
       return entry ? json(response, entry) : text(response, 404, `no agent named ${JSON.stringify(name.slice(0, 253))}`);
     }
+    if (url.pathname === STATUS_PATH && options.status) return json(response, options.status());
     if (url.pathname === '/metrics') return metricsEndpoint.serve(request, response);
     if (url.pathname === '/healthz') return text(response, 200, 'ok');
     if (url.pathname === '/readyz') {
       if (options.draining?.()) return text(response, 503, 'shutting down');
       return options.ready() ? text(response, 200, 'ok') : text(response, 503, 'discovery not synced yet');
     }
-    return text(response, 404, `not found: try ${WATCH_PATH}, /agents, /agent/<pod>, /metrics, /healthz, /readyz`);
+    return text(response, 404, `not found: try ${WATCH_PATH}, ${REPORTS_PATH}, ${STATUS_PATH}, /agents, /agent/<pod>, /metrics, /healthz, /readyz`);
   }
 
   /** True without a token configured, else only with the right bearer token. */
@@ -139,6 +159,39 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
       options.onSubscribersChanged(hub.subscriberCount());
     };
     request.socket.once('close', done);
+  }
+
+  /** An agent's report stream: answered at once (with the token's proof), then read until the agent ends it. */
+  async function reports(url: URL, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const nodeName = url.searchParams.get('node') ?? '';
+    const podName = url.searchParams.get('pod') ?? undefined;
+    const reject = (body: string) => {
+      options.onReportRejected?.('bad_request');
+      request.resume();
+      text(response, 400, body, { connection: 'close' });
+    };
+    if (!options.reports) return text(response, 404, 'this controller does not take reports');
+    if (!OBJECT_NAME.test(nodeName)) return reject('query parameter "node" must be the agent\'s node name (a Kubernetes object name)');
+    if (podName !== undefined && !OBJECT_NAME.test(podName)) return reject('query parameter "pod" must be a Kubernetes object name');
+    const challenge = request.headers[CHALLENGE_HEADER];
+    const proof = options.currentToken && isChallenge(challenge) ? { [PROOF_HEADER]: controllerProof(await options.currentToken(), challenge) } : {};
+    if (request.socket.destroyed) return;
+    // As many report streams as watch streams: one per agent and replica.
+    if (options.reports.streams() >= options.maxAgentStreams) {
+      options.onReportRejected?.('over_capacity');
+      request.resume();
+      return text(response, 503, `this controller takes at most ${options.maxAgentStreams} report streams`, { 'retry-after': '5', connection: 'close' });
+    }
+    response.writeHead(200, {
+      'content-type': STREAM_CONTENT_TYPE,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      [HEARTBEAT_HEADER]: String(options.heartbeatIntervalMs),
+      ...proof,
+    });
+    response.flushHeaders();
+    response.socket?.setKeepAlive(true, 10_000);
+    options.reports.accept({ nodeName, podName }, request, response);
   }
 
   return listen(server, options.address, options.port);

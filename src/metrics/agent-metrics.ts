@@ -19,6 +19,8 @@ export interface AgentMetrics {
   setPeerCounts(counts: PeerCounts): void;
   /** Whether the agent holds a stream to a controller (only with controller discovery; a no-op otherwise). */
   setControllerConnected(connected: boolean): void;
+  /** Outcomes dropped before reaching a controller replica (only with controller discovery; a no-op otherwise). */
+  reportsDropped(controller: string, reason: 'queue_full' | 'stale', count: number): void;
   /**
    * The agent's own node or zone changed (the controller told it): its labels change; the caller drops and re-adds
    * the probe kinds' series.
@@ -89,6 +91,15 @@ export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
         registers,
       })
     : undefined;
+  // Reports to the controllers that never got there: the verdicts are blind to them (the agent's own series are not).
+  const reportsDropped = controllerDiscovery
+    ? new Counter({
+        name: name('agent_reports_dropped_total'),
+        help: 'Probe outcomes dropped before reaching a controller replica: queue_full (it did not take them fast enough), stale (none connected)',
+        labelNames: ['controller', 'reason'] as const,
+        registers,
+      })
+    : undefined;
   let isConnected = false;
   const setConnected = () => controllerConnected?.set(labels.own(), isConnected ? 1 : 0);
   setConnected();
@@ -110,6 +121,7 @@ export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
       isConnected = connected;
       setConnected();
     },
+    reportsDropped: (controller, reason, count) => reportsDropped?.inc({ controller, reason }, count),
     setSource(next) {
       labels.setSource(next);
       registry.setDefaultLabels(labels.own());

@@ -122,6 +122,8 @@ export const dnsProbe: ProbeKind<'dns', DnsTarget, DnsKindOptions, DnsProbeResul
     result.aborted
       ? undefined
       : { durationMs: roundMs(result.durationMs), answers: result.answers, reason: result.reason ?? null, detail: result.detail ?? null },
+  measure: (result) =>
+    result.aborted ? undefined : { packetsSent: 1, packetsLost: result.passed ? 0 : 1, rttMs: result.passed ? result.durationMs : undefined },
 };
 
 /** The DNS targets the config lists (none when DNS is off). */

@@ -41,6 +41,23 @@ export interface ProbeKind<Name extends string, Target, Options, Result extends 
   run(target: Target, options: Options, signal: AbortSignal): Promise<Result>;
   /** The `/results` summary of a result, or undefined when it is not one (aborted, or every measurement unmeasured). */
   summarise(result: Result): Summary | undefined;
+  /** What the verdicts need of a result (reported to the controllers), or undefined when it is not one. */
+  measure(result: Result): MeasuredOutcome | undefined;
+}
+
+/** A result reduced to what the verdict engine needs: packets sent and lost, and the RTT. */
+export interface MeasuredOutcome {
+  /** UDP: measured packets; TCP and DNS: 1. */
+  readonly packetsSent: number;
+  /** UDP: measured packets without a reply; TCP and DNS: 1 if the test failed, else 0. */
+  readonly packetsLost: number;
+  /** UDP: mean RTT of the answered packets; TCP: total time; DNS: query time; undefined if none. */
+  readonly rttMs: number | undefined;
+}
+
+/** A finite number, else undefined (NaN marks "not measured" in the probes' results). */
+export function finiteOrUndefined(value: number): number | undefined {
+  return Number.isFinite(value) ? value : undefined;
 }
 
 /** Milliseconds rounded to the microsecond for `/results`; null when not measured (NaN). */

@@ -9,7 +9,7 @@
 // on a busy node; a test stalled for longer than its timeout is unmeasured. Kernel-reported failures stay failures.
 import net from 'node:net';
 import type { StallDetector } from './stall-detector.ts';
-import { roundMs, type ProbeKind } from './probe-kind.ts';
+import { finiteOrUndefined, roundMs, type ProbeKind } from './probe-kind.ts';
 
 /** Every reason a TCP test fails for (the `reason` label of its failure counter). */
 export const TCP_FAILURE_REASONS = ['refused', 'timeout', 'reset', 'unreachable', 'bad_status', 'error'] as const;
@@ -167,6 +167,8 @@ export const tcpProbe: ProbeKind<'tcp', { readonly ip: string }, TcpKindOptions,
     result.aborted || result.unmeasured
       ? undefined
       : { connectMs: roundMs(result.connectMs), totalMs: roundMs(result.totalMs), reason: result.reason ?? null, detail: result.detail ?? null },
+  measure: (result) =>
+    result.aborted || result.unmeasured ? undefined : { packetsSent: 1, packetsLost: result.passed ? 0 : 1, rttMs: finiteOrUndefined(result.totalMs) },
 };
 
 export function reasonFor(code: string | undefined): TcpFailureReason {

@@ -1,7 +1,7 @@
 // UDP probe: `packets` datagrams to one peer, spaced apart, each with its own id and timeout; returns RTT statistics.
 // Packets the pinger calls unmeasured (the event loop stalled while they were outstanding) are left out of loss and RTT.
 import { createUdpPinger, type IgnoredReason, type PingOutcome, type UdpPinger } from './udp-pinger.ts';
-import { roundMs, type ProbeKind } from './probe-kind.ts';
+import { finiteOrUndefined, roundMs, type ProbeKind } from './probe-kind.ts';
 
 export interface UdpProbeOptions {
   readonly packets: number;
@@ -189,4 +189,6 @@ export const udpProbe: ProbeKind<'udp', { readonly ip: string }, UdpKindOptions,
     const timings = { averageMs: roundMs(result.averageMs), spreadMs: roundMs(result.spreadMs), lossPercent: roundMs(result.lossPercent) };
     return { ...timings, sent, received, late, unmeasured };
   },
+  measure: (result) =>
+    result.measured ? { packetsSent: result.received + result.lost, packetsLost: result.lost, rttMs: finiteOrUndefined(result.averageMs) } : undefined,
 };

@@ -96,12 +96,15 @@ test('a peer removed while its tests are in flight produces no failure and its s
     agent.setPeers([self, hole]);
     await waitUntil('UDP and TCP tests in flight to the peer', 10_000, () => datagrams > 0 && sockets.length > 0);
     assert.ok((await metricsOf(agent)).some((s) => s.labels.destination === 'node-11'), 'series exist while the peer is known');
+    // First runs are spread over the interval: a UDP test may have ended (failed) before the TCP one started. Only
+    // what is in flight at the removal is judged.
+    const failedBefore = agent.history.snapshot().failures.length;
     agent.setPeers([self]);
     assert.deepEqual((await metricsOf(agent)).filter((s) => s.labels.destination === 'node-11'), [], 'series removed at once');
     await new Promise((resolve) => setTimeout(resolve, 1800)); // past every in-flight timeout
     const after = await metricsOf(agent);
     assert.deepEqual(after.filter((s) => s.labels.destination === 'node-11'), [], 'no late result recreated a series');
-    assert.equal(agent.history.snapshot().failures.length, 0, 'no failure recorded');
+    assert.deepEqual(agent.history.snapshot().failures.slice(failedBefore), [], 'no failure recorded after the removal');
     assert.equal(after.find((s) => s.name === 'kconmon_agent_peers')?.value, 0);
   } finally {
     for (const socket of sockets) socket.destroy();

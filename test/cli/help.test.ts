@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { ROOT, runKconmon as kconmon } from '../helpers/kconmon-cli.ts';
 
 const OVERVIEW_HEAD = 'usage: kconmon <command> [options]\n';
-const COMMANDS = ['agent', 'controller', 'check-config', 'demo', 'version', 'help'] as const;
+const COMMANDS = ['agent', 'controller', 'check-config', 'demo', 'status', 'version', 'help'] as const;
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 // One CLI process at a time: each is a full Node start-up, and a loaded CI machine must not time them out.

@@ -15,6 +15,7 @@ import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 import { allResults, describeAlert, median, now, observer, pairKey, type Alert, type Observer } from './observe.ts';
+import type { StatusDocument } from '../../src/controller/verdict-status.ts';
 
 const unavailable = clusterUnavailable();
 const INTERVAL_MS = 1000;
@@ -88,6 +89,27 @@ async function settle(what: string, seconds: number, alerts: (alert: Alert) => b
     return failures === 0 && active.length === 0;
   }, 1000);
   return (Date.now() - begun) / 1000;
+}
+
+/** The controller's verdicts as `GET /api/v1/status` returns them. */
+async function verdictStatus(c: Cluster): Promise<StatusDocument> {
+  const response = await fetch(`${c.controllerUrl}/api/v1/status`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(response.status, 200, 'GET /api/v1/status');
+  return (await response.json()) as StatusDocument;
+}
+
+/**
+ * Waits until the controller's active verdicts are exactly `ids` (a finding on its way in or out may be seen for a
+ * window or two; a wrong verdict that stays fails the wait), and returns that status.
+ */
+async function expectVerdicts(c: Cluster, what: string, ids: readonly string[], timeoutMs = 60_000): Promise<StatusDocument> {
+  const wanted = [...ids].sort();
+  return waitUntil(`${what}: the controller's verdicts to be exactly [${wanted.join(', ')}]`, timeoutMs, async (note) => {
+    const status = await verdictStatus(c);
+    const active = status.verdicts.map((verdict) => verdict.id).sort();
+    note(status.verdicts.map((verdict) => verdict.summary).join('; ') || `no verdict (healthy: ${status.healthy})`);
+    return JSON.stringify(active) === JSON.stringify(wanted) && (wanted.length > 0 || status.healthy === true) ? status : undefined;
+  }, 1000);
 }
 
 const names = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
@@ -193,7 +215,10 @@ scenario('healthy: every ordered pair tested over UDP and TCP with correct zone 
   assert.ok(up.length === nodes.length + 1 && up.every((sample) => sample.value === 1), 'Prometheus scrapes every agent and the controller');
   const firing = (await prom.alerts()).filter((alert) => alert.state === 'firing');
   assert.deepEqual(firing.map(describeAlert), [], 'no alert fires on a healthy cluster');
+  const status = await expectVerdicts(c, 'healthy', []);
+  assert.equal(status.coverage.agentsReporting, nodes.length, 'every agent reports to the controller');
   say(`healthy: ${expected.length} ordered pairs × UDP+TCP, ${nodes.length} DNS sources; 0 failures since start (${counts.join(', ')})`);
+  say(`healthy: /api/v1/status healthy, ${status.coverage.pairsKnown} of ${status.coverage.pairsAssigned} pairs known, no verdict`);
 });
 
 scenario('black hole: one node drops everything (except the host) → the destination alert names it and no alert names any peer', 300_000, async (c) => {
@@ -224,6 +249,9 @@ scenario('black hole: one node drops everything (except the host) → the destin
   say(`black hole: ${target.name} drops all but ${'198.18.0.1'}; KconmonDestinationUnreachable{destination=${target.name}} firing ${seconds(firedAfter!)} after the fault (started after ${seconds(quietFor)} of waiting for silence)`);
   say(`black hole: alerts seen: ${[...seen.keys()].join('; ')}`);
   assert.deepEqual([...violations], [], 'no alert names a peer as destination or source');
+  const blackHoleStatus = await expectVerdicts(c, 'black hole', [`node:${target.name}`]);
+  assert.equal(blackHoleStatus.verdicts[0]!.kind, 'node-destination');
+  say(`black hole: verdict "${blackHoleStatus.verdicts[0]!.summary}"`);
   const healAt = Date.now();
   c.heal();
   const pairs = orderedPairs(c.nodes()).filter(([a, b]) => a === target || b === target);
@@ -291,6 +319,8 @@ scenario(`loss: ${EXPECTED_LOSS} % of the packets into one node → its UDP loss
   say(`loss: KconmonDestinationUDPPacketLoss{destination=${target.name}} firing ${seconds(firedAfter)} after the fault (rules ÷5: rate[1m], for 24s); loss alerts seen: ${[...seen.keys()].join('; ')}`);
   const wrong = [...seen.values()].filter((alert) => (alert.labels.destination ?? alert.labels.source) !== target.name);
   assert.deepEqual(wrong.map(describeAlert), [], 'no loss alert names another node');
+  const lossStatus = await expectVerdicts(c, 'loss', [`lossy-node:${target.name}`]);
+  say(`loss: verdict "${lossStatus.verdicts[0]!.summary}"`);
 });
 
 scenario('partition: one zone cut off → failures only on its inter-zone pairs within two intervals, intra-zone clean, recovery within two intervals, inter-zone alert', 240_000, async (c) => {
@@ -337,6 +367,13 @@ scenario('partition: one zone cut off → failures only on its inter-zone pairs 
     return expectedZonePairs.every((pair) => pairs.includes(pair)) ? (Date.now() - faultAt) / 1000 : undefined;
   }, 1000);
   say(`partition: KconmonInterZoneTCPFailure firing for ${expectedZonePairs.join(', ')} ${seconds(firedAfter)} after the cut (increase[12s] > 0 for 24s)`);
+  const otherZones = c.zones.filter((other) => other !== zone);
+  const partitionStatus = await expectVerdicts(
+    c,
+    'partition',
+    otherZones.flatMap((other) => [`zone-pair:${zone}>${other}`, `zone-pair:${other}>${zone}`]),
+  );
+  say(`partition: verdicts ${partitionStatus.verdicts.map((verdict) => `"${verdict.summary}"`).join(', ')}`);
 
   const healAt = Date.now();
   const window = (healAt - faultAt) / 1000;
@@ -377,6 +414,13 @@ scenario('DNS down: the DNS server stopped → DNS failures on every agent, no U
     return firstFailure.size === nodes.length;
   }, 100);
   await sleep(5000);
+  // One DNS target, failing on every node: the target (or its servers), not the nodes.
+  const dnsStatus = await waitUntil('a dns-everywhere verdict and nothing else', 30_000, async (note) => {
+    const status = await verdictStatus(c);
+    note(status.verdicts.map((verdict) => verdict.summary).join('; '));
+    return status.verdicts.length === 1 && status.verdicts[0]!.kind === 'dns-everywhere' ? status : undefined;
+  }, 1000);
+  say(`DNS down: verdict "${dnsStatus.verdicts[0]!.summary}"`);
   const restartAt = Date.now();
   await c.startDns();
   const firstPass = new Map<string, number>();

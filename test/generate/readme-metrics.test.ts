@@ -10,6 +10,7 @@ import { PROBE_TABLE } from '../../src/agent/probe-table.ts';
 import { createAgentMetrics } from '../../src/metrics/agent-metrics.ts';
 import { createSourceLabels } from '../../src/metrics/kind-metrics.ts';
 import { createControllerMetrics } from '../../src/metrics/controller-metrics.ts';
+import { createVerdictMetrics } from '../../src/metrics/verdict-metrics.ts';
 import { guardedHandler } from '../../src/util/guarded-handler.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -35,6 +36,7 @@ describe('README metrics tables', () => {
     // The controller's registry and server prefix, as src/controller/controller.ts creates them.
     const controllerRegistry = new Registry();
     createControllerMetrics(controllerRegistry, 'kconmon', false);
+    createVerdictMetrics(controllerRegistry, 'kconmon');
     guardedHandler(async () => {}, { registry: controllerRegistry, metricsPrefix: 'kconmon_controller' });
     const metrics = [...(await registry.getMetricsAsJSON()), ...(await controllerRegistry.getMetricsAsJSON())];
     const registered = new Map(metrics.map((metric) => [metric.name, String(metric.type)]));

@@ -169,6 +169,12 @@ metricsPrefix: {{ .Values.config.metricsPrefix }}
 heartbeatInterval: {{ int64 $c.heartbeatInterval }}
 shutdownGracePeriod: {{ int64 $c.shutdownGracePeriod }}
 maxAgentStreams: {{ int64 $c.maxAgentStreams }}
+{{- /* The agents' probing budget: verdicts judge a node by the agents assigned to probe it. */}}
+probing:
+  maxPeers: {{ int64 .Values.config.probing.maxPeers }}
+{{- /* One verdict window per probe round of the agents (docs/design/verdicts.md). */}}
+verdicts:
+  window: {{ int64 (max 500 .Values.config.udp.interval .Values.config.tcp.interval) }}
 {{- if .Values.auth.enabled }}
 auth:
   tokenFile: {{ include "kconmon.auth.tokenFile" . }}
