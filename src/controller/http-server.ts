@@ -143,13 +143,7 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
       return reject('over_capacity', 503, `this controller serves at most ${options.maxAgentStreams} agent streams`, { 'retry-after': '5' });
     }
     openStreams++;
-    response.writeHead(200, {
-      'content-type': STREAM_CONTENT_TYPE,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      [HEARTBEAT_HEADER]: String(options.heartbeatIntervalMs),
-      ...proof,
-    });
+    response.writeHead(200, streamHeaders(proof));
     response.socket?.setKeepAlive(true, 10_000);
     const unsubscribe = hub.subscribe({ nodeName, podName, connectedAt: Date.now() }, response);
     options.onSubscribersChanged(hub.subscriberCount());
@@ -159,6 +153,17 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
       options.onSubscribersChanged(hub.subscriberCount());
     };
     request.socket.once('close', done);
+  }
+
+  /** The response headers of every agent stream (watch and reports): NDJSON, never cached, the heartbeat, the proof. */
+  function streamHeaders(proof: http.OutgoingHttpHeaders): http.OutgoingHttpHeaders {
+    return {
+      'content-type': STREAM_CONTENT_TYPE,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      [HEARTBEAT_HEADER]: String(options.heartbeatIntervalMs),
+      ...proof,
+    };
   }
 
   /** An agent's report stream: answered at once (with the token's proof), then read until the agent ends it. */
@@ -182,13 +187,7 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
       request.resume();
       return text(response, 503, `this controller takes at most ${options.maxAgentStreams} report streams`, { 'retry-after': '5', connection: 'close' });
     }
-    response.writeHead(200, {
-      'content-type': STREAM_CONTENT_TYPE,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      [HEARTBEAT_HEADER]: String(options.heartbeatIntervalMs),
-      ...proof,
-    });
+    response.writeHead(200, streamHeaders(proof));
     response.flushHeaders();
     response.socket?.setKeepAlive(true, 10_000);
     options.reports.accept({ nodeName, podName }, request, response);

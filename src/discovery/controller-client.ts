@@ -16,7 +16,8 @@ import {
   type StreamMessage,
 } from '../protocol/agent-stream.ts';
 import { createLineFramer, LineTooLongError } from '../protocol/line-framer.ts';
-import { CHALLENGE_HEADER, newChallenge, PROOF_HEADER, proofMatches } from '../protocol/controller-proof.ts';
+import { CHALLENGE_HEADER, newChallenge } from '../protocol/controller-proof.ts';
+import { acceptControllerResponse } from './controller-response.ts';
 import type { Logger } from '../log.ts';
 import { backoffDelay } from '../util/backoff.ts';
 import { sleep } from '../util/sleep.ts';
@@ -167,19 +168,7 @@ export function startControllerClient(options: ControllerClientOptions): Control
         reject(error);
       });
       request.on('response', (response) => {
-        if (response.statusCode !== 200) {
-          let body = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => {
-            if (body.length < 500) body += chunk.slice(0, 500);
-          });
-          response.on('end', () => fail(new StreamError(`HTTP ${response.statusCode}: ${body.trim().slice(0, 200)}`)));
-          return;
-        }
-        if (token !== undefined && !proofMatches(token, challenge, response.headers[PROOF_HEADER])) {
-          response.resume();
-          return fail(new StreamError(`the controller did not prove it holds the token (${PROOF_HEADER} missing or wrong): not trusted`));
-        }
+        if (!acceptControllerResponse(response, { token, challenge }, (message) => fail(new StreamError(message)))) return;
         streams++;
         livenessMs = livenessFor(response.headers[HEARTBEAT_HEADER], base);
         armLiveness();

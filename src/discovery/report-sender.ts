@@ -8,7 +8,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { HEARTBEAT_HEADER, STREAM_CONTENT_TYPE } from '../protocol/agent-stream.ts';
-import { CHALLENGE_HEADER, newChallenge, PROOF_HEADER, proofMatches } from '../protocol/controller-proof.ts';
+import { CHALLENGE_HEADER, newChallenge } from '../protocol/controller-proof.ts';
+import { acceptControllerResponse } from './controller-response.ts';
 import { createLineFramer, LineTooLongError } from '../protocol/line-framer.ts';
 import { encodeReportBatch, MAX_OUTCOMES_PER_BATCH, REPORTS_PATH } from '../protocol/report-stream.ts';
 import type { ReportQueue } from '../agent/report-queue.ts';
@@ -104,19 +105,7 @@ export function startReportSender(options: ReportSenderOptions): ReportSender {
         waitingForDrain = false;
       });
       request.on('response', (response) => {
-        if (response.statusCode !== 200) {
-          let body = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => {
-            if (body.length < 500) body += chunk.slice(0, 500);
-          });
-          response.on('end', () => finish(new Error(`HTTP ${response.statusCode}: ${body.trim().slice(0, 200)}`)));
-          return;
-        }
-        if (token !== undefined && !proofMatches(token, challenge, response.headers[PROOF_HEADER])) {
-          response.resume();
-          return finish(new Error(`the controller did not prove it holds the token (${PROOF_HEADER} missing or wrong): not trusted`));
-        }
+        if (!acceptControllerResponse(response, { token, challenge }, (message) => finish(new Error(message)))) return;
         const announced = Number(response.headers[HEARTBEAT_HEADER]);
         const livenessMs =
           Number.isInteger(announced) && announced >= MIN_HEARTBEAT_MS && announced <= MAX_HEARTBEAT_MS ? announced * 3 + livenessMarginMs : fallbackLivenessMs;
