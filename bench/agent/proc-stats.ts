@@ -1,6 +1,6 @@
 // Per-process resource readings from /proc: CPU time (all threads, and the main thread alone), resident set size (with
 // its anonymous part) sampled over a window, and the host's total busy CPU time.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 export interface CpuTimes {
@@ -17,6 +17,10 @@ export interface ProcReader {
   hostBusySeconds(): number;
   /** Current resident set size in bytes (VmRSS) and its anonymous part (RssAnon: heap, not mapped files). */
   rss(pid: number): { total: number; anonymous: number };
+  /** Datagrams the kernel dropped at UDP sockets bound to this IPv4 address (the drops column of /proc/net/udp). */
+  udpDrops(address: string): number;
+  /** Open file descriptors of the process. */
+  fdCount(pid: number): number;
 }
 
 export function createProcReader(): ProcReader {
@@ -45,6 +49,17 @@ export function createProcReader(): ProcReader {
       if (!total || !anonymous) throw new Error(`no VmRSS for pid ${pid}`);
       return { total: Number(total[1]) * 1024, anonymous: Number(anonymous[1]) * 1024 };
     },
+    udpDrops(address) {
+      // local_address is the IPv4 address as a little-endian hex word, then ":port".
+      const hex = address.split('.').map((octet) => Number(octet).toString(16).padStart(2, '0').toUpperCase()).reverse().join('');
+      let drops = 0;
+      for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+        const fields = line.trim().split(/\s+/);
+        if (fields[1]?.startsWith(`${hex}:`)) drops += Number(fields.at(-1));
+      }
+      return drops;
+    },
+    fdCount: (pid) => readdirSync(`/proc/${pid}/fd`).length,
   };
 }
 

@@ -13,7 +13,9 @@ import { findSharedPort } from '../../src/util/shared-port.ts';
 import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options.ts';
 import { newestProfile, runScenario, type ScenarioResult } from './scenario.ts';
 import { describeMachine } from './machine.ts';
-import { loadTable, peersTable, proberFloor, renderSection, rttTable, targetList, targets } from './report.ts';
+import { accuracyTable, comparisonTable, loadTable, peersTable, proberFloor, renderSection, rttTable, targetList, targets } from './report.ts';
+import { runNaiveScenario, type NaiveResult } from './naive-scenario.ts';
+import { runSoak, soakTable } from './soak.ts';
 import { writeSection } from '../common/docs-section.ts';
 import { formatProfile, summariseProfileFile } from './profile-summary.ts';
 import { buildAgent, type AgentBuild } from './agent-build.ts';
@@ -55,7 +57,9 @@ async function main(argv: readonly string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   const configurations = options.peers.flatMap((peers) => options.modes.map((mode) => ({ peers, mode })));
-  const budgetSeconds = configurations.length * (options.settleSeconds + options.warmupSeconds + options.windowSeconds + 90) + 240;
+  const perRun = options.settleSeconds + options.warmupSeconds + options.windowSeconds + 90;
+  const budgetSeconds =
+    options.soakMinutes > 0 ? options.soakMinutes * 60 + 600 : configurations.length * perRun + (options.naive ? options.peers.length * perRun : 0) + 240;
   const deadline = setTimeout(() => {
     console.error(`bench:agent: over its ${budgetSeconds} s budget; killing everything`);
     group.killNow();
@@ -68,10 +72,36 @@ async function main(argv: readonly string[]): Promise<number> {
       log('bench:agent: compiling src/ with tsconfig.build.json into a temporary directory');
       build = await buildAgent();
     }
-    const largest = addressPlan(Math.max(...options.peers));
+    const largest = addressPlan(Math.max(1, ...options.peers));
     const port = options.port || (await findSharedPort([largest.agent, largest.client, ...largest.peers.slice(0, 3), largest.peers.at(-1) as string]));
+    if (options.soakMinutes > 0) {
+      const peers = options.peers[0] as number;
+      const soak = await runSoak({
+        peers,
+        minutes: options.soakMinutes,
+        scrapeSeconds: options.soakScrapeSeconds,
+        port,
+        group,
+        proc,
+        log,
+        tempDirs,
+        agentEntry: build?.entry ?? (options.agentEntry === 'src' ? undefined : options.agentEntry),
+        agentNodeFlags: options.agentNodeFlags,
+      });
+      const body = soakTable(soak);
+      log(`\n${body}`);
+      if (options.docs) {
+        const command = `npm run bench:agent -- ${argv.join(' ')}`;
+        const machine = describeMachine();
+        const header = `Command: \`${command}\`. Machine: ${machine.cpus} CPUs (${machine.model}), Node ${machine.node}, Linux ${machine.kernel}; run ${machine.date}.`;
+        await writeSection(resolve(REPO, options.docs), '## Agent soak', `## Agent soak\n\n${header}\n\nN = ${peers} synthetic peers, outbound.\n\n${body}\n`);
+        log(`\nwrote the "## Agent soak" section of ${options.docs}`);
+      }
+      return 0;
+    }
     log(`bench:agent: ${configurations.length} configuration(s), ${options.warmupSeconds} s warm-up + ${options.windowSeconds} s window each, port ${port}`);
     const results: ScenarioResult[] = [];
+    const naive: NaiveResult[] = [];
     for (const { peers, mode } of configurations) {
       log(`\nN = ${peers}, ${mode}`);
       if (options.settleSeconds > 0) await waitForQuietHost(proc, { maxWaitSeconds: options.settleSeconds, busyMillicores: 300, log });
@@ -79,6 +109,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const result = await runScenario({ peers, mode, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, port, group, proc, cpuProfileDir, log, tempDirs,
         agentEntry: build?.entry ?? (options.agentEntry === 'src' ? undefined : options.agentEntry),
         agentNodeFlags: options.agentNodeFlags,
+        scrapeEverySeconds: options.scrapeEverySeconds,
       });
       results.push(result);
       log(`  agent ${result.agent.cpuMillicores.toFixed(1)} millicores, RSS max ${result.agent.rssMaxMiB.toFixed(1)} MiB, UDP ${result.udp.passed + result.udp.failed} / TCP ${result.tcp.passed + result.tcp.failed} probes (expected ${result.expectedPerTest.toFixed(0)} each)`);
@@ -87,16 +118,23 @@ async function main(argv: readonly string[]): Promise<number> {
         if (file) log(`  agent CPU profile (whole run, incl. start-up and warm-up): ${file}\n${formatProfile(await summariseProfileFile(file, 20))}`);
         else log(`  no CPU profile found in ${cpuProfileDir}`);
       }
+      if (options.naive && mode === options.modes[0]) {
+        if (options.settleSeconds > 0) await waitForQuietHost(proc, { maxWaitSeconds: options.settleSeconds, busyMillicores: 300, log });
+        const entry = await runNaiveScenario({ peers, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, port, group, proc, nodeFlags: options.agentNodeFlags, log });
+        naive.push(entry);
+        log(`  naive prober ${entry.cpuMillicores.toFixed(1)} millicores, RSS max ${entry.rssMaxMiB.toFixed(1)} MiB`);
+      }
     }
 
     const machine = describeMachine();
-    log(`\n### Agent load\n\n${loadTable(results)}\n\n### UDP round-trip time (µs)\n\n${rttTable(results)}\n\n### Load generator\n\n${peersTable(results)}\n\n### Targets\n\n${targetList(targets(results))}\n${proberFloor(results).join('\n')}`);
+    if (naive.length > 0) log(`\n### Agent next to the naive prober\n\n${comparisonTable(results, naive)}\n\n### Accuracy\n\n${accuracyTable(results, naive)}`);
+    log(`\n### Agent load\n\n${loadTable(results)}\n\n### UDP round-trip time (µs)\n\n${rttTable(results)}\n\n### Load generator\n\n${peersTable(results)}\n\n### Targets\n\n${targetList(targets(results, naive))}\n${proberFloor(results).join('\n')}`);
     if (options.docs) {
       const command = argv.length > 0 ? `npm run bench:agent -- ${argv.join(' ')}` : 'npm run bench:agent';
       const path = resolve(REPO, options.docs);
       const entry = options.agentEntry === 'dist' ? 'compiled dist/cli.js' : options.agentEntry === 'src' ? 'src/cli.ts (type stripping)' : options.agentEntry;
       const agent = `${entry}${options.agentNodeFlags.length ? ` with ${options.agentNodeFlags.join(' ')}` : ''}`;
-      await writeSection(path, '## Agent', renderSection({ command, machine, agent, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, results }));
+      await writeSection(path, '## Agent', renderSection({ command, machine, agent, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, results, naive }));
       log(`\nwrote the "## Agent" section of ${path}`);
     }
     return 0;
