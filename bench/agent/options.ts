@@ -48,8 +48,8 @@ export const USAGE = `usage: node bench/agent/run.ts [options]
   --cpu-prof                        write a V8 CPU profile of each agent run and print its top functions
   --agent-entry dist                dist: a fresh tsc build, as bin/kconmon.js runs it in the image; src: node src/cli.ts
                                     (type stripping); or the path of another kconmon CLI file (an experimental copy)
-  --agent-flags=FLAGS               Node flags for the agent only; default --max-semi-space-size=1, as the image's
-                                    NODE_OPTIONS sets it
+  --agent-flags=FLAGS               extra Node flags for the agent (default none: the agent adds its own V8 flags,
+                                    src/util/runtime-flags.ts); the naive prober gets the same flags as the agent
   --docs docs/benchmarks.md         markdown file whose "## Agent" section is (re)written
   --no-docs                         print only
 `;
@@ -70,7 +70,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       settle: { type: 'string', default: '60' },
       'cpu-prof': { type: 'boolean', default: false },
       'agent-entry': { type: 'string', default: 'dist' },
-      'agent-flags': { type: 'string', default: '--max-semi-space-size=1' },
+      'agent-flags': { type: 'string', default: '' },
       docs: { type: 'string', default: 'docs/benchmarks.md' },
       'no-docs': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },

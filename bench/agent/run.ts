@@ -20,6 +20,7 @@ import { writeSection } from '../common/docs-section.ts';
 import { formatProfile, summariseProfileFile } from './profile-summary.ts';
 import { buildAgent, type AgentBuild } from './agent-build.ts';
 import { waitForQuietHost } from './quiet-host.ts';
+import { missingRuntimeFlags } from '../../src/util/runtime-flags.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -120,7 +121,7 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       if (options.naive && mode === options.modes[0]) {
         if (options.settleSeconds > 0) await waitForQuietHost(proc, { maxWaitSeconds: options.settleSeconds, busyMillicores: 300, log });
-        const entry = await runNaiveScenario({ peers, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, port, group, proc, nodeFlags: options.agentNodeFlags, log });
+        const entry = await runNaiveScenario({ peers, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, port, group, proc, nodeFlags: naiveFlags(options.agentNodeFlags), log });
         naive.push(entry);
         log(`  naive prober ${entry.cpuMillicores.toFixed(1)} millicores, RSS max ${entry.rssMaxMiB.toFixed(1)} MiB`);
       }
@@ -133,7 +134,8 @@ async function main(argv: readonly string[]): Promise<number> {
       const command = argv.length > 0 ? `npm run bench:agent -- ${argv.join(' ')}` : 'npm run bench:agent';
       const path = resolve(REPO, options.docs);
       const entry = options.agentEntry === 'dist' ? 'compiled dist/cli.js' : options.agentEntry === 'src' ? 'src/cli.ts (type stripping)' : options.agentEntry;
-      const agent = `${entry}${options.agentNodeFlags.length ? ` with ${options.agentNodeFlags.join(' ')}` : ''}`;
+      const flags = naiveFlags(options.agentNodeFlags);
+      const agent = `${entry}${flags.length ? ` running with ${flags.join(' ')} (its own runtime flags${options.agentNodeFlags.length ? ' + --agent-flags' : ''})` : ''}`;
       await writeSection(path, '## Agent', renderSection({ command, machine, agent, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, results, naive }));
       log(`\nwrote the "## Agent" section of ${path}`);
     }
@@ -146,6 +148,11 @@ async function main(argv: readonly string[]): Promise<number> {
     await group.stopAll();
     await build?.remove();
   }
+}
+
+/** The naive prober runs with the flags the agent ends up with: its own runtime flags plus the benchmark's extras. */
+function naiveFlags(agentFlags: readonly string[]): string[] {
+  return [...missingRuntimeFlags(agentFlags, process.env.NODE_OPTIONS), ...agentFlags];
 }
 
 // Exit explicitly: an aborted run may leave timers or keep-alive sockets behind, and the children are already stopped.
