@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { createAgentMetrics, type AgentMetrics } from '../metrics/agent-metrics.ts';
 import { createUdpPinger, type UdpPinger } from '../probes/udp-pinger.ts';
 import { createStallDetector } from '../probes/stall-detector.ts';
+import { createEventLoopLag } from '../metrics/event-loop-lag.ts';
 import { probeUdp, type UdpProbeResult } from '../probes/udp.ts';
 import { probeTcp, type TcpProbeResult } from '../probes/tcp.ts';
 import { createTargetResolver, probeDns } from '../probes/dns.ts';
@@ -105,11 +106,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
 
   // One per agent: probes judge their timeouts and RTTs against stalls of this process's event loop.
+  const loopLag = (options.processMetrics ?? true) ? createEventLoopLag({ registry }) : undefined;
   const stallDetector = createStallDetector({ thresholdMs: config.stallThreshold, onStall: (durationMs) => metrics.eventLoopStall(durationMs) });
   const pinger: UdpPinger = await createUdpPinger({
     bindAddress: identity.ip,
     stallDetector,
     hooks: {
+      onSent: loopLag?.sample,
       onLate: (address) => withPeer(address, (peer) => metrics.udpLate(peer)),
       onDuplicate: (address) => withPeer(address, (peer) => metrics.udpDuplicate(peer)),
       onIgnored: (reason) => metrics.udpIgnored(reason),

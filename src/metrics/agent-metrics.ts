@@ -1,6 +1,7 @@
 // The agent's Prometheus metrics: the original kconmon's nine (names, types, help texts and labels unchanged, values
 // fixed), counters and sub-millisecond histograms following Prometheus conventions, and the agent's own health.
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { PROM_CLIENT_LAG_PRECISION_MS } from './event-loop-lag.ts';
 import type { Peer } from '../discovery/peer.ts';
 import type { UdpProbeResult } from '../probes/udp.ts';
 import type { TcpFailureReason, TcpProbeResult } from '../probes/tcp.ts';
@@ -154,7 +155,9 @@ export function createAgentMetrics(options: AgentMetricsOptions): AgentMetrics {
     tcpConnect, tcpDuration, udpDuration, udpVariance, udpLoss, udpResults, tcpResults, dnsResults, dnsDuration, udpSent, udpReceived, udpLate,
     udpDuplicates, tcpFailures, dnsFailures, udpRtt, tcpConnectSeconds, tcpDurationSeconds, dnsDurationSeconds, info, udpUnmeasured, tcpUnmeasured,
   ];
-  if (processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  // nodejs_eventloop_lag_* come from event-loop-lag.ts (true sub-millisecond figures); prom-client's own 10 ms monitor
+  // would wake the loop 100 times a second for figures that read ~11 ms on an idle agent.
+  if (processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: PROM_CLIENT_LAG_PRECISION_MS });
 
   // Label objects are built once per peer (the hot path records ~1,000 results a second at 1,000 peers).
   let labelCache = new WeakMap<Peer, PeerLabels>();

@@ -17,6 +17,8 @@ export type PingOutcome =
 export type IgnoredReason = 'unknown_id' | 'wrong_sender' | 'malformed';
 
 export interface UdpPingerHooks {
+  /** A datagram was handed to the kernel (the event-loop lag sampler measures from here). */
+  onSent?(): void;
   /** A reply arrived after its packet's timeout (counted once per packet, never credited). */
   onLate?(address: string): void;
   /** A reply to a packet that was already answered. */
@@ -225,6 +227,7 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
           // A send error (no route, message too long) is a lost packet; it is reported at its timeout like any other.
           if (error) hooks.onSendError?.(address, (error as NodeJS.ErrnoException).code ?? 'unknown');
         });
+        hooks.onSent?.();
       });
     },
     async close() {
