@@ -16,7 +16,7 @@ export interface BenchOptions {
   /** Seconds to wait, before each configuration, for other work on the host to drop below ~300 millicores. */
   readonly settleSeconds: number;
   /**
-   * Run the agent from src/cli.ts (type stripping), from a fresh tsc build (what bin/kconmon.js runs), or from another
+   * Run the agent from the esbuild bundle (what the image runs), a fresh tsc build, src/cli.ts (type stripping), or another
    * CLI file (an experimental copy of the sources elsewhere).
    */
   readonly agentEntry: string;
@@ -46,8 +46,8 @@ export const USAGE = `usage: node bench/agent/run.ts [options]
   --port 0                          the shared agent/peer port (0: pick a free one)
   --settle 60                       before each configuration, wait up to this long for a quiet host (0: don't)
   --cpu-prof                        write a V8 CPU profile of each agent run and print its top functions
-  --agent-entry dist                dist: a fresh tsc build, as bin/kconmon.js runs it in the image; src: node src/cli.ts
-                                    (type stripping); or the path of another kconmon CLI file (an experimental copy)
+  --agent-entry bundle              bundle: the esbuild bundle the image runs; dist: a fresh tsc build (npm install);
+                                    src: node src/cli.ts (type stripping); or the path of another kconmon CLI file
   --agent-flags=FLAGS               extra Node flags for the agent (default none: the agent adds its own V8 flags,
                                     src/util/runtime-flags.ts); the naive prober gets the same flags as the agent
   --docs docs/benchmarks.md         markdown file whose "## Agent" section is (re)written
@@ -69,7 +69,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       port: { type: 'string', default: '0' },
       settle: { type: 'string', default: '60' },
       'cpu-prof': { type: 'boolean', default: false },
-      'agent-entry': { type: 'string', default: 'dist' },
+      'agent-entry': { type: 'string', default: 'bundle' },
       'agent-flags': { type: 'string', default: '' },
       docs: { type: 'string', default: 'docs/benchmarks.md' },
       'no-docs': { type: 'boolean', default: false },
@@ -108,8 +108,8 @@ function flags(text: string): string[] {
 }
 
 function entry(text: string): string {
-  if (text !== 'src' && text !== 'dist' && !existsSync(text)) throw new Error(`--agent-entry: "${text}" is not src, dist or an existing file`);
-  return text === 'src' || text === 'dist' ? text : resolve(text);
+  if (text !== 'src' && text !== 'dist' && text !== 'bundle' && !existsSync(text)) throw new Error(`--agent-entry: "${text}" is not bundle, dist, src or an existing file`);
+  return text === 'src' || text === 'dist' || text === 'bundle' ? text : resolve(text);
 }
 
 export class HelpRequested extends Error {}

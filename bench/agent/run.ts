@@ -69,9 +69,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let build: AgentBuild | undefined;
   try {
-    if (options.agentEntry === 'dist') {
-      log('bench:agent: compiling src/ with tsconfig.build.json into a temporary directory');
-      build = await buildAgent();
+    if (options.agentEntry === 'dist' || options.agentEntry === 'bundle') {
+      log(options.agentEntry === 'dist' ? 'bench:agent: compiling src/ with tsconfig.build.json into a temporary directory' : 'bench:agent: bundling the CLI as the image does');
+      build = await buildAgent(options.agentEntry === 'dist' ? 'tsc' : 'bundle');
     }
     const largest = addressPlan(Math.max(1, ...options.peers));
     const port = options.port || (await findSharedPort([largest.agent, largest.client, ...largest.peers.slice(0, 3), largest.peers.at(-1) as string]));
@@ -133,7 +133,14 @@ async function main(argv: readonly string[]): Promise<number> {
     if (options.docs) {
       const command = argv.length > 0 ? `npm run bench:agent -- ${argv.join(' ')}` : 'npm run bench:agent';
       const path = resolve(REPO, options.docs);
-      const entry = options.agentEntry === 'dist' ? 'compiled dist/cli.js' : options.agentEntry === 'src' ? 'src/cli.ts (type stripping)' : options.agentEntry;
+      const entry =
+        options.agentEntry === 'bundle'
+          ? 'the esbuild bundle the image runs (scripts/image/bundle.ts)'
+          : options.agentEntry === 'dist'
+            ? 'compiled dist/cli.js (tsc)'
+            : options.agentEntry === 'src'
+              ? 'src/cli.ts (type stripping)'
+              : options.agentEntry;
       const flags = naiveFlags(options.agentNodeFlags);
       const agent = `${entry}${flags.length ? ` running with ${flags.join(' ')} (its own runtime flags${options.agentNodeFlags.length ? ' + --agent-flags' : ''})` : ''}`;
       await writeSection(path, '## Agent', renderSection({ command, machine, agent, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, results, naive }));

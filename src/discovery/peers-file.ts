@@ -5,7 +5,7 @@
 // A bad edit keeps the last good list and logs exactly what is wrong.
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parsePeerList, type Peer } from './peer.ts';
 import type { Logger } from '../log.ts';
@@ -160,7 +160,12 @@ export async function watchPeersFile(
   if (options.events ?? true) {
     try {
       // The directory, not the file: a ConfigMap update or an editor replaces the file (a new inode) by a rename.
-      watcher = watch(dirname(path), { persistent: false }, () => requestPoll());
+      // Only events that can concern the file: its own name, a ConfigMap's `..data` swap (names starting with ".."), or
+      // an event without a name; other files in the directory (a log written next to it) do not cost a poll each.
+      const name = basename(path);
+      watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
+        if (changed === null || changed === name || changed.startsWith('..')) requestPoll();
+      });
       watcher.on('error', (error) => {
         log.warn({ path, err: error }, `peers file change events stopped; polling every ${pollMs} ms`);
         watcher?.close();

@@ -255,9 +255,10 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       const socket = sockets.get(family as 4 | 6) ?? (await socketFor(family as 4 | 6));
       if (closed) return { status: 'aborted' };
       const id = nextId();
-      // From Node's shared pool (a slice, not an ArrayBuffer of its own per packet), zeroed: the id, then padding.
-      const payload = Buffer.allocUnsafe(size).fill(0);
+      // From Node's shared pool (a slice, not an ArrayBuffer of its own per packet): the id, then zero padding.
+      const payload = Buffer.allocUnsafe(size);
       payload.writeUInt32BE(id, 0);
+      if (size > ID_BYTES) payload.fill(0, ID_BYTES);
       return new Promise<PingOutcome>((resolve) => {
         if (outstanding.size === 0) releaseWatch = stallDetector?.watch();
         const sentAt = process.hrtime.bigint();
