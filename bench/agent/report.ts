@@ -34,7 +34,7 @@ function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>
 
 export function loadTable(results: readonly ScenarioResult[]): string {
   return table(
-    ['N', 'mode', 'agent CPU, millicores (user + sys; main thread)', 'agent RSS mean / max (max anonymous), MiB', 'V8 heap used / young gen (MiB)', 'UDP probes done / expected', 'TCP tests done / expected', 'UDP pass', 'TCP pass', 'event-loop delay p99 (ms)', 'one /metrics scrape (KiB, CPU ms)', 'other load on host (millicores)'],
+    ['N', 'mode', 'agent CPU, millicores (user + sys; main thread)', 'agent RSS mean / max (max anonymous), MiB', 'V8 heap used / young gen (MiB)', 'UDP probes done / expected', 'TCP tests done / expected', 'UDP pass', 'TCP pass', 'event-loop lag p99 (ms, agent metric)', 'one /metrics scrape (KiB, CPU ms)', 'other load on host (millicores)'],
     results.map((r) => {
       const udp = r.udp.passed + r.udp.failed;
       const tcp = r.tcp.passed + r.tcp.failed;
