@@ -1,8 +1,9 @@
-// `node --max-semi-space-size=64 bench/agent/render-cost.ts [1000,3000]`: what one /metrics render costs with the
-// agent's real metrics (createAgentMetrics, every peer with UDP and TCP results): prom-client's registry.metrics()
-// against the sliced renderer (src/metrics/exposition-renderer.ts), as the longest stretch the event loop is held,
-// the total time, the bytes of text, and the heap allocated (heapUsed growth with a young generation large enough
-// that no collection runs during one render: hence the flag). Medians of 5 renders after 2 warm-up renders.
+// `node --expose-gc --max-semi-space-size=1 bench/agent/render-cost.ts [1000,3000]`: what one /metrics render costs with
+// the agent's real metrics (createAgentMetrics, every peer with UDP and TCP results): prom-client's registry.metrics()
+// against the sliced renderer (src/metrics/exposition-renderer.ts): the longest stretch the event loop is held, the
+// total time, the bytes of text, and the heap allocated (heapUsed growth). Run it with the agent's 1 MiB semi-spaces
+// for the times (GC pauses as in the agent), and with --max-semi-space-size=64 for the allocation (no collection runs
+// during one render then, so heapUsed growth is what it allocated). Medians of 5 renders after 2 warm-up renders.
 import { Registry } from 'prom-client';
 import { createAgentMetrics } from '../../src/metrics/agent-metrics.ts';
 import { createExpositionRenderer } from '../../src/metrics/exposition-renderer.ts';
