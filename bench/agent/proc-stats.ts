@@ -1,6 +1,6 @@
 // Per-process resource readings from /proc: CPU time (all threads, and the main thread alone), resident set size (with
 // its anonymous part) sampled over a window, and the host's total busy CPU time.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 export interface CpuTimes {
@@ -17,8 +17,11 @@ export interface ProcReader {
   hostBusySeconds(): number;
   /** Current resident set size in bytes (VmRSS) and its anonymous part (RssAnon: heap, not mapped files). */
   rss(pid: number): { total: number; anonymous: number };
-  /** Datagrams the kernel dropped at UDP sockets bound to this IPv4 address (the drops column of /proc/net/udp). */
-  udpDrops(address: string): number;
+  /**
+   * Datagrams the kernel dropped at UDP sockets bound to this IPv4 address (the drops column of /proc/net/udp), only
+   * those of process `pid` if given (by socket inode: another process may use the same address).
+   */
+  udpDrops(address: string, pid?: number): number;
   /** Open file descriptors of the process. */
   fdCount(pid: number): number;
 }
@@ -49,18 +52,34 @@ export function createProcReader(): ProcReader {
       if (!total || !anonymous) throw new Error(`no VmRSS for pid ${pid}`);
       return { total: Number(total[1]) * 1024, anonymous: Number(anonymous[1]) * 1024 };
     },
-    udpDrops(address) {
-      // local_address is the IPv4 address as a little-endian hex word, then ":port".
+    udpDrops(address, pid) {
+      // local_address is the IPv4 address as a little-endian hex word, then ":port"; field 9 is the socket's inode.
       const hex = address.split('.').map((octet) => Number(octet).toString(16).padStart(2, '0').toUpperCase()).reverse().join('');
+      const inodes = pid === undefined ? undefined : socketInodes(pid);
       let drops = 0;
       for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
         const fields = line.trim().split(/\s+/);
-        if (fields[1]?.startsWith(`${hex}:`)) drops += Number(fields.at(-1));
+        if (!fields[1]?.startsWith(`${hex}:`)) continue;
+        if (inodes === undefined || inodes.has(fields[9] ?? '')) drops += Number(fields.at(-1));
       }
       return drops;
     },
     fdCount: (pid) => readdirSync(`/proc/${pid}/fd`).length,
   };
+}
+
+/** Inodes of the sockets a process has open (its /proc/<pid>/fd links read `socket:[inode]`). */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1] as string);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
 }
 
 /** utime and stime (clock ticks) from a stat file. */

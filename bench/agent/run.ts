@@ -128,7 +128,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
 
     const machine = describeMachine();
-    if (naive.length > 0) log(`\n### Agent next to the naive prober\n\n${comparisonTable(results, naive)}\n\n### Accuracy\n\n${accuracyTable(results, naive)}`);
+    if (naive.length > 0) log(`\n### Agent next to the naive prober\n\n${comparisonTable(results, naive)}`);
+    log(`\n### Accuracy\n\n${accuracyTable(results, naive)}`);
     log(`\n### Agent load\n\n${loadTable(results)}\n\n### UDP round-trip time (µs)\n\n${rttTable(results)}\n\n### Load generator\n\n${peersTable(results)}\n\n### Targets\n\n${targetList(targets(results, naive))}\n${proberFloor(results).join('\n')}`);
     if (options.docs) {
       const command = argv.length > 0 ? `npm run bench:agent -- ${argv.join(' ')}` : 'npm run bench:agent';

@@ -171,7 +171,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     started.push({ stop: async () => void rss.stop() });
     const pingTarget = plan.peers[Math.max(0, Math.min(5, plan.peers.length - 1))] as string;
     const ping = plan.peers.length > 0 ? sleep(Math.min(5, options.windowSeconds / 4) * 1000).then(() => runPing(pingTarget)) : Promise.resolve(undefined);
-    const drops0 = proc.udpDrops(plan.agent);
+    const drops0 = proc.udpDrops(plan.agent, agent.pid);
     const windowScrapes = { count: 0, slowestMs: 0 };
     const scrapeEvery = options.scrapeEverySeconds ?? 0;
     const scraper =
@@ -190,7 +190,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     log(`  measuring ${options.windowSeconds} s${scrapeEvery > 0 ? `, scraping every ${scrapeEvery} s` : ''}`);
     await sleep(options.windowSeconds * 1000);
     clearInterval(scraper);
-    const drops1 = proc.udpDrops(plan.agent);
+    const drops1 = proc.udpDrops(plan.agent, agent.pid);
     if (!agent.alive()) throw new Error(`agent died during the window (${agent.exit()}):\n${agent.logTail()}`);
     const cpu1 = proc.cpu(agent.pid);
     const peersCpu1 = proc.cpu(peersPid);

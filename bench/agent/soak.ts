@@ -127,7 +127,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       heapSlopeMiBPerMinute: slope(tail.map((m) => [m.minute, m.heapUsedMiB])),
       slopeMinutes: tail.length,
       udpFailed: lastScrape.udpFailed,
-      kernelDrops: proc.udpDrops(plan.agent),
+      kernelDrops: proc.udpDrops(plan.agent, agent.pid),
     };
   } finally {
     for (const stop of stops.reverse()) await stop();
