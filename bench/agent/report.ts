@@ -228,12 +228,12 @@ const METHOD = `How it is measured:
   value per peer). The minimal client is a separate Node process with one dgram socket sending one 4-byte datagram every
   50 ms to 5 of the synthetic peers (the same echo process, at the same time). \`ping -c 20 -i 0.2\` (ICMP answered by
   the kernel) is the floor.
-- The naive prober (\`bench/agent/naive-prober.ts\`, ~130 lines of Node, same binary and Node flags as the agent) runs
+- The naive prober (\`bench/agent/naive-prober.mjs\`, ~130 lines of Node, same binary and Node flags as the agent) runs
   after the agent at each N, against the same synthetic peers on the same addresses, with its own warm-up and window: it
   sends the same datagrams (5 × 4 bytes, 50 ms apart) and the same fresh-connection \`GET /readiness\` per peer every
   5 s + 50–500 ms jitter, targets evenly spread over the interval, with no metrics, no stall detection, no history.
 - False losses: failed tests counted by the agent since it started (start-up included); on loopback every one is false.
-  Kernel drops: the drops column of /proc/net/udp for sockets bound to the agent's address (probe socket and echo).
+  Kernel drops: the drops column of /proc/net/udp for the agent's own sockets (probe socket and echo, by inode).
 - "Other load on host" is the CPU the rest of the machine used during the window: other work sharing the 2 cores
   inflates latency tails and, less, CPU time. MiB = 2^20 bytes.`;
 
