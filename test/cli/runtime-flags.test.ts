@@ -1,5 +1,5 @@
 // The agent sets the V8 flags it needs itself: a real `kconmon agent` process re-executes in place (same PID) with
-// --max-semi-space-size=1 on its command line, also when the user's NODE_OPTIONS sets something else (which used to
+// --max-semi-space-size=1 --optimize-for-size on its command line, also when the user's NODE_OPTIONS sets something else (which used to
 // replace the image's NODE_OPTIONS and silently drop the flag), and leaves a user's own semi-space setting alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,10 +39,11 @@ async function agentCommandLine(nodeOptions: string | undefined): Promise<{ same
   }
 }
 
-test('the agent re-executes itself with --max-semi-space-size=1', async () => {
+test('the agent re-executes itself with --max-semi-space-size=1 --optimize-for-size', async () => {
   const { samePid, args } = await agentCommandLine(undefined);
   assert.ok(samePid, `the spawned PID runs the agent: ${args.join(' ')}`);
   assert.ok(args.includes('--max-semi-space-size=1'), `flag on the command line: ${args.join(' ')}`);
+  assert.ok(args.includes('--optimize-for-size'), `flag on the command line: ${args.join(' ')}`);
 });
 
 test("a user's NODE_OPTIONS does not drop the flag", async () => {
@@ -50,8 +51,9 @@ test("a user's NODE_OPTIONS does not drop the flag", async () => {
   assert.ok(args.includes('--max-semi-space-size=1'), `flag on the command line: ${args.join(' ')}`);
 });
 
-test("a user's own semi-space size wins", async () => {
+test("a user's own semi-space size wins; the other flag is still added", async () => {
   const { samePid, args } = await agentCommandLine('--max-semi-space-size=4');
   assert.ok(samePid);
   assert.ok(!args.some((arg) => arg.startsWith('--max-semi-space-size')), `no second semi-space flag: ${args.join(' ')}`);
+  assert.ok(args.includes('--optimize-for-size'), `flag on the command line: ${args.join(' ')}`);
 });
