@@ -24,7 +24,9 @@ export async function buildAgent(kind: 'bundle' | 'tsc' = 'tsc'): Promise<AgentB
         ? [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')]
         : [join(REPO, 'scripts/image/bundle.ts'), join(dir, 'dist')];
     await new Promise<void>((resolve, reject) => {
-      execFile(process.execPath, command, { cwd: REPO, timeout: 180_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${kind} build failed: ${stdout}${stderr}`)) : resolve()));
+      execFile(process.execPath, command, { cwd: REPO, timeout: 180_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${kind} build failed: ${stdout}${stderr}`)) : resolve(),
+      );
     });
     // version.ts reads ../package.json; the tsc build's bare imports resolve through node_modules next to dist/.
     await symlink(join(REPO, 'package.json'), join(dir, 'package.json'));

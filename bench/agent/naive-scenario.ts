@@ -100,7 +100,9 @@ export async function runNaiveScenario(options: NaiveScenarioOptions): Promise<N
       tcpTimeoutMs: defaults.tcp.timeout,
       deadlineMs,
     };
-    const child = group.spawn(process.execPath, [...options.nodeFlags, NAIVE_PROBER, JSON.stringify(naiveConfig)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = group.spawn(process.execPath, [...options.nodeFlags, NAIVE_PROBER, JSON.stringify(naiveConfig)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     stops.push(() => group.stop(child));
     const naive = controlChannel(child, 'naive prober');
     await naive.ready(30_000);

@@ -108,7 +108,8 @@ function flags(text: string): string[] {
 }
 
 function entry(text: string): string {
-  if (text !== 'src' && text !== 'dist' && text !== 'bundle' && !existsSync(text)) throw new Error(`--agent-entry: "${text}" is not bundle, dist, src or an existing file`);
+  if (text !== 'src' && text !== 'dist' && text !== 'bundle' && !existsSync(text))
+    throw new Error(`--agent-entry: "${text}" is not bundle, dist, src or an existing file`);
   return text === 'src' || text === 'dist' || text === 'bundle' ? text : resolve(text);
 }
 

@@ -54,7 +54,11 @@ export function createProcReader(): ProcReader {
     },
     udpDrops(address, pid) {
       // local_address is the IPv4 address as a little-endian hex word, then ":port"; field 9 is the socket's inode.
-      const hex = address.split('.').map((octet) => Number(octet).toString(16).padStart(2, '0').toUpperCase()).reverse().join('');
+      const hex = address
+        .split('.')
+        .map((octet) => Number(octet).toString(16).padStart(2, '0').toUpperCase())
+        .reverse()
+        .join('');
       const inodes = pid === undefined ? undefined : socketInodes(pid);
       let drops = 0;
       for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {

@@ -19,12 +19,34 @@ interface Cost {
 
 function agentRegistry(peers: number): Registry {
   const registry = new Registry();
-  const metrics = createAgentMetrics({ registry, prefix: 'kconmon', source: { nodeName: 'bench-node', zone: 'zone-a' }, version: 'bench', processMetrics: true, controllerDiscovery: false });
+  const metrics = createAgentMetrics({
+    registry,
+    prefix: 'kconmon',
+    source: { nodeName: 'bench-node', zone: 'zone-a' },
+    version: 'bench',
+    processMetrics: true,
+    controllerDiscovery: false,
+  });
   for (let index = 0; index < peers; index++) {
-    const peer: Peer = { name: `kconmon-${index}`, nodeName: `synthetic-node-${index}`, ip: `10.1.${index >> 8}.${index & 255}`, zone: `zone-${'abc'[index % 3]}` };
+    const peer: Peer = {
+      name: `kconmon-${index}`,
+      nodeName: `synthetic-node-${index}`,
+      ip: `10.1.${index >> 8}.${index & 255}`,
+      zone: `zone-${'abc'[index % 3]}`,
+    };
     metrics.addPeer(peer);
     metrics.recordUdp(peer, summariseUdp({ rttMicros: [210, 230, 250, 190, 220], sent: 5, unmeasured: 0, late: 0, aborted: false }));
-    metrics.recordTcp(peer, { kind: 'tcp', passed: true, connectMs: 0.3, totalMs: 0.9, statusCode: 200, reason: undefined, detail: undefined, aborted: false, unmeasured: false });
+    metrics.recordTcp(peer, {
+      kind: 'tcp',
+      passed: true,
+      connectMs: 0.3,
+      totalMs: 0.9,
+      statusCode: 200,
+      reason: undefined,
+      detail: undefined,
+      aborted: false,
+      unmeasured: false,
+    });
   }
   return registry;
 }
@@ -80,6 +102,8 @@ for (const peers of peerCounts) {
     ],
   ];
   for (const [name, cost] of rows) {
-    console.log(`| ${peers} | ${name} | ${cost.longestBlockMs.toFixed(1)} | ${cost.totalMs.toFixed(1)} | ${(cost.bytes / 1024).toFixed(0)} | ${cost.allocatedMiB.toFixed(1)} |`);
+    console.log(
+      `| ${peers} | ${name} | ${cost.longestBlockMs.toFixed(1)} | ${cost.totalMs.toFixed(1)} | ${(cost.bytes / 1024).toFixed(0)} | ${cost.allocatedMiB.toFixed(1)} |`,
+    );
   }
 }

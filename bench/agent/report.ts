@@ -34,7 +34,20 @@ function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>
 
 export function loadTable(results: readonly ScenarioResult[]): string {
   return table(
-    ['N', 'mode', 'agent CPU, millicores (user + sys; main thread)', 'agent RSS mean / max (max anonymous), MiB', 'V8 heap used / young gen (MiB)', 'UDP probes done / expected', 'TCP tests done / expected', 'UDP pass', 'TCP pass', 'event-loop lag p99 (ms, agent metric)', 'one /metrics scrape (KiB, CPU ms)', 'other load on host (millicores)'],
+    [
+      'N',
+      'mode',
+      'agent CPU, millicores (user + sys; main thread)',
+      'agent RSS mean / max (max anonymous), MiB',
+      'V8 heap used / young gen (MiB)',
+      'UDP probes done / expected',
+      'TCP tests done / expected',
+      'UDP pass',
+      'TCP pass',
+      'event-loop lag p99 (ms, agent metric)',
+      'one /metrics scrape (KiB, CPU ms)',
+      'other load on host (millicores)',
+    ],
     results.map((r) => {
       const udp = r.udp.passed + r.udp.failed;
       const tcp = r.tcp.passed + r.tcp.failed;
@@ -58,7 +71,15 @@ export function loadTable(results: readonly ScenarioResult[]): string {
 
 export function rttTable(results: readonly ScenarioResult[]): string {
   return table(
-    ['N', 'mode', 'agent median / p99, per packet (histogram)', 'agent median / p99, per probe (/results)', 'minimal client median / p99, per packet', 'agent − client median', 'ping avg / mdev (min)'],
+    [
+      'N',
+      'mode',
+      'agent median / p99, per packet (histogram)',
+      'agent median / p99, per probe (/results)',
+      'minimal client median / p99, per packet',
+      'agent − client median',
+      'ping avg / mdev (min)',
+    ],
     results.map((r) => {
       const { agentHistogram: h, agentResults: a, client: c, ping: p } = r.rtt;
       return [
@@ -76,7 +97,17 @@ export function rttTable(results: readonly ScenarioResult[]): string {
 
 export function peersTable(results: readonly ScenarioResult[]): string {
   return table(
-    ['N', 'mode', 'synthetic peers CPU (millicores)', 'echoes / TCP answered', 'peers→agent UDP probes done / expected', 'peers→agent packets answered', 'peers→agent TCP passed / completed', 'agent echo RTT median / p99 (µs)', 'peers event-loop delay p99 / max (ms)'],
+    [
+      'N',
+      'mode',
+      'synthetic peers CPU (millicores)',
+      'echoes / TCP answered',
+      'peers→agent UDP probes done / expected',
+      'peers→agent packets answered',
+      'peers→agent TCP passed / completed',
+      'agent echo RTT median / p99 (µs)',
+      'peers event-loop delay p99 / max (ms)',
+    ],
     results.map((r) => {
       const s = r.syntheticPeers.stats;
       const bidirectional = r.mode === 'bidirectional';
@@ -99,7 +130,17 @@ export function peersTable(results: readonly ScenarioResult[]): string {
 /** The agent next to the naive prober at each N (outbound): CPU, memory, the ratio, and what each got done. */
 export function comparisonTable(results: readonly ScenarioResult[], naive: readonly NaiveResult[]): string {
   return table(
-    ['N', 'agent CPU (m)', 'naive CPU (m)', 'agent / naive CPU', 'agent RSS mean / peak (MiB)', 'naive RSS mean / peak (MiB)', 'agent / naive peak RSS', 'agent UDP / TCP done', 'naive UDP / TCP done'],
+    [
+      'N',
+      'agent CPU (m)',
+      'naive CPU (m)',
+      'agent / naive CPU',
+      'agent RSS mean / peak (MiB)',
+      'naive RSS mean / peak (MiB)',
+      'agent / naive peak RSS',
+      'agent UDP / TCP done',
+      'naive UDP / TCP done',
+    ],
     results
       .filter((r) => r.mode === 'outbound')
       .map((r) => {
@@ -123,7 +164,16 @@ export function comparisonTable(results: readonly ScenarioResult[], naive: reado
 /** Accuracy next to the naive prober and the minimal client: RTT, TCP connect, false losses, kernel drops. */
 export function accuracyTable(results: readonly ScenarioResult[], naive: readonly NaiveResult[]): string {
   return table(
-    ['N', 'UDP RTT median: agent / naive / minimal client (µs)', 'TCP connect median: agent / naive (µs)', 'agent failed UDP / TCP tests since start (unmeasured packets)', 'naive lost packets / failed TCP since start', 'kernel drops at the agent (window / since start)', 'scrapes in window (slowest, ms)', 'agent fds'],
+    [
+      'N',
+      'UDP RTT median: agent / naive / minimal client (µs)',
+      'TCP connect median: agent / naive (µs)',
+      'agent failed UDP / TCP tests since start (unmeasured packets)',
+      'naive lost packets / failed TCP since start',
+      'kernel drops at the agent (window / since start)',
+      'scrapes in window (slowest, ms)',
+      'agent fds',
+    ],
     results
       .filter((r) => r.mode === 'outbound' && r.peers > 0)
       .map((r) => {
@@ -156,12 +206,30 @@ export function targets(results: readonly ScenarioResult[], naive: readonly Naiv
   const n = naiveAt(TARGET_PEERS);
   if (r) {
     list.push({ name: 'N = 1000: CPU ≤ 50 millicores', measured: `${num(r.agent.cpuMillicores, 1)} millicores`, pass: r.agent.cpuMillicores <= 50 });
-    if (n) list.push({ name: 'N = 1000: CPU ≤ 0.8 × the naive prober', measured: `${ratio(r.agent.cpuMillicores, n.cpuMillicores)} (naive ${num(n.cpuMillicores, 1)} m)`, pass: r.agent.cpuMillicores <= 0.8 * n.cpuMillicores });
-    list.push({ name: 'N = 1000: peak RSS ≤ 72 MiB (stretch 64)', measured: `max ${num(r.agent.rssMaxMiB, 1)} MiB (mean ${num(r.agent.rssMeanMiB, 1)})`, pass: r.agent.rssMaxMiB <= 72 });
+    if (n)
+      list.push({
+        name: 'N = 1000: CPU ≤ 0.8 × the naive prober',
+        measured: `${ratio(r.agent.cpuMillicores, n.cpuMillicores)} (naive ${num(n.cpuMillicores, 1)} m)`,
+        pass: r.agent.cpuMillicores <= 0.8 * n.cpuMillicores,
+      });
+    list.push({
+      name: 'N = 1000: peak RSS ≤ 72 MiB (stretch 64)',
+      measured: `max ${num(r.agent.rssMaxMiB, 1)} MiB (mean ${num(r.agent.rssMeanMiB, 1)})`,
+      pass: r.agent.rssMaxMiB <= 72,
+    });
   } else missing('N = 1000: CPU, RSS', TARGET_PEERS);
-  for (const [peers, limit] of [[100, 12], [10, 4], [0, 1]] as const) {
+  for (const [peers, limit] of [
+    [100, 12],
+    [10, 4],
+    [0, 1],
+  ] as const) {
     const entry = at(peers);
-    if (entry) list.push({ name: `N = ${peers}: CPU ≤ ${limit} millicores`, measured: `${num(entry.agent.cpuMillicores, 1)} millicores`, pass: entry.agent.cpuMillicores <= limit });
+    if (entry)
+      list.push({
+        name: `N = ${peers}: CPU ≤ ${limit} millicores`,
+        measured: `${num(entry.agent.cpuMillicores, 1)} millicores`,
+        pass: entry.agent.cpuMillicores <= limit,
+      });
     else missing(`N = ${peers}: CPU ≤ ${limit} millicores`, peers);
   }
   const r100 = at(100);
@@ -174,7 +242,11 @@ export function targets(results: readonly ScenarioResult[], naive: readonly Naiv
     const tcp = (entry.tcp.passed + entry.tcp.failed) / entry.expectedPerTest;
     const naiveEntry = naiveAt(entry.peers);
     const gap = entry.rtt.agentHistogram.p50 - entry.rtt.client.p50;
-    list.push({ name: `N = ${entry.peers}: probes ≥ 99 % of expected`, measured: `UDP ${num(udp * 100, 1)} %, TCP ${num(tcp * 100, 1)} %`, pass: udp >= 0.99 && tcp >= 0.99 });
+    list.push({
+      name: `N = ${entry.peers}: probes ≥ 99 % of expected`,
+      measured: `UDP ${num(udp * 100, 1)} %, TCP ${num(tcp * 100, 1)} %`,
+      pass: udp >= 0.99 && tcp >= 0.99,
+    });
     list.push({
       name: `N = ${entry.peers}: median UDP RTT ≤ minimal client + 50 µs`,
       measured: `agent ${num(entry.rtt.agentHistogram.p50)} µs (histogram; ${num(entry.rtt.agentResults.p50)} µs from /results) vs client ${num(entry.rtt.client.p50)} µs: ${signed(gap)} µs`,
@@ -182,9 +254,17 @@ export function targets(results: readonly ScenarioResult[], naive: readonly Naiv
     });
     if (naiveEntry) {
       const tcpGap = entry.tcpConnectMicros.p50 - naiveEntry.stats.connectMicros.p50;
-      list.push({ name: `N = ${entry.peers}: median TCP connect ≤ naive + 100 µs`, measured: `agent ${num(entry.tcpConnectMicros.p50)} µs vs naive ${num(naiveEntry.stats.connectMicros.p50)} µs: ${signed(tcpGap)} µs`, pass: tcpGap <= 100 });
+      list.push({
+        name: `N = ${entry.peers}: median TCP connect ≤ naive + 100 µs`,
+        measured: `agent ${num(entry.tcpConnectMicros.p50)} µs vs naive ${num(naiveEntry.stats.connectMicros.p50)} µs: ${signed(tcpGap)} µs`,
+        pass: tcpGap <= 100,
+      });
     }
-    list.push({ name: `N = ${entry.peers}: 0 false losses since start`, measured: `${entry.failedSinceStart.udp} UDP, ${entry.failedSinceStart.tcp} TCP failed tests`, pass: entry.failedSinceStart.udp === 0 && entry.failedSinceStart.tcp === 0 });
+    list.push({
+      name: `N = ${entry.peers}: 0 false losses since start`,
+      measured: `${entry.failedSinceStart.udp} UDP, ${entry.failedSinceStart.tcp} TCP failed tests`,
+      pass: entry.failedSinceStart.udp === 0 && entry.failedSinceStart.tcp === 0,
+    });
   }
   return list;
 }

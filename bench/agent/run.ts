@@ -70,7 +70,11 @@ async function main(argv: readonly string[]): Promise<number> {
   let build: AgentBuild | undefined;
   try {
     if (options.agentEntry === 'dist' || options.agentEntry === 'bundle') {
-      log(options.agentEntry === 'dist' ? 'bench:agent: compiling src/ with tsconfig.build.json into a temporary directory' : 'bench:agent: bundling the CLI as the image does');
+      log(
+        options.agentEntry === 'dist'
+          ? 'bench:agent: compiling src/ with tsconfig.build.json into a temporary directory'
+          : 'bench:agent: bundling the CLI as the image does',
+      );
       build = await buildAgent(options.agentEntry === 'dist' ? 'tsc' : 'bundle');
     }
     const largest = addressPlan(Math.max(1, ...options.peers));
@@ -107,13 +111,25 @@ async function main(argv: readonly string[]): Promise<number> {
       log(`\nN = ${peers}, ${mode}`);
       if (options.settleSeconds > 0) await waitForQuietHost(proc, { maxWaitSeconds: options.settleSeconds, busyMillicores: 300, log });
       const cpuProfileDir = options.cpuProfile ? await mkdtemp(join(tmpdir(), 'kconmon-bench-prof-')) : undefined;
-      const result = await runScenario({ peers, mode, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, port, group, proc, cpuProfileDir, log, tempDirs,
+      const result = await runScenario({
+        peers,
+        mode,
+        windowSeconds: options.windowSeconds,
+        warmupSeconds: options.warmupSeconds,
+        port,
+        group,
+        proc,
+        cpuProfileDir,
+        log,
+        tempDirs,
         agentEntry: build?.entry ?? (options.agentEntry === 'src' ? undefined : options.agentEntry),
         agentNodeFlags: options.agentNodeFlags,
         scrapeEverySeconds: options.scrapeEverySeconds,
       });
       results.push(result);
-      log(`  agent ${result.agent.cpuMillicores.toFixed(1)} millicores, RSS max ${result.agent.rssMaxMiB.toFixed(1)} MiB, UDP ${result.udp.passed + result.udp.failed} / TCP ${result.tcp.passed + result.tcp.failed} probes (expected ${result.expectedPerTest.toFixed(0)} each)`);
+      log(
+        `  agent ${result.agent.cpuMillicores.toFixed(1)} millicores, RSS max ${result.agent.rssMaxMiB.toFixed(1)} MiB, UDP ${result.udp.passed + result.udp.failed} / TCP ${result.tcp.passed + result.tcp.failed} probes (expected ${result.expectedPerTest.toFixed(0)} each)`,
+      );
       if (cpuProfileDir) {
         const file = await newestProfile(cpuProfileDir);
         if (file) log(`  agent CPU profile (whole run, incl. start-up and warm-up): ${file}\n${formatProfile(await summariseProfileFile(file, 20))}`);
@@ -121,7 +137,16 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       if (options.naive && mode === options.modes[0]) {
         if (options.settleSeconds > 0) await waitForQuietHost(proc, { maxWaitSeconds: options.settleSeconds, busyMillicores: 300, log });
-        const entry = await runNaiveScenario({ peers, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, port, group, proc, nodeFlags: naiveFlags(options.agentNodeFlags), log });
+        const entry = await runNaiveScenario({
+          peers,
+          windowSeconds: options.windowSeconds,
+          warmupSeconds: options.warmupSeconds,
+          port,
+          group,
+          proc,
+          nodeFlags: naiveFlags(options.agentNodeFlags),
+          log,
+        });
         naive.push(entry);
         log(`  naive prober ${entry.cpuMillicores.toFixed(1)} millicores, RSS max ${entry.rssMaxMiB.toFixed(1)} MiB`);
       }
@@ -130,7 +155,9 @@ async function main(argv: readonly string[]): Promise<number> {
     const machine = describeMachine();
     if (naive.length > 0) log(`\n### Agent next to the naive prober\n\n${comparisonTable(results, naive)}`);
     log(`\n### Accuracy\n\n${accuracyTable(results, naive)}`);
-    log(`\n### Agent load\n\n${loadTable(results)}\n\n### UDP round-trip time (µs)\n\n${rttTable(results)}\n\n### Load generator\n\n${peersTable(results)}\n\n### Targets\n\n${targetList(targets(results, naive))}\n${proberFloor(results).join('\n')}`);
+    log(
+      `\n### Agent load\n\n${loadTable(results)}\n\n### UDP round-trip time (µs)\n\n${rttTable(results)}\n\n### Load generator\n\n${peersTable(results)}\n\n### Targets\n\n${targetList(targets(results, naive))}\n${proberFloor(results).join('\n')}`,
+    );
     if (options.docs) {
       const command = argv.length > 0 ? `npm run bench:agent -- ${argv.join(' ')}` : 'npm run bench:agent';
       const path = resolve(REPO, options.docs);
@@ -144,7 +171,11 @@ async function main(argv: readonly string[]): Promise<number> {
               : options.agentEntry;
       const flags = naiveFlags(options.agentNodeFlags);
       const agent = `${entry}${flags.length ? ` running with ${flags.join(' ')} (its own runtime flags${options.agentNodeFlags.length ? ' + --agent-flags' : ''})` : ''}`;
-      await writeSection(path, '## Agent', renderSection({ command, machine, agent, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, results, naive }));
+      await writeSection(
+        path,
+        '## Agent',
+        renderSection({ command, machine, agent, windowSeconds: options.windowSeconds, warmupSeconds: options.warmupSeconds, results, naive }),
+      );
       log(`\nwrote the "## Agent" section of ${path}`);
     }
     return 0;

@@ -147,7 +147,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     peers.send({ type: 'start' });
 
     // 3. The minimal client, on the same path (to the same echo process) for the whole run.
-    const clientConfig: UdpClientConfig = { bind: plan.client, port: options.port, targets: plan.peers.slice(0, 5), ratePerSecond: 20, timeoutMs: defaults.udp.timeout, deadlineMs };
+    const clientConfig: UdpClientConfig = {
+      bind: plan.client,
+      port: options.port,
+      targets: plan.peers.slice(0, 5),
+      ratePerSecond: 20,
+      timeoutMs: defaults.udp.timeout,
+      deadlineMs,
+    };
     const clientChild = group.fork(UDP_CLIENT, [JSON.stringify(clientConfig)]);
     const clientPid = clientChild.pid as number;
     started.push({ stop: () => group.stop(clientChild) });
@@ -215,8 +222,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const millicores = (cpuSeconds: number) => (cpuSeconds / windowSeconds) * 1000;
     const used = (a: CpuTimes, b: CpuTimes) => b.user + b.system - a.user - a.system;
     const counterWindowSeconds = (m1.at - m0.at) / 1000;
-    const delta = (scrape0: Scrape, scrape1: Scrape, name: string, filter: Record<string, string> = {}) => sum(scrape1, name, filter) - sum(scrape0, name, filter);
-    const count = (name: string): ProbeCount => ({ passed: delta(m0.scrape, m1.scrape, name, { result: 'pass' }), failed: delta(m0.scrape, m1.scrape, name, { result: 'fail' }) });
+    const delta = (scrape0: Scrape, scrape1: Scrape, name: string, filter: Record<string, string> = {}) =>
+      sum(scrape1, name, filter) - sum(scrape0, name, filter);
+    const count = (name: string): ProbeCount => ({
+      passed: delta(m0.scrape, m1.scrape, name, { result: 'pass' }),
+      failed: delta(m0.scrape, m1.scrape, name, { result: 'fail' }),
+    });
     const rttBuckets = bucketDelta(m0.scrape, m1.scrape, 'kconmon_udp_rtt_seconds');
     const observed = rttBuckets.at(-1)?.[1] ?? 0;
     const resultAverages = results.latest
@@ -262,7 +273,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       kernelDrops: { window: drops1 - drops0, total: drops1 },
       windowScrapes,
       tcpConnectMicros: summarise(
-        results.latest.filter((entry) => entry.test === 'tcp' && typeof entry.summary.connectMs === 'number').map((entry) => (entry.summary.connectMs as number) * 1000),
+        results.latest
+          .filter((entry) => entry.test === 'tcp' && typeof entry.summary.connectMs === 'number')
+          .map((entry) => (entry.summary.connectMs as number) * 1000),
       ),
       fds: proc.fdCount(agent.pid),
       rtt: {

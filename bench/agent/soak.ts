@@ -116,7 +116,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         fds: proc.fdCount(agent.pid),
       };
       minutes.push(entry);
-      log(`  minute ${minute}: RSS mean ${entry.rssMeanMiB.toFixed(1)} / max ${entry.rssMaxMiB.toFixed(1)} MiB, heap used ${entry.heapUsedMiB.toFixed(1)} MiB, ${entry.fds} fds`);
+      log(
+        `  minute ${minute}: RSS mean ${entry.rssMeanMiB.toFixed(1)} / max ${entry.rssMaxMiB.toFixed(1)} MiB, heap used ${entry.heapUsedMiB.toFixed(1)} MiB, ${entry.fds} fds`,
+      );
     }
     const tail = minutes.slice(-10);
     return {

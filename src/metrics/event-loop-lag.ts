@@ -75,7 +75,7 @@ export function createEventLoopLag(options: EventLoopLagOptions): EventLoopLag {
     gauges.p50.set(rank(values, 0.5));
     gauges.p90.set(rank(values, 0.9));
     gauges.p99.set(rank(values, 0.99));
-  };
+  }
 
   function record(): void {
     pending = false;
@@ -103,5 +103,7 @@ function rank(sorted: Float64Array, q: number): number {
 
 function help(key: keyof typeof NAMES): string {
   const what = 'time from sending a probe packet to the next pass of the event loop (what an arriving echo waits), seconds';
-  return key === 'last' ? `Event-loop lag, last sample: ${what}` : `Event-loop lag, ${key} of the samples since the last scrape (taken while probes are in flight): ${what}`;
+  return key === 'last'
+    ? `Event-loop lag, last sample: ${what}`
+    : `Event-loop lag, ${key} of the samples since the last scrape (taken while probes are in flight): ${what}`;
 }

@@ -103,13 +103,16 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
   let idPoolOffset = 0;
   let closed = false;
 
-  const sweeper = setInterval(() => {
-    const cutoff = Date.now() - memoryMs;
-    for (const [id, entry] of finished) {
-      if (entry.finishedAt >= cutoff) break; // insertion order = age order
-      finished.delete(id);
-    }
-  }, Math.max(250, Math.floor(memoryMs / 4)));
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - memoryMs;
+      for (const [id, entry] of finished) {
+        if (entry.finishedAt >= cutoff) break; // insertion order = age order
+        finished.delete(id);
+      }
+    },
+    Math.max(250, Math.floor(memoryMs / 4)),
+  );
   sweeper.unref();
 
   function nextId(): number {

@@ -27,7 +27,10 @@ export function missingRuntimeFlags(execArgv: readonly string[], nodeOptions: st
 
 /** `--max-semi-space-size=1` and `--max_semi_space_size 1` name the same V8 flag; `--no-optimize-for-size` names it too. */
 function flagName(flag: string): string {
-  return flag.split('=', 1)[0]!.replaceAll('_', '-').replace(/^--no-/, '--');
+  return flag
+    .split('=', 1)[0]!
+    .replaceAll('_', '-')
+    .replace(/^--no-/, '--');
 }
 
 export interface RelaunchEnvironment {

@@ -20,9 +20,19 @@ test('nodejs_eventloop_lag_* are sub-millisecond samples while the agent probes'
   const agents: KconmonProcess[] = [];
   try {
     for (const [index, ip] of ADDRESSES.entries()) {
-      const config = { port, listenAddress: ip, logLevel: 'warn', dns: { enabled: false }, udp: { interval: 2000 }, tcp: { interval: 2000 }, discovery: { peersFile: join(dir, 'peers.json'), newPeerDelay: 0 } };
+      const config = {
+        port,
+        listenAddress: ip,
+        logLevel: 'warn',
+        dns: { enabled: false },
+        udp: { interval: 2000 },
+        tcp: { interval: 2000 },
+        discovery: { peersFile: join(dir, 'peers.json'), newPeerDelay: 0 },
+      };
       await writeFile(join(dir, `agent-${index}.yaml`), JSON.stringify(config));
-      agents.push(startKconmon('agent', join(dir, `agent-${index}.yaml`), { NODE_NAME: `node-${index}`, POD_NAME: `agent-${index}`, POD_IP: ip, ZONE: 'zone-a' }));
+      agents.push(
+        startKconmon('agent', join(dir, `agent-${index}.yaml`), { NODE_NAME: `node-${index}`, POD_NAME: `agent-${index}`, POD_IP: ip, ZONE: 'zone-a' }),
+      );
     }
     const scrape = async () => {
       const response = await fetch(`http://${ADDRESSES[0]}:${port}/metrics`);

@@ -14,7 +14,10 @@ async function agentCommandLine(nodeOptions: string | undefined): Promise<{ same
   const dir = await mkdtemp(join(tmpdir(), 'kconmon-flags-'));
   const port = await findSharedPort(['127.0.0.1']);
   await writeFile(join(dir, 'peers.json'), '[]');
-  await writeFile(join(dir, 'agent.yaml'), `port: ${port}\nlistenAddress: 127.0.0.1\ndns: {enabled: false}\ndiscovery: {peersFile: ${join(dir, 'peers.json')}}\n`);
+  await writeFile(
+    join(dir, 'agent.yaml'),
+    `port: ${port}\nlistenAddress: 127.0.0.1\ndns: {enabled: false}\ndiscovery: {peersFile: ${join(dir, 'peers.json')}}\n`,
+  );
   const env = { NODE_NAME: 'node-a', POD_NAME: 'pod-a', POD_IP: '127.0.0.1', ZONE: 'zone-a', NODE_OPTIONS: nodeOptions };
   const agent = startKconmon('agent', join(dir, 'agent.yaml'), env);
   try {

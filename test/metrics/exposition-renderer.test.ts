@@ -12,7 +12,9 @@ function peerRegistry(peers: number): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ source: 'node-a', source_zone: 'zone-a' });
   const pair = ['destination', 'destination_zone'] as const;
-  const gauges = ['udp_duration_milliseconds', 'udp_loss', 'tcp_connect_milliseconds'].map((name) => new Gauge({ name, help: `help of ${name}`, labelNames: pair, registers: [registry] }));
+  const gauges = ['udp_duration_milliseconds', 'udp_loss', 'tcp_connect_milliseconds'].map(
+    (name) => new Gauge({ name, help: `help of ${name}`, labelNames: pair, registers: [registry] }),
+  );
   const results = new Counter({ name: 'udp_results_total', help: 'UDP Test Results', labelNames: [...pair, 'result'], registers: [registry] });
   const rtt = new Histogram({ name: 'udp_rtt_seconds', help: 'RTT', labelNames: ['destination_zone'], buckets: [0.0001, 0.001, 0.01], registers: [registry] });
   for (let index = 0; index < peers; index++) {
@@ -32,7 +34,14 @@ test('the text is exactly registry.metrics()', async () => {
   odd.set({ text: 'inf' }, Number.POSITIVE_INFINITY);
   odd.set({ text: 'minus inf' }, Number.NEGATIVE_INFINITY);
   new Gauge({ name: 'no_series', help: 'nothing set', labelNames: ['x'], registers: [registry] });
-  new Gauge({ name: 'collected', help: 'set by collect', registers: [registry], collect() { this.set(42); } });
+  new Gauge({
+    name: 'collected',
+    help: 'set by collect',
+    registers: [registry],
+    collect() {
+      this.set(42);
+    },
+  });
   const renderer = createExpositionRenderer({ registry, sliceMs: 0 });
   assert.equal(await renderer.render(), await registry.metrics());
   // Cached label text never outlives its series, and changed default labels are picked up.
