@@ -28,9 +28,9 @@ LABEL org.opencontainers.image.title="kconmon" \
       org.opencontainers.image.description="Node-to-node connectivity monitoring for Kubernetes (agent and controller)" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
-# V8 sizes its young generation from the host's memory (up to 128 MiB on a large node): a small one keeps the agent's
-# RSS low at no measurable CPU cost (docs/benchmarks.md). Override NODE_OPTIONS to change it.
-ENV NODE_OPTIONS=--max-semi-space-size=1
+# No NODE_OPTIONS: the agent and controller set the V8 flags they need themselves (src/util/runtime-flags.ts:
+# --max-semi-space-size=1, and --optimize-for-size for the agent), so a NODE_OPTIONS given through agent.extraEnv adds to them instead of
+# silently replacing them.
 WORKDIR /app
 # Owned by root and read-only for the process: the pod runs with readOnlyRootFilesystem anyway. package.json is read
 # for the version (`kconmon --version`, the kconmon_agent_info metric).

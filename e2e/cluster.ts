@@ -18,6 +18,7 @@
 //
 // Everything it creates is listed in a state file (e2e/state.ts) and removed by stop(), or by e2e/down.ts if the
 // owner died. Traffic stays on loopback and the bridge.
+import { peersOf, selectPeers } from '../src/topology/peer-selection.ts';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -362,10 +363,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     });
     // The readiness probes pass: the controller now lists the agents as ready, and they start testing each other.
     for (const node of nodes) await objects.setPodReady(node.podName, node.ip, true);
+    // Every peer in a full mesh; past the budget, the peers the assignment gives each agent (as the agents compute it).
+    const assignment = options.maxPeers === undefined ? undefined : selectPeers(nodes.map(({ name, zone }) => ({ name, zone })), { maxPeers: options.maxPeers });
+    const expectedPeers = (node: ClusterNode) => (assignment === undefined ? nodes.length - 1 : peersOf(assignment, node.name).length);
     await waitUntil('every agent to probe all its peers', 20_000, async (note) => {
       const counts = await Promise.all(nodes.map(async (node) => (await agentResults(node.name)).peers));
-      note(`peers per agent: ${counts.join(', ')}`);
-      return counts.every((count) => count === nodes.length - 1);
+      note(`peers per agent: ${counts.join(', ')} (expected ${nodes.map(expectedPeers).join(', ')})`);
+      return nodes.every((node, index) => counts[index] === expectedPeers(node));
     });
 
     // Prometheus with the production alert rules, time-scaled.

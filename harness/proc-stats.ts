@@ -2,7 +2,7 @@
 // resident set size (with its anonymous part and its peak), the host's total busy CPU time, and a sampler that records
 // RSS over time so a window's mean and maximum can be read back.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 export interface CpuTimes {
   /** CPU seconds consumed so far by the process (all threads), in user space and in the kernel. */
@@ -26,6 +26,13 @@ export interface ProcReader {
   /** CPU seconds all CPUs of the host have spent busy (not idle or waiting for I/O) since boot. */
   hostBusySeconds(): number;
   rss(pid: number): RssReading;
+  /**
+   * Datagrams the kernel dropped at UDP sockets bound to this IPv4 address (the drops column of /proc/net/udp), only
+   * those of process `pid` if given (by socket inode: another process may use the same address).
+   */
+  udpDrops(address: string, pid?: number): number;
+  /** Open file descriptors of the process. */
+  fdCount(pid: number): number;
 }
 
 export function createProcReader(): ProcReader {
@@ -56,7 +63,38 @@ export function createProcReader(): ProcReader {
       };
       return { total: kib('VmRSS'), anonymous: kib('RssAnon'), peak: kib('VmHWM') };
     },
+    udpDrops(address, pid) {
+      // local_address is the IPv4 address as a little-endian hex word, then ":port"; field 9 is the socket's inode.
+      const hex = address
+        .split('.')
+        .map((octet) => Number(octet).toString(16).padStart(2, '0').toUpperCase())
+        .reverse()
+        .join('');
+      const inodes = pid === undefined ? undefined : socketInodes(pid);
+      let drops = 0;
+      for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+        const fields = line.trim().split(/\s+/);
+        if (!fields[1]?.startsWith(`${hex}:`)) continue;
+        if (inodes === undefined || inodes.has(fields[9] ?? '')) drops += Number(fields.at(-1));
+      }
+      return drops;
+    },
+    fdCount: (pid) => readdirSync(`/proc/${pid}/fd`).length,
   };
+}
+
+/** Inodes of the sockets a process has open (its /proc/<pid>/fd links read `socket:[inode]`). */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1] as string);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
 }
 
 /** utime and stime (clock ticks) from a stat file. */

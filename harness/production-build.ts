@@ -1,6 +1,5 @@
-// The production form of kconmon (what bin/kconmon.js runs), for the benchmarks: src/ compiled by tsc with
-// tsconfig.build.json into a private temporary directory (never the repository's dist/), beside links to the
-// repository's package.json and node_modules, so bare imports and ../package.json resolve as they do from dist/.
+// The production forms of kconmon, for the benchmarks, built into a private temporary directory (never the
+// repository's dist/): the tsc build (what bin/kconmon.js runs) or the esbuild bundle (what the image runs).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -18,24 +17,29 @@ export interface ProductionBuild {
   remove(): Promise<void>;
 }
 
-export async function buildProductionCli(): Promise<ProductionBuild> {
+/**
+ * `tsc`: src/ compiled with tsconfig.build.json (what `npm run build` and bin/kconmon.js run from an npm install), beside
+ * links to package.json and node_modules. `bundle`: the esbuild bundle the container image runs (scripts/image/bundle.ts:
+ * dist/cli.js plus lazy chunks, no node_modules).
+ */
+export async function buildProductionCli(kind: 'tsc' | 'bundle' = 'tsc'): Promise<ProductionBuild> {
   const dir = await mkdtemp(join(tmpdir(), 'kconmon-bench-build-'));
   const entry = join(dir, 'dist', 'cli.js');
+  const command =
+    kind === 'tsc'
+      ? [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')]
+      : [join(REPO, 'scripts/image/bundle.ts'), join(dir, 'dist')];
   try {
     const warnings = await new Promise<string>((resolve, reject) => {
-      execFile(
-        process.execPath,
-        [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')],
-        { cwd: REPO, timeout: 180_000 },
-        (error, stdout, stderr) => {
-          if (!error) resolve('');
-          else if (existsSync(entry)) resolve(`${stdout}${stderr}`.trim());
-          else reject(new Error(`tsc failed: ${stdout}${stderr}`));
-        },
-      );
+      execFile(process.execPath, command, { cwd: REPO, timeout: 180_000 }, (error, stdout, stderr) => {
+        if (!error) resolve('');
+        else if (kind === 'tsc' && existsSync(entry)) resolve(`${stdout}${stderr}`.trim());
+        else reject(new Error(`${kind} build failed: ${stdout}${stderr}`));
+      });
     });
+    // version.ts reads ../package.json; the tsc build's bare imports resolve through node_modules next to dist/.
     await symlink(join(REPO, 'package.json'), join(dir, 'package.json'));
-    await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+    if (kind === 'tsc') await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
     return { entry, warnings, remove: () => rm(dir, { recursive: true, force: true }) };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });

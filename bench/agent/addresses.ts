@@ -13,7 +13,7 @@ export interface AddressPlan {
 export const MAX_PEERS = 250 * 16;
 
 export function addressPlan(peerCount: number): AddressPlan {
-  if (!Number.isInteger(peerCount) || peerCount < 1 || peerCount > MAX_PEERS) throw new Error(`peer count must be 1..${MAX_PEERS}`);
+  if (!Number.isInteger(peerCount) || peerCount < 0 || peerCount > MAX_PEERS) throw new Error(`peer count must be 0..${MAX_PEERS}`);
   const peers = Array.from({ length: peerCount }, (_, index) => `127.1.${Math.floor(index / 250)}.${(index % 250) + 1}`);
   return { agent: '127.2.0.1', client: '127.2.0.2', peers };
 }

@@ -10,7 +10,7 @@ import type { AddressPlan } from './addresses.ts';
 import { parseExposition as parseMetrics, type Scrape } from '../../harness/exposition.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const GUARD = fileURLToPath(new URL('./agent-guard.ts', import.meta.url));
+const GUARD = fileURLToPath(new URL('./agent-guard.mjs', import.meta.url));
 
 export interface AgentProcessOptions {
   readonly group: ChildGroup;

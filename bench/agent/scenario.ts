@@ -37,6 +37,8 @@ export interface ScenarioOptions {
   readonly agentEntry?: string | undefined;
   readonly agentNodeFlags?: readonly string[] | undefined;
   readonly log: (line: string) => void;
+  /** Scrape /metrics this often during the window as well (0: only around it), seconds. */
+  readonly scrapeEverySeconds?: number | undefined;
   /** Temporary directories in use, for the benchmark's signal handler to remove if it is interrupted. */
   readonly tempDirs: Set<string>;
 }
@@ -78,6 +80,15 @@ export interface ScenarioResult {
   readonly tcp: ProbeCount;
   /** Datagrams the agent's echo answered in the window (bidirectional mode: the peers' probes). */
   readonly agentEchoed: number;
+  /** Failed UDP / TCP tests since the agent started, start-up included (on loopback every one is a false loss). */
+  readonly failedSinceStart: { readonly udp: number; readonly tcp: number; readonly udpUnmeasured: number };
+  /** Datagrams the kernel dropped at the agent's sockets (probe socket and echo) in the window and since start. */
+  readonly kernelDrops: { readonly window: number; readonly total: number };
+  /** Scrapes during the window (--scrape-every) and the slowest one's latency, ms. */
+  readonly windowScrapes: { readonly count: number; readonly slowestMs: number };
+  /** Median TCP connect time over the peers' last test (/results), µs. */
+  readonly tcpConnectMicros: Summary;
+  readonly fds: number;
   readonly rtt: {
     /** Per packet, from the agent's kconmon_udp_rtt_seconds buckets (interpolated inside a bucket). */
     readonly agentHistogram: Summary;
@@ -136,7 +147,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     peers.send({ type: 'start' });
 
     // 3. The minimal client, on the same path (to the same echo process) for the whole run.
-    const clientConfig: UdpClientConfig = { bind: plan.client, port: options.port, targets: plan.peers.slice(0, 5), ratePerSecond: 20, timeoutMs: defaults.udp.timeout, deadlineMs };
+    const clientConfig: UdpClientConfig = {
+      bind: plan.client,
+      port: options.port,
+      targets: plan.peers.slice(0, 5),
+      ratePerSecond: 20,
+      timeoutMs: defaults.udp.timeout,
+      deadlineMs,
+    };
     const clientChild = group.fork(UDP_CLIENT, [JSON.stringify(clientConfig)]);
     const clientPid = clientChild.pid as number;
     started.push({ stop: () => group.stop(clientChild) });
@@ -158,10 +176,28 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const t0 = performance.now();
     const rss = sampleRss(proc, agent.pid);
     started.push({ stop: async () => void rss.stop() });
-    const pingTarget = plan.peers[Math.min(5, plan.peers.length - 1)] as string;
-    const ping = sleep(Math.min(5, options.windowSeconds / 4) * 1000).then(() => runPing(pingTarget));
-    log(`  measuring ${options.windowSeconds} s`);
+    const pingTarget = plan.peers[Math.max(0, Math.min(5, plan.peers.length - 1))] as string;
+    const ping = plan.peers.length > 0 ? sleep(Math.min(5, options.windowSeconds / 4) * 1000).then(() => runPing(pingTarget)) : Promise.resolve(undefined);
+    const drops0 = proc.udpDrops(plan.agent, agent.pid);
+    const windowScrapes = { count: 0, slowestMs: 0 };
+    const scrapeEvery = options.scrapeEverySeconds ?? 0;
+    const scraper =
+      scrapeEvery > 0
+        ? setInterval(() => {
+            const started = performance.now();
+            void agent.metrics().then(
+              () => {
+                windowScrapes.count++;
+                windowScrapes.slowestMs = Math.max(windowScrapes.slowestMs, performance.now() - started);
+              },
+              () => {},
+            );
+          }, scrapeEvery * 1000)
+        : undefined;
+    log(`  measuring ${options.windowSeconds} s${scrapeEvery > 0 ? `, scraping every ${scrapeEvery} s` : ''}`);
     await sleep(options.windowSeconds * 1000);
+    clearInterval(scraper);
+    const drops1 = proc.udpDrops(plan.agent, agent.pid);
     if (!agent.alive()) throw new Error(`agent died during the window (${agent.exit()}):\n${agent.logTail()}`);
     const cpu1 = proc.cpu(agent.pid);
     const peersCpu1 = proc.cpu(peersPid);
@@ -186,8 +222,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const millicores = (cpuSeconds: number) => (cpuSeconds / windowSeconds) * 1000;
     const used = (a: CpuTimes, b: CpuTimes) => b.user + b.system - a.user - a.system;
     const counterWindowSeconds = (m1.at - m0.at) / 1000;
-    const delta = (scrape0: Scrape, scrape1: Scrape, name: string, filter: Record<string, string> = {}) => sum(scrape1, name, filter) - sum(scrape0, name, filter);
-    const count = (name: string): ProbeCount => ({ passed: delta(m0.scrape, m1.scrape, name, { result: 'pass' }), failed: delta(m0.scrape, m1.scrape, name, { result: 'fail' }) });
+    const delta = (scrape0: Scrape, scrape1: Scrape, name: string, filter: Record<string, string> = {}) =>
+      sum(scrape1, name, filter) - sum(scrape0, name, filter);
+    const count = (name: string): ProbeCount => ({
+      passed: delta(m0.scrape, m1.scrape, name, { result: 'pass' }),
+      failed: delta(m0.scrape, m1.scrape, name, { result: 'fail' }),
+    });
     const rttBuckets = bucketDelta(m0.scrape, m1.scrape, 'kconmon_udp_rtt_seconds');
     const observed = rttBuckets.at(-1)?.[1] ?? 0;
     const resultAverages = results.latest
@@ -208,8 +248,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         rssMeanMiB: memory.meanBytes / MiB,
         rssMaxMiB: memory.maxBytes / MiB,
         rssAnonMaxMiB: memory.maxAnonymousBytes / MiB,
-        // prom-client samples every 10 ms (the agent's eventLoopMonitoringPrecision) and reports whole intervals.
-        eventLoopLagP99Ms: value(m1.scrape, 'nodejs_eventloop_lag_p99_seconds') * 1000 - 10,
+        // Sub-millisecond samples taken as probe packets are sent (src/metrics/event-loop-lag.ts), since the last scrape.
+        eventLoopLagP99Ms: value(m1.scrape, 'nodejs_eventloop_lag_p99_seconds') * 1000,
         heapUsedMiB: value(m1.scrape, 'nodejs_heap_size_used_bytes') / MiB,
         newSpaceMiB: sum(m1.scrape, 'nodejs_heap_space_size_total_bytes', { space: 'new' }) / MiB,
         metricsBytes: m1.bytes,
@@ -225,6 +265,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       },
       tcp: count('kconmon_tcp_results_total'),
       agentEchoed: delta(m0.scrape, m1.scrape, 'kconmon_udp_echo_requests_total', { result: 'echoed' }),
+      failedSinceStart: {
+        udp: sum(m1.scrape, 'kconmon_udp_results_total', { result: 'fail' }),
+        tcp: sum(m1.scrape, 'kconmon_tcp_results_total', { result: 'fail' }),
+        udpUnmeasured: sum(m1.scrape, 'kconmon_udp_packets_unmeasured_total'),
+      },
+      kernelDrops: { window: drops1 - drops0, total: drops1 },
+      windowScrapes,
+      tcpConnectMicros: summarise(
+        results.latest
+          .filter((entry) => entry.test === 'tcp' && typeof entry.summary.connectMs === 'number')
+          .map((entry) => (entry.summary.connectMs as number) * 1000),
+      ),
+      fds: proc.fdCount(agent.pid),
       rtt: {
         agentHistogram: { count: observed, p50: histogramQuantile(rttBuckets, 0.5) * 1e6, p99: histogramQuantile(rttBuckets, 0.99) * 1e6, max: Number.NaN },
         agentResults: summarise(resultAverages),

@@ -8,6 +8,7 @@ import type { Peer } from '../discovery/peer.ts';
 import type { Logger } from '../log.ts';
 import { createAgentMetrics } from '../metrics/agent-metrics.ts';
 import { createSourceLabels } from '../metrics/kind-metrics.ts';
+import { createEventLoopLag } from '../metrics/event-loop-lag.ts';
 import { createStallDetector } from '../probes/stall-detector.ts';
 import { createPeerSet } from './peer-set.ts';
 import { createPeerSelector, type PeerSelection } from './peer-selector.ts';
@@ -99,6 +100,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
   let echo: UdpEcho | undefined;
   // One per agent: probes judge their timeouts and RTTs against stalls of this process's event loop.
+  const loopLag = (options.processMetrics ?? true) ? createEventLoopLag({ registry }) : undefined;
   const stallDetector = createStallDetector({ thresholdMs: config.stallThreshold, onStall: (durationMs) => metrics.eventLoopStall(durationMs) });
   const kinds: OpenProbeKind[] = [];
   try {
@@ -112,7 +114,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     });
     const context = {
       config,
-      runtime: { port: http.port, localAddress: identity.ip, stallDetector, log },
+      runtime: { port: http.port, localAddress: identity.ip, stallDetector, sampleLoopLag: loopLag?.sample, log },
       metricsDeps: { registry, prefix: config.metricsPrefix, labels, peerAt: (address: string) => peerSet.at(address) },
       results: history,
       ...(options.onOutcome !== undefined ? { onOutcome: options.onOutcome } : {}),

@@ -21,7 +21,12 @@ export interface UdpEchoOptions {
   readonly onRequest?: (result: EchoRequestResult) => void;
   /** The kernel refused to send a reply (e.g. EPERM from a firewall, ENETUNREACH); the echo keeps running. */
   readonly onSendError?: (code: string) => void;
+  /** SO_RCVBUF asked of the kernel (doubled by Linux, capped at net.core.rmem_max). */
+  readonly receiveBufferBytes?: number;
 }
+
+/** Room for ~1,000 queued probe datagrams (~1 KiB of buffer each). */
+export const DEFAULT_ECHO_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 export interface UdpEcho {
   readonly port: number;
@@ -59,6 +64,12 @@ export async function startUdpEcho(options: UdpEchoOptions): Promise<UdpEcho> {
     });
   });
   echoPort = socket.address().port;
+  try {
+    // Peers' probes that arrive while the event loop is busy wait here instead of being dropped (as the pinger's).
+    socket.setRecvBufferSize(options.receiveBufferBytes ?? DEFAULT_ECHO_RECEIVE_BUFFER_BYTES);
+  } catch {
+    // Refused: the kernel's default buffer still works, with less room for bursts.
+  }
   return {
     port: echoPort,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),

@@ -1,7 +1,11 @@
-// Static discovery: a YAML or JSON list of peers, re-read when the file changes (polling the path's stat, which also
-// follows ConfigMap symlink swaps) and has then been left alone for a settle time, so a file rewritten in place is
-// never read half-written. A bad edit keeps the last good list and logs exactly what is wrong.
+// Static discovery: a YAML or JSON list of peers, re-read when the file changes and has then been left alone for a
+// settle time, so a file rewritten in place is never read half-written. A change is noticed through fs.watch on the
+// file's directory (which also sees ConfigMap symlink swaps) and, as a fallback, a slow poll of the path's stat (a
+// file system without change events, a missed event); an idle agent wakes every few seconds, not 10 times a second.
+// A bad edit keeps the last good list and logs exactly what is wrong.
+import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parsePeerList, type Peer } from './peer.ts';
 import type { Logger } from '../log.ts';
@@ -39,8 +43,10 @@ export interface PeersFileWatcher {
 }
 
 export interface PeersFileWatchOptions {
-  /** How often the file's metadata is checked for a change (default 100 ms). */
+  /** Fallback: how often the file's metadata is checked for a change without a change event (default 2000 ms). */
   readonly pollMs?: number;
+  /** Watch the directory for change events (default true; false: polling alone, as on a file system without them). */
+  readonly events?: boolean;
   /**
    * A change is read only once the file has been unchanged for this long (default 1000 ms): a file rewritten in place
    * in several writes (an editor, `cat >`) is never read half-written, when it may parse as a shorter list.
@@ -53,7 +59,7 @@ export interface PeersFileWatchOptions {
   readonly badStart?: 'reject' | 'wait';
 }
 
-export const DEFAULT_PEERS_FILE_POLL_MS = 100;
+export const DEFAULT_PEERS_FILE_POLL_MS = 2000;
 export const DEFAULT_PEERS_FILE_SETTLE_MS = 1000;
 const INVALID_AT_START = 'peers file invalid; re-reading it on every change until it is good';
 
@@ -94,6 +100,10 @@ export async function watchPeersFile(
   }
 
   let polling = false;
+  /** Another poll was asked for while one ran: run it right after. */
+  let pollAgain = false;
+  /** A one-shot poll at the end of a change's settle time (change events stop once the writer is done). */
+  let settleTimer: NodeJS.Timeout | undefined;
   const poll = async () => {
     const current = await signatureOf(path);
     if (closed) return;
@@ -101,9 +111,12 @@ export async function watchPeersFile(
       // Changed (or still changing): wait until it has been left alone for the settle time.
       seen = current;
       seenSince = performance.now();
+      scheduleSettledPoll(settleMs);
       return;
     }
-    if (current === read || performance.now() - seenSince < settleMs) return;
+    if (current === read) return;
+    const settlingFor = settleMs - (performance.now() - seenSince);
+    if (settlingFor > 0) return scheduleSettledPoll(settlingFor);
     read = current;
     let peers: Peer[] | undefined;
     let failure: unknown;
@@ -121,16 +134,52 @@ export async function watchPeersFile(
       log.info({ path, peers: peers.length }, 'peers file reloaded');
     }
   };
-  const timer = setInterval(() => {
-    if (polling) return;
+  const requestPoll = () => {
+    if (closed) return;
+    if (polling) {
+      pollAgain = true;
+      return;
+    }
     polling = true;
-    void poll().finally(() => (polling = false));
-  }, pollMs);
+    void poll().finally(() => {
+      polling = false;
+      if (pollAgain) {
+        pollAgain = false;
+        requestPoll();
+      }
+    });
+  };
+  function scheduleSettledPoll(delayMs: number): void {
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(requestPoll, Math.ceil(delayMs) + 1);
+    settleTimer.unref();
+  }
+  const timer = setInterval(requestPoll, pollMs);
   timer.unref();
+  let watcher: FSWatcher | undefined;
+  if (options.events ?? true) {
+    try {
+      // The directory, not the file: a ConfigMap update or an editor replaces the file (a new inode) by a rename.
+      // Only events that can concern the file: its own name, a ConfigMap's `..data` swap (names starting with ".."), or
+      // an event without a name; other files in the directory (a log written next to it) do not cost a poll each.
+      const name = basename(path);
+      watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
+        if (changed === null || changed === name || changed.startsWith('..')) requestPoll();
+      });
+      watcher.on('error', (error) => {
+        log.warn({ path, err: error }, `peers file change events stopped; polling every ${pollMs} ms`);
+        watcher?.close();
+      });
+    } catch (error) {
+      log.warn({ path, err: error }, `peers file change events unavailable; polling every ${pollMs} ms`);
+    }
+  }
   return {
     close: () => {
       closed = true;
       clearInterval(timer);
+      clearTimeout(settleTimer);
+      watcher?.close();
     },
   };
 }

@@ -19,6 +19,8 @@ export interface ProbeRuntime {
   /** The agent's own IP (probes are sent from it), when known. */
   readonly localAddress: string | undefined;
   readonly stallDetector: StallDetector;
+  /** Takes one event-loop lag sample (metrics/event-loop-lag.ts); called as a probe packet is sent. */
+  readonly sampleLoopLag?: (() => void) | undefined;
   readonly log: Logger;
 }
 

@@ -19,6 +19,8 @@ export type PingOutcome =
 export type IgnoredReason = 'unknown_id' | 'wrong_sender' | 'malformed';
 
 export interface UdpPingerHooks {
+  /** A datagram was handed to the kernel (the event-loop lag sampler measures from here). */
+  onSent?(): void;
   /** A reply arrived after its packet's timeout (counted once per packet, never credited). */
   onLate?(address: string): void;
   /** A reply to a packet that was already answered. */
@@ -44,30 +46,30 @@ export interface UdpPinger {
   close(): Promise<void>;
 }
 
-interface Outstanding {
-  readonly address: string;
-  readonly port: number;
-  readonly size: number;
-  readonly sentAt: bigint;
-  readonly resolve: (outcome: PingOutcome) => void;
-  timer: NodeJS.Timeout;
-  /** Time added to the timeout for event-loop stalls while the packet was outstanding, ms. */
-  grantedMs: number;
-  readonly onLate: (() => void) | undefined;
-}
-
 /**
  * How a packet ended, which decides what a later reply is: after `timed_out` it is late, after `answered` a
  * duplicate, after `unmeasured` (timed out during a stall) it is expected and counted nowhere (then `answered`).
  */
 type FinishedState = 'answered' | 'timed_out' | 'unmeasured';
 
-interface Finished {
+/** One packet: outstanding until answered or timed out, then remembered (the same object) to judge later replies. */
+interface Packet {
   readonly address: string;
   readonly port: number;
+  readonly size: number;
+  readonly sentAt: bigint;
+  /** sentAt + timeout + the time owed to event-loop stalls, monotonic ns. */
+  deadline: bigint;
+  readonly timeoutMs: number;
+  /** Time added to the timeout for event-loop stalls while the packet was outstanding, ms. */
+  grantedMs: number;
+  /** Past its deadline on a responsive loop: judged lost once the loop has read its sockets (unless answered then). */
+  judging: boolean;
+  resolve: ((outcome: PingOutcome) => void) | undefined;
   readonly onLate: (() => void) | undefined;
-  readonly state: FinishedState;
-  readonly at: number;
+  state: FinishedState | undefined;
+  /** When it finished (Date.now()), for forgetting it after `memoryMs`. */
+  finishedAt: number;
 }
 
 export interface UdpPingerOptions {
@@ -78,7 +80,15 @@ export interface UdpPingerOptions {
   readonly memoryMs?: number;
   /** Judges whether the event loop stalled while a packet was outstanding; without one, no packet is unmeasured. */
   readonly stallDetector?: StallDetector | undefined;
+  /**
+   * Receive buffer asked of the kernel for each probe socket (SO_RCVBUF; Linux doubles it and caps the request at
+   * net.core.rmem_max): echoes that arrive while the event loop is busy wait there instead of being dropped.
+   */
+  readonly receiveBufferBytes?: number;
 }
+
+/** Room for ~1,000 queued echoes (a small datagram costs ~1 KiB of buffer): a second of echoes at 1,000 peers. */
+export const DEFAULT_PROBE_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 /** The id lives in the first 4 bytes; the rest is zero padding up to the requested size. */
 const ID_BYTES = 4;
@@ -89,21 +99,27 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
   /** The stall detector watches while any packet is outstanding: one watch for them all, not one per packet. */
   let releaseWatch: (() => void) | undefined;
   const memoryMs = options.memoryMs ?? 10_000;
-  const outstanding = new Map<number, Outstanding>();
-  const finished = new Map<number, Finished>();
+  const outstanding = new Map<number, Packet>();
+  const finished = new Map<number, Packet>();
+  /** One timer for every outstanding packet's timeout, due at the earliest deadline (not a timer per packet). */
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  let timerDeadline = 0n;
   const sockets = new Map<4 | 6, dgram.Socket>();
   const pendingSockets = new Map<4 | 6, Promise<dgram.Socket>>();
   let idPool = Buffer.alloc(0);
   let idPoolOffset = 0;
   let closed = false;
 
-  const sweeper = setInterval(() => {
-    const cutoff = Date.now() - memoryMs;
-    for (const [id, entry] of finished) {
-      if (entry.at >= cutoff) break; // insertion order = age order
-      finished.delete(id);
-    }
-  }, Math.max(250, Math.floor(memoryMs / 4)));
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - memoryMs;
+      for (const [id, entry] of finished) {
+        if (entry.finishedAt >= cutoff) break; // insertion order = age order
+        finished.delete(id);
+      }
+    },
+    Math.max(250, Math.floor(memoryMs / 4)),
+  );
   sweeper.unref();
 
   function nextId(): number {
@@ -138,17 +154,18 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       }
       // The reply may have waited in the socket buffer through a stall: its RTT would be the stall's, not the path's.
       const stalled = stallDetector?.stalledWithin(entry.sentAt, receivedAt) ?? false;
+      const resolve = entry.resolve;
       settle(id, entry, 'answered');
-      entry.resolve(stalled ? { status: 'unmeasured' } : { status: 'received', rttMicros: Number(receivedAt - entry.sentAt) / 1000 });
+      resolve?.(stalled ? { status: 'unmeasured' } : { status: 'received', rttMicros: Number(receivedAt - entry.sentAt) / 1000 });
       return;
     }
     const done = finished.get(id);
     if (done && done.address === remote.address && done.port === remote.port) {
       // Count a late packet once; further copies are duplicates.
       if (done.state === 'answered') hooks.onDuplicate?.(remote.address);
-      else if (done.state === 'unmeasured') finished.set(id, { ...done, state: 'answered' });
+      else if (done.state === 'unmeasured') done.state = 'answered';
       else {
-        finished.set(id, { ...done, state: 'answered' });
+        done.state = 'answered';
         done.onLate?.();
         hooks.onLate?.(remote.address);
       }
@@ -157,14 +174,72 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     hooks.onIgnored?.(done ? 'wrong_sender' : 'unknown_id');
   }
 
-  function settle(id: number, entry: Outstanding, state: FinishedState): void {
-    clearTimeout(entry.timer);
+  function settle(id: number, entry: Packet, state: FinishedState): void {
     outstanding.delete(id);
     if (outstanding.size === 0) {
       releaseWatch?.();
       releaseWatch = undefined;
+      clearTimeout(timeoutTimer);
+      timeoutTimer = undefined;
     }
-    finished.set(id, { address: entry.address, port: entry.port, onLate: entry.onLate, state, at: Date.now() });
+    entry.state = state;
+    entry.resolve = undefined;
+    entry.finishedAt = Date.now();
+    finished.set(id, entry);
+  }
+
+  /**
+   * Times out every packet past its deadline, then re-arms for the earliest deadline left. libuv runs due timers
+   * before it reads sockets: after a stall this fires while echoes may wait unread in the socket buffer. So a deadline
+   * is owed the time the loop stalled since the packet was sent (up to the timeout again), and a packet past it is
+   * judged lost only after the loop has read its sockets; a packet stalled for longer than its timeout is unmeasured.
+   */
+  function onTimeouts(): void {
+    timeoutTimer = undefined;
+    const now = process.hrtime.bigint();
+    let next = 0n;
+    const due: [number, Packet][] = [];
+    for (const [id, entry] of outstanding) {
+      if (entry.judging) continue;
+      if (entry.deadline <= now) {
+        const stalledMs = stallDetector?.stalledMsWithin(entry.sentAt, now) ?? 0;
+        if (stalledMs > entry.timeoutMs) {
+          const resolve = entry.resolve;
+          settle(id, entry, 'unmeasured');
+          resolve?.({ status: 'unmeasured' });
+          continue;
+        }
+        if (stalledMs > entry.grantedMs) {
+          entry.deadline += BigInt(Math.ceil((stalledMs - entry.grantedMs) * 1e6));
+          entry.grantedMs = stalledMs;
+        }
+      }
+      if (entry.deadline > now) {
+        if (next === 0n || entry.deadline < next) next = entry.deadline;
+        continue;
+      }
+      entry.judging = true;
+      due.push([id, entry]);
+    }
+    if (due.length > 0) {
+      setImmediate(() => {
+        for (const [id, entry] of due) {
+          if (outstanding.get(id) !== entry) continue; // answered while the sockets were read, or aborted
+          const resolve = entry.resolve;
+          settle(id, entry, 'timed_out');
+          resolve?.({ status: 'lost' });
+        }
+      });
+    }
+    if (next !== 0n) armTimeouts(next, now);
+  }
+
+  function armTimeouts(deadline: bigint, now: bigint): void {
+    if (timeoutTimer !== undefined && timerDeadline <= deadline) return;
+    clearTimeout(timeoutTimer);
+    timerDeadline = deadline;
+    // Node's timers have 1 ms granularity: round up, never fire before the deadline (an early wake-up re-arms).
+    timeoutTimer = setTimeout(onTimeouts, Math.max(1, Math.ceil(Number(deadline - now) / 1e6)));
   }
 
   function socketFor(family: 4 | 6): Promise<dgram.Socket> {
@@ -197,6 +272,11 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
         resolve();
       });
     });
+    try {
+      socket.setRecvBufferSize(options.receiveBufferBytes ?? DEFAULT_PROBE_RECEIVE_BUFFER_BYTES);
+    } catch {
+      // Refused (a sandbox without setsockopt): the kernel's default buffer still works, with less room for bursts.
+    }
     sockets.set(family, socket);
     pendingSockets.delete(family);
     return socket;
@@ -211,46 +291,30 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       const socket = sockets.get(family as 4 | 6) ?? (await socketFor(family as 4 | 6));
       if (closed) return { status: 'aborted' };
       const id = nextId();
-      const payload = Buffer.alloc(size);
+      // From Node's shared pool (a slice, not an ArrayBuffer of its own per packet): the id, then zero padding.
+      const payload = Buffer.allocUnsafe(size);
       payload.writeUInt32BE(id, 0);
+      if (size > ID_BYTES) payload.fill(0, ID_BYTES);
       return new Promise<PingOutcome>((resolve) => {
-        // libuv runs due timers before it reads sockets: after a stall this timeout fires while the echo may be
-        // waiting unread in the socket buffer. So the timeout is owed the stalled time (up to the timeout again) and
-        // judged once the loop has read its sockets; a packet stalled for longer than its timeout is unmeasured.
-        const onDeadline = () => {
-          const entry = outstanding.get(id);
-          if (!entry) return;
-          const stalledMs = stallDetector?.stalledMsWithin(entry.sentAt, process.hrtime.bigint()) ?? 0;
-          if (stalledMs > entry.grantedMs) {
-            if (stalledMs > timeoutMs) {
-              settle(id, entry, 'unmeasured');
-              return resolve({ status: 'unmeasured' });
-            }
-            entry.timer = setTimeout(onDeadline, Math.ceil(stalledMs - entry.grantedMs));
-            entry.grantedMs = stalledMs;
-            return;
-          }
-          setImmediate(() => {
-            if (outstanding.get(id) !== entry) return; // answered while the sockets were read
-            settle(id, entry, 'timed_out');
-            resolve({ status: 'lost' });
-          });
-        };
-        const timer = setTimeout(onDeadline, timeoutMs);
         if (outstanding.size === 0) releaseWatch = stallDetector?.watch();
-        outstanding.set(id, { address, port, size, sentAt: process.hrtime.bigint(), resolve, timer, grantedMs: 0, onLate });
+        const sentAt = process.hrtime.bigint();
+        const deadline = sentAt + BigInt(timeoutMs) * 1_000_000n;
+        outstanding.set(id, { address, port, size, sentAt, deadline, timeoutMs, grantedMs: 0, judging: false, resolve, onLate, state: undefined, finishedAt: 0 });
         socket.send(payload, port, address, (error) => {
           // A send error (no route, message too long) is a lost packet; it is reported at its timeout like any other.
           if (error) hooks.onSendError?.(address, (error as NodeJS.ErrnoException).code ?? 'unknown');
         });
+        armTimeouts(deadline, sentAt);
+        hooks.onSent?.();
       });
     },
     async close() {
       closed = true;
       clearInterval(sweeper);
       for (const [id, entry] of outstanding) {
+        const resolve = entry.resolve;
         settle(id, entry, 'timed_out');
-        entry.resolve({ status: 'aborted' });
+        resolve?.({ status: 'aborted' });
       }
       await Promise.all([...sockets.values()].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
       sockets.clear();

@@ -163,6 +163,7 @@ export const udpProbe: ProbeKind<'udp', { readonly ip: string }, UdpKindOptions,
       bindAddress: runtime.localAddress,
       stallDetector: runtime.stallDetector,
       hooks: {
+        onSent: runtime.sampleLoopLag,
         onLate: (address) => events.late(address),
         onDuplicate: (address) => events.duplicate(address),
         onIgnored: (reason) => events.ignored(reason),

@@ -1,8 +1,10 @@
 // Serves a prom-client Registry as `/metrics` with at most one rendering at a time: scrapes that arrive while a
 // rendering runs share its result (single flight), so a burst of scrapes costs one rendering, not one per request.
+// A rendering is sliced (metrics/exposition-renderer.ts) so that probing goes on while it runs.
 // Counts its renderings, so a test (or an operator) can see that they stay bounded.
 import type http from 'node:http';
 import { Counter, type Registry } from 'prom-client';
+import { createExpositionRenderer } from '../metrics/exposition-renderer.ts';
 
 export interface MetricsEndpointOptions {
   readonly registry: Registry;
@@ -21,12 +23,13 @@ export function createMetricsEndpoint({ registry, rendersMetricName }: MetricsEn
     help: 'Renderings of the /metrics exposition; scrapes that arrive during a rendering share it',
     registers: [registry],
   });
+  const renderer = createExpositionRenderer({ registry });
   let inFlight: Promise<string> | undefined;
 
   function render(): Promise<string> {
     if (inFlight === undefined) {
       renders.inc();
-      inFlight = registry.metrics().finally(() => {
+      inFlight = renderer.render().finally(() => {
         inFlight = undefined;
       });
     }

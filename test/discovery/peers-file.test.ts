@@ -4,7 +4,7 @@
 // deletion and re-creation, and close() stopping delivery.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -344,5 +344,47 @@ describe('watchPeersFile', () => {
       return true;
     });
     assert.deepEqual(deliveries, []);
+  });
+
+  // The idle cost: the path's stat used to be polled every 100 ms (10 wake-ups a second on every agent). Changes now
+  // arrive as directory change events; the poll is only a slow fallback, set here far beyond the test's wait.
+  it('with the fallback poll out of reach, an edit, a ConfigMap-style symlink swap and a rename still arrive (change events)', async () => {
+    const CONFIGMAP = join(dir, `configmap-${++counter}`);
+    const dataA = join(CONFIGMAP, '..data-a');
+    const dataB = join(CONFIGMAP, '..data-b');
+    mkdirSync(dataA, { recursive: true });
+    mkdirSync(dataB);
+    writeFileSync(join(dataA, 'peers.yaml'), peerYaml('a'));
+    writeFileSync(join(dataB, 'peers.yaml'), peerYaml('b', 'c'));
+    symlinkSync('..data-a', join(CONFIGMAP, '..data'));
+    symlinkSync('..data/peers.yaml', join(CONFIGMAP, 'peers.yaml'));
+    const path = join(CONFIGMAP, 'peers.yaml');
+    const deliveries: Peer[][] = [];
+    const watcher = await watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, { pollMs: 600_000, settleMs: SETTLE_MS });
+    try {
+      assert.deepEqual(namesOf(deliveries[0]), ['a']);
+      // The kubelet's update: a new ..data symlink renamed over the old one.
+      symlinkSync('..data-b', join(CONFIGMAP, '..data-next'));
+      renameSync(join(CONFIGMAP, '..data-next'), join(CONFIGMAP, '..data'));
+      await waitUntil('the swapped ConfigMap data', DELIVERY_TIMEOUT_MS, () => deliveries.length === 2);
+      assert.deepEqual(namesOf(deliveries[1]), ['b', 'c']);
+    } finally {
+      watcher.close();
+    }
+
+    const plain = file(peerYaml('a'));
+    const plainDeliveries: Peer[][] = [];
+    const plainWatcher = await watchPeersFile(plain, (peers) => plainDeliveries.push(peers), capturingLogger().log, { pollMs: 600_000, settleMs: SETTLE_MS });
+    try {
+      writeFileSync(plain, peerYaml('a', 'b'));
+      await waitUntil('the edit in place', DELIVERY_TIMEOUT_MS, () => plainDeliveries.length === 2);
+      const staging = join(dir, `staging-${++counter}.yaml`);
+      writeFileSync(staging, peerYaml('x'));
+      renameSync(staging, plain);
+      await waitUntil('the replaced file', DELIVERY_TIMEOUT_MS, () => plainDeliveries.length === 3);
+      assert.deepEqual(plainDeliveries.map(namesOf), [['a'], ['a', 'b'], ['x']]);
+    } finally {
+      plainWatcher.close();
+    }
   });
 });

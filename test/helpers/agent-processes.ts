@@ -1,6 +1,6 @@
 // Real agents as child processes (`node src/cli.ts agent`) on 127.0.0.x sharing one port, each given a peers file:
 // for tests that stop an agent (SIGSTOP/SIGCONT) or need its event loop apart from the test's. Loopback only. Every
-// child exits when the test process goes away (bench/agent/agent-guard.ts), and after two minutes at most.
+// child exits when the test process goes away (bench/agent/agent-guard.mjs), and after two minutes at most.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { parseExposition, type Sample } from '../../harness/exposition.ts';
 import { GiveUp, waitUntil } from '../../harness/wait.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const GUARD = fileURLToPath(new URL('../../bench/agent/agent-guard.ts', import.meta.url));
+const GUARD = fileURLToPath(new URL('../../bench/agent/agent-guard.mjs', import.meta.url));
 const DEADLINE_MS = 120_000;
 
 
