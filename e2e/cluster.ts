@@ -36,11 +36,11 @@ import { GiveUp, waitUntil } from '../harness/wait.ts';
 import { scaleRuleFileText } from './time-scale.ts';
 import type { AgentResults } from '../src/agent/results.ts';
 
-export const REPO = fileURLToPath(new URL('..', import.meta.url));
-export const CLI = join(REPO, 'src', 'cli.ts');
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(REPO, 'src', 'cli.ts');
 export const ALERT_RULES = join(REPO, 'deploy', 'prometheus', 'alerts.yaml');
-export const AGENT_PORT = 8080;
-export const DNS_ADDRESS = '198.18.0.53';
+const AGENT_PORT = 8080;
+const DNS_ADDRESS = '198.18.0.53';
 /** Production intervals are 5 s; the cluster runs `TIME_SCALE` times faster. */
 export const TIME_SCALE = 5;
 
@@ -157,7 +157,7 @@ async function fetchText(url: string, timeoutMs = 2000): Promise<string> {
 }
 
 /** The value of an unlabelled metric in a text exposition. */
-export function metricValue(exposition: string, name: string): number | undefined {
+function metricValue(exposition: string, name: string): number | undefined {
   const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(exposition);
   return match ? Number(match[1]) : undefined;
 }
@@ -174,7 +174,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   // A previous cluster: refuse if its owner lives, clear its remains if it died.
   const previous = readState(stateFile);
   if (previous) {
-    if (ownerAlive(previous)) throw new Error(`an e2e cluster is already up (owner pid ${previous.owner.pid}, state ${stateFile}): stop it with npm run e2e:down`);
+    if (ownerAlive(previous))
+      throw new Error(`an e2e cluster is already up (owner pid ${previous.owner.pid}, state ${stateFile}): stop it with npm run e2e:down`);
     log(`clearing the remains of a cluster whose owner (pid ${previous.owner.pid}) died:`);
     for (const line of await forceTeardown(stateFile, previous)) log(`  ${line}`);
   }
@@ -255,10 +256,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const net = createNamespace(names, name, ip);
       state.namespaces.push(net);
       save();
-      nodes.push({ name, zone, ip, podName: podNameOf(name), namespace: net.namespace, hostLink: net.hostLink, configFile: join(dir, `agent-${name}.yaml`), url: `http://${ip}:${AGENT_PORT}`, agent: undefined });
+      nodes.push({
+        name,
+        zone,
+        ip,
+        podName: podNameOf(name),
+        namespace: net.namespace,
+        hostLink: net.hostLink,
+        configFile: join(dir, `agent-${name}.yaml`),
+        url: `http://${ip}:${AGENT_PORT}`,
+        agent: undefined,
+      });
     }
 
-    dns = createDnsServer({ namespace: dnsNet.namespace, address: DNS_ADDRESS, subnet: SUBNET, dir, onStart: (child) => track(child, join(dir, 'unbound.conf')) });
+    dns = createDnsServer({
+      namespace: dnsNet.namespace,
+      address: DNS_ADDRESS,
+      subnet: SUBNET,
+      dir,
+      onStart: (child) => track(child, join(dir, 'unbound.conf')),
+    });
     await dns.start();
     log(`DNS: unbound at ${DNS_ADDRESS} answers ${CLUSTER_DNS_NAME}`);
 
@@ -299,15 +316,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       }),
     );
     const startControllerProcess = async () => {
-      const child = startLoggedProcess('controller', process.execPath, [CLI, 'controller', '--config', controllerConfig], join(dir, 'controller.log'), childEnv({ POD_NAME: 'kconmon-controller', POD_NAMESPACE: 'kconmon' }));
+      const child = startLoggedProcess(
+        'controller',
+        process.execPath,
+        [CLI, 'controller', '--config', controllerConfig],
+        join(dir, 'controller.log'),
+        childEnv({ POD_NAME: 'kconmon-controller', POD_NAMESPACE: 'kconmon' }),
+      );
       controller = child;
       track(child, controllerConfig);
-      await waitUntil('the controller to be ready (discovery synced)', 30_000, async (note) => {
-        if (!child.running()) throw new GiveUp(`the controller exited (${child.describeExit()}):\n${child.logTail()}`);
-        const response = await fetch(`${controllerUrl}/readyz`, { signal: AbortSignal.timeout(1000) });
-        note(`readyz ${response.status}`);
-        return response.ok;
-      }, 100);
+      await waitUntil(
+        'the controller to be ready (discovery synced)',
+        30_000,
+        async (note) => {
+          if (!child.running()) throw new GiveUp(`the controller exited (${child.describeExit()}):\n${child.logTail()}`);
+          const response = await fetch(`${controllerUrl}/readyz`, { signal: AbortSignal.timeout(1000) });
+          note(`readyz ${response.status}`);
+          return response.ok;
+        },
+        100,
+      );
     };
     await startControllerProcess();
     state.endpoints.controller = controllerUrl;
@@ -339,12 +367,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       );
       node.agent = child;
       track(child, node.configFile);
-      await waitUntil(`agent ${node.name} to serve /healthz`, 20_000, async (note) => {
-        if (!child.running()) throw new GiveUp(`agent ${node.name} exited (${child.describeExit()}):\n${child.logTail()}`);
-        const response = await fetch(`${node.url}/healthz`, { signal: AbortSignal.timeout(1000) });
-        note(`healthz ${response.status}`);
-        return response.ok;
-      }, 100);
+      await waitUntil(
+        `agent ${node.name} to serve /healthz`,
+        20_000,
+        async (note) => {
+          if (!child.running()) throw new GiveUp(`agent ${node.name} exited (${child.describeExit()}):\n${child.logTail()}`);
+          const response = await fetch(`${node.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+          note(`healthz ${response.status}`);
+          return response.ok;
+        },
+        100,
+      );
     };
 
     const agentResults = async (nodeName: string) => JSON.parse(await fetchText(`${findNode(nodeName).url}/results`)) as AgentResults;
@@ -364,7 +397,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     // The readiness probes pass: the controller now lists the agents as ready, and they start testing each other.
     for (const node of nodes) await objects.setPodReady(node.podName, node.ip, true);
     // Every peer in a full mesh; past the budget, the peers the assignment gives each agent (as the agents compute it).
-    const assignment = options.maxPeers === undefined ? undefined : selectPeers(nodes.map(({ name, zone }) => ({ name, zone })), { maxPeers: options.maxPeers });
+    const assignment =
+      options.maxPeers === undefined
+        ? undefined
+        : selectPeers(
+            nodes.map(({ name, zone }) => ({ name, zone })),
+            { maxPeers: options.maxPeers },
+          );
     const expectedPeers = (node: ClusterNode) => (assignment === undefined ? nodes.length - 1 : peersOf(assignment, node.name).length);
     await waitUntil('every agent to probe all its peers', 20_000, async (note) => {
       const counts = await Promise.all(nodes.map(async (node) => (await agentResults(node.name)).peers));
@@ -461,16 +500,31 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         const net = createNamespace(names, name, ip);
         state.namespaces.push(net);
         save();
-        const node: ClusterNode = { name, zone, ip, podName: generatedPodName(), namespace: net.namespace, hostLink: net.hostLink, configFile: join(dir, `agent-${name}.yaml`), url: `http://${ip}:${AGENT_PORT}`, agent: undefined };
+        const node: ClusterNode = {
+          name,
+          zone,
+          ip,
+          podName: generatedPodName(),
+          namespace: net.namespace,
+          hostLink: net.hostLink,
+          configFile: join(dir, `agent-${name}.yaml`),
+          url: `http://${ip}:${AGENT_PORT}`,
+          agent: undefined,
+        };
         nodes.push(node);
         await objects.createAgentPod(node.podName, name, ip);
         await startAgentProcess(node);
         const others = nodes.length - 1;
-        await waitUntil(`agent ${name} to get its peer list from the controller`, 15_000, async (note) => {
-          const results = await agentResults(name);
-          note(`${results.peers} peers`);
-          return results.peers === others;
-        }, 100);
+        await waitUntil(
+          `agent ${name} to get its peer list from the controller`,
+          15_000,
+          async (note) => {
+            const results = await agentResults(name);
+            note(`${results.peers} peers`);
+            return results.peers === others;
+          },
+          100,
+        );
         await objects.setPodReady(node.podName, ip, true);
         syncStateNodes();
         return node;
@@ -483,7 +537,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         // The kubelet reacts to the deletionTimestamp: SIGTERM; the agent stops probing and answers for its grace.
         const sigtermAt = Date.now();
         agent.process.kill('SIGTERM');
-        await new Promise((resolveWait) => setTimeout(resolveWait, (5000 / TIME_SCALE) / 2));
+        await new Promise((resolveWait) => setTimeout(resolveWait, 5000 / TIME_SCALE / 2));
         const finalMetrics = await fetchText(`${node.url}/metrics`);
         await waitUntil(`agent ${name} to exit after its grace period`, 10_000, () => !agent.running(), 50);
         const exitedAt = Date.now();

@@ -8,7 +8,7 @@ import { startLoggedProcess, type LoggedProcess } from '../harness/logged-proces
 import { GiveUp, waitUntil } from '../harness/wait.ts';
 
 export const CLUSTER_DNS_NAME = 'kubernetes.default.svc.cluster.local';
-export const CLUSTER_DNS_ANSWER = '198.19.0.1';
+const CLUSTER_DNS_ANSWER = '198.19.0.1';
 export const UNBOUND_BIN = '/usr/sbin/unbound';
 /** Nothing listens on this port in the DNS namespace's loopback: forwarded queries fail at once, locally. */
 const CLOSED_PORT = 5399;
@@ -20,7 +20,7 @@ export interface DnsServer {
   stop(): Promise<void>;
 }
 
-export function unboundConfig(dir: string, address: string, subnet: string): string {
+function unboundConfig(dir: string, address: string, subnet: string): string {
   return `server:
   interface: ${address}@53
   port: 53
@@ -47,7 +47,13 @@ forward-zone:
 `;
 }
 
-export function createDnsServer(options: { namespace: string; address: string; subnet: string; dir: string; onStart?: (child: LoggedProcess) => void }): DnsServer {
+export function createDnsServer(options: {
+  namespace: string;
+  address: string;
+  subnet: string;
+  dir: string;
+  onStart?: (child: LoggedProcess) => void;
+}): DnsServer {
   const configFile = join(options.dir, 'unbound.conf');
   writeFileSync(configFile, unboundConfig(options.dir, options.address, options.subnet));
   let child: LoggedProcess | undefined;
@@ -61,14 +67,19 @@ export function createDnsServer(options: { namespace: string; address: string; s
       const started = child;
       const probe = new Resolver({ timeout: 300, tries: 1 });
       probe.setServers([options.address]);
-      await waitUntil('unbound to answer', 15_000, async (note) => {
-        if (!started.running()) throw new GiveUp(`unbound exited (${started.describeExit()}):\n${started.logTail()}`);
-        const answers: string[] = await probe.resolve4(CLUSTER_DNS_NAME).catch((error: Error) => {
-          note(error.message);
-          return [];
-        });
-        return answers.includes(CLUSTER_DNS_ANSWER);
-      }, 100);
+      await waitUntil(
+        'unbound to answer',
+        15_000,
+        async (note) => {
+          if (!started.running()) throw new GiveUp(`unbound exited (${started.describeExit()}):\n${started.logTail()}`);
+          const answers: string[] = await probe.resolve4(CLUSTER_DNS_NAME).catch((error: Error) => {
+            note(error.message);
+            return [];
+          });
+          return answers.includes(CLUSTER_DNS_ANSWER);
+        },
+        100,
+      );
     },
     async stop() {
       await child?.stop('SIGTERM', 5000);

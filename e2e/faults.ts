@@ -4,7 +4,7 @@
 import { run } from '../harness/system.ts';
 import { HOST_ADDRESS } from './network.ts';
 
-export const FAULT_TABLE = 'kconmon_e2e_fault';
+const FAULT_TABLE = 'kconmon_e2e_fault';
 
 /** Replaces the fault table with `chains` in one transaction (works whether the table exists or not). */
 function tableScript(chains: string): string {

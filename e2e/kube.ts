@@ -5,9 +5,9 @@ import { ApiException, CoreV1Api, KubernetesObjectApi, type KubernetesObject, ty
 import type { KubeCluster } from '../harness/kube-cluster.ts';
 import { renderedRbac } from '../harness/helm.ts';
 
-export const NAMESPACE = 'kconmon';
-export const AGENT_LABELS = { app: 'kconmon', component: 'agent' } as const;
-export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+const NAMESPACE = 'kconmon';
+const AGENT_LABELS = { app: 'kconmon', component: 'agent' } as const;
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 /** The pods of the initial nodes are named after their node; churned nodes get DaemonSet-like random suffixes. */
 export function podNameOf(nodeName: string): string {

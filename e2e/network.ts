@@ -7,7 +7,7 @@ import { run, tryRun } from '../harness/system.ts';
 
 export const SUBNET = '198.18.0.0/24';
 export const HOST_ADDRESS = '198.18.0.1';
-export const PREFIX_LENGTH = 24;
+const PREFIX_LENGTH = 24;
 
 /** Names derived from one prefix, so that a cluster's pieces can be found and removed from its state file. */
 export interface NetworkNames {
@@ -34,7 +34,7 @@ export function linkExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`);
 }
 
-export function namespaceExists(name: string): boolean {
+function namespaceExists(name: string): boolean {
   return existsSync(`/run/netns/${name}`);
 }
 
@@ -84,9 +84,4 @@ export function createNamespace(names: NetworkNames, id: string, address: string
 export function removeNamespace(namespace: string, hostLink: string | undefined): void {
   if (namespaceExists(namespace)) tryRun('ip', ['netns', 'del', namespace]);
   if (hostLink && linkExists(hostLink)) tryRun('ip', ['link', 'del', hostLink]);
-}
-
-/** Argument vector prefix that runs a command inside a namespace. */
-export function inNamespace(namespace: string, command: string, args: readonly string[]): { command: string; args: string[] } {
-  return { command: 'ip', args: ['netns', 'exec', namespace, command, ...args] };
 }

@@ -15,6 +15,7 @@ export interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects of every kind, indexed freely by the assertions
   [key: string]: any;
 }
 
@@ -69,7 +70,7 @@ export function renderChartError(options: RenderOptions): string {
   return result.stderr;
 }
 
-export function parseManifests(text: string): Manifest[] {
+function parseManifests(text: string): Manifest[] {
   return YAML.parseAllDocuments(text, { uniqueKeys: true })
     .map((document) => {
       if (document.errors.length > 0) throw new Error(`rendered YAML does not parse: ${document.errors[0]?.message}`);
@@ -77,7 +78,6 @@ export function parseManifests(text: string): Manifest[] {
     })
     .filter((manifest): manifest is Manifest => manifest !== null && typeof manifest === 'object');
 }
-
 
 const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 

@@ -26,9 +26,7 @@ export interface KubeBinaries {
 }
 
 /** `found` when both binaries exist, otherwise `reason` says what is missing and how to get it. */
-export type KubeBinariesLookup =
-  | { found: KubeBinaries; reason: undefined }
-  | { found: undefined; reason: string };
+export type KubeBinariesLookup = { found: KubeBinaries; reason: undefined } | { found: undefined; reason: string };
 
 export interface KubeClusterOptions {
   /** Defaults to findKubeBinaries(); start fails if they are missing. */
@@ -137,7 +135,7 @@ interface HttpResult {
   body: string;
 }
 
-export function httpGet(url: string, opts: { token?: string; ca?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
+function httpGet(url: string, opts: { token?: string; ca?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
   return new Promise<HttpResult>((resolve, reject) => {
     const u = new URL(url);
     const headers: Record<string, string> = {};
@@ -252,12 +250,7 @@ class LocalKubeCluster implements KubeCluster {
     this.#etcd?.killSync();
   };
 
-  constructor(
-    tempDir: string,
-    bins: KubeBinaries,
-    opts: KubeClusterOptions,
-    ports: { api: number; etcdClient: number; etcdPeer: number },
-  ) {
+  constructor(tempDir: string, bins: KubeBinaries, opts: KubeClusterOptions, ports: { api: number; etcdClient: number; etcdPeer: number }) {
     this.tempDir = tempDir;
     this.#bins = bins;
     this.#opts = opts;
@@ -289,11 +282,7 @@ class LocalKubeCluster implements KubeCluster {
     });
     await writeFile(path.join(this.tempDir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     // token,user,uid,"group1,group2"
-    await writeFile(
-      path.join(this.tempDir, 'tokens.csv'),
-      `${this.adminToken},kconmon-admin,kconmon-admin,"system:masters"\n`,
-      { mode: 0o600 },
-    );
+    await writeFile(path.join(this.tempDir, 'tokens.csv'), `${this.adminToken},kconmon-admin,kconmon-admin,"system:masters"\n`, { mode: 0o600 });
   }
 
   async startEtcd(): Promise<void> {
@@ -375,10 +364,15 @@ class LocalKubeCluster implements KubeCluster {
 
   async #waitUntil(proc: LoggedProcess, probe: () => Promise<boolean>): Promise<void> {
     try {
-      await waitUntil(`${proc.name} ready`, this.#startTimeoutMs, async () => {
-        if (!proc.running()) throw new GiveUp(`${proc.name} exited during start-up (${proc.describeExit()})`);
-        return probe();
-      }, 250);
+      await waitUntil(
+        `${proc.name} ready`,
+        this.#startTimeoutMs,
+        async () => {
+          if (!proc.running()) throw new GiveUp(`${proc.name} exited during start-up (${proc.describeExit()})`);
+          return probe();
+        },
+        250,
+      );
     } catch (error) {
       await proc.stop('SIGTERM', STOP_GRACE_MS);
       throw new Error(`${(error as Error).message}; log ${proc.logFile}:\n${proc.logTail(LOG_TAIL_LINES)}`);

@@ -10,7 +10,7 @@ import { stringify as toYaml } from 'yaml';
 import { freePort } from './ports.ts';
 import { GiveUp, waitUntil } from './wait.ts';
 
-export const PROMETHEUS_BIN = process.env.KCONMON_PROMETHEUS ?? '/usr/bin/prometheus';
+const PROMETHEUS_BIN = process.env.KCONMON_PROMETHEUS ?? '/usr/bin/prometheus';
 export const PROMTOOL_BIN = process.env.KCONMON_PROMTOOL ?? '/usr/bin/promtool';
 
 /** Why Prometheus cannot run here, or undefined when it can. */
@@ -117,7 +117,7 @@ export interface RuleGroup {
 }
 
 /** The prometheus.yml for these options (exported for tests that only need the file). */
-export function prometheusConfig(options: PrometheusOptions): Record<string, unknown> {
+function prometheusConfig(options: PrometheusOptions): Record<string, unknown> {
   return {
     global: {
       scrape_interval: options.scrapeInterval ?? '1s',
@@ -125,14 +125,18 @@ export function prometheusConfig(options: PrometheusOptions): Record<string, unk
       evaluation_interval: options.evaluationInterval ?? '1s',
     },
     ...(options.ruleFiles && options.ruleFiles.length > 0 ? { rule_files: [...options.ruleFiles] } : {}),
-    scrape_configs: options.jobs.map((job): Record<string, unknown> => ({
-      job_name: job.job,
-      ...(job.scrapeInterval ? { scrape_interval: job.scrapeInterval } : {}),
-      ...(job.metricsPath ? { metrics_path: job.metricsPath } : {}),
-      ...(job.honorLabels !== undefined ? { honor_labels: job.honorLabels } : {}),
-      static_configs: [{ targets: [...job.targets], ...(job.labels ? { labels: { ...job.labels } } : {}) }],
-      ...(job.metricRelabelConfigs ? { metric_relabel_configs: [...job.metricRelabelConfigs] } : {}),
-    })).concat(options.rawScrapeConfigs ?? []),
+    scrape_configs: options.jobs
+      .map(
+        (job): Record<string, unknown> => ({
+          job_name: job.job,
+          ...(job.scrapeInterval ? { scrape_interval: job.scrapeInterval } : {}),
+          ...(job.metricsPath ? { metrics_path: job.metricsPath } : {}),
+          ...(job.honorLabels !== undefined ? { honor_labels: job.honorLabels } : {}),
+          static_configs: [{ targets: [...job.targets], ...(job.labels ? { labels: { ...job.labels } } : {}) }],
+          ...(job.metricRelabelConfigs ? { metric_relabel_configs: [...job.metricRelabelConfigs] } : {}),
+        }),
+      )
+      .concat(options.rawScrapeConfigs ?? []),
   };
 }
 
@@ -246,7 +250,9 @@ async function launch(setup: { options: PrometheusOptions; address: string; port
     query: (expr, time) => api<PromQueryResult>('query', { query: expr, ...(time !== undefined ? { time: String(time) } : {}) }),
     queryRange: (expr, start, end, step) => api<PromQueryResult>('query_range', { query: expr, start: String(start), end: String(end), step: String(step) }),
     labelValues: async (label, match = []) => {
-      const values = await api<string[]>(`label/${encodeURIComponent(label)}/values${match.length > 0 ? `?${match.map((m) => `match[]=${encodeURIComponent(m)}`).join('&')}` : ''}`);
+      const values = await api<string[]>(
+        `label/${encodeURIComponent(label)}/values${match.length > 0 ? `?${match.map((m) => `match[]=${encodeURIComponent(m)}`).join('&')}` : ''}`,
+      );
       return [...values].sort();
     },
     rules: () => api<{ groups: RuleGroup[] }>('rules'),

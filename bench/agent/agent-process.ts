@@ -51,7 +51,12 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   const peersFile = join(dir, 'peers.json');
   const configFile = join(dir, 'agent.yaml');
   const logFile = join(dir, 'agent.log');
-  const peers = plan.peers.map((ip, index) => ({ name: `synthetic-${index}`, nodeName: `synthetic-node-${index}`, ip, zone: `zone-${String.fromCharCode(97 + (index % 3))}` }));
+  const peers = plan.peers.map((ip, index) => ({
+    name: `synthetic-${index}`,
+    nodeName: `synthetic-node-${index}`,
+    ip,
+    zone: `zone-${String.fromCharCode(97 + (index % 3))}`,
+  }));
   await writeFile(peersFile, JSON.stringify(peers));
   // JSON is YAML: the config file as a user would write it, defaults left to the schema, except the probing budget:
   // the benchmark measures the cost per probed peer, so the agent probes all N (a full mesh), not its selected row.
@@ -71,7 +76,14 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   let child: ChildProcess;
   try {
     child = options.group.spawn(process.execPath, [...nodeArgs, options.entry ?? CLI, 'agent', '--config', configFile], {
-      env: { ...process.env, NODE_NAME: 'bench-agent-node', POD_NAME: 'bench-agent', POD_IP: plan.agent, ZONE: 'zone-a', KCONMON_BENCH_DEADLINE_MS: String(options.deadlineMs) },
+      env: {
+        ...process.env,
+        NODE_NAME: 'bench-agent-node',
+        POD_NAME: 'bench-agent',
+        POD_IP: plan.agent,
+        ZONE: 'zone-a',
+        KCONMON_BENCH_DEADLINE_MS: String(options.deadlineMs),
+      },
       stdio: ['ignore', log, log, 'ipc'],
     });
   } finally {

@@ -44,7 +44,8 @@ export function createChildGroup(): ChildGroup {
   }
 
   return {
-    fork: (script, args) => track(fork(script, [...args], { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' })),
+    fork: (script, args) =>
+      track(fork(script, [...args], { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' })),
     spawn: (command, args, options) => track(spawn(command, [...args], options)),
     stop,
     stopAll: async (graceMs) => {

@@ -16,12 +16,24 @@ export function runPing(address: string, count = 20, intervalSeconds = 0.2): Pro
   if (!isLoopback(address)) throw new Error(`ping: refusing non-loopback address ${address}`);
   const deadline = Math.ceil(count * intervalSeconds) + 5;
   return new Promise((resolve) => {
-    execFile('ping', ['-n', '-q', '-c', String(count), '-i', String(intervalSeconds), '-w', String(deadline), address], { timeout: (deadline + 5) * 1000 }, (_error, stdout) => {
-      const packets = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
-      const rtt = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms/.exec(stdout);
-      if (!packets || !rtt) return resolve(undefined);
-      const micros = (index: number) => Number(rtt[index]) * 1000;
-      resolve({ transmitted: Number(packets[1]), received: Number(packets[2]), minMicros: micros(1), avgMicros: micros(2), maxMicros: micros(3), mdevMicros: micros(4) });
-    });
+    execFile(
+      'ping',
+      ['-n', '-q', '-c', String(count), '-i', String(intervalSeconds), '-w', String(deadline), address],
+      { timeout: (deadline + 5) * 1000 },
+      (_error, stdout) => {
+        const packets = /(\d+) packets transmitted, (\d+) received/.exec(stdout);
+        const rtt = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms/.exec(stdout);
+        if (!packets || !rtt) return resolve(undefined);
+        const micros = (index: number) => Number(rtt[index]) * 1000;
+        resolve({
+          transmitted: Number(packets[1]),
+          received: Number(packets[2]),
+          minMicros: micros(1),
+          avgMicros: micros(2),
+          maxMicros: micros(3),
+          mdevMicros: micros(4),
+        });
+      },
+    );
   });
 }

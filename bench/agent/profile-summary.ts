@@ -32,7 +32,7 @@ export interface ProfileSummary {
   readonly agentFrames: readonly ProfileLine[];
 }
 
-export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary {
+function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
   // timeDeltas[i] is the time before sample i: the time after sample i is timeDeltas[i + 1].
@@ -59,7 +59,9 @@ export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary 
     origins.set(origin, (origins.get(origin) ?? 0) + us);
     let frame: ProfileNode | undefined = node;
     while (frame && !frame.callFrame.url.includes('/src/')) frame = byId.get(parent.get(frame.id) ?? -1);
-    const owner = frame ? `${frame.callFrame.functionName || '(anonymous)'} ${shortUrl(frame.callFrame.url)}:${frame.callFrame.lineNumber + 1}` : `(no agent frame) ${origin}`;
+    const owner = frame
+      ? `${frame.callFrame.functionName || '(anonymous)'} ${shortUrl(frame.callFrame.url)}:${frame.callFrame.lineNumber + 1}`
+      : `(no agent frame) ${origin}`;
     agentFrames.set(owner, (agentFrames.get(owner) ?? 0) + us);
   }
   const lines = (map: Map<string, number>) =>
@@ -67,7 +69,13 @@ export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary 
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, selfMs: us / 1000, share: busy > 0 ? us / busy : 0 }));
-  return { totalMs: (profile.endTime - profile.startTime) / 1000, busyMs: busy / 1000, functions: lines(functions), origins: lines(origins), agentFrames: lines(agentFrames) };
+  return {
+    totalMs: (profile.endTime - profile.startTime) / 1000,
+    busyMs: busy / 1000,
+    functions: lines(functions),
+    origins: lines(origins),
+    agentFrames: lines(agentFrames),
+  };
 }
 
 function shortUrl(url: string): string {

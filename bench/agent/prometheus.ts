@@ -3,7 +3,7 @@
 import type { Scrape } from '../../harness/exposition.ts';
 
 /** Cumulative bucket counts of a histogram summed over every label set, as `[upperBound, count]` sorted by bound. */
-export function buckets(scrape: Scrape, histogram: string): Array<[number, number]> {
+function buckets(scrape: Scrape, histogram: string): Array<[number, number]> {
   const byBound = new Map<number, number>();
   for (const sample of scrape) {
     if (sample.name !== `${histogram}_bucket`) continue;

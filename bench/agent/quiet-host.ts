@@ -2,7 +2,10 @@
 // latency. Returns the busy CPU last seen, so the report can say how loaded the host was when measuring began.
 import type { ProcReader } from '../../harness/proc-stats.ts';
 
-export async function waitForQuietHost(proc: ProcReader, options: { maxWaitSeconds: number; busyMillicores: number; log: (line: string) => void }): Promise<number> {
+export async function waitForQuietHost(
+  proc: ProcReader,
+  options: { maxWaitSeconds: number; busyMillicores: number; log: (line: string) => void },
+): Promise<number> {
   const deadline = Date.now() + options.maxWaitSeconds * 1000;
   let busy = Number.NaN;
   let said = false;

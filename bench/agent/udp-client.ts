@@ -26,7 +26,10 @@ async function main(): Promise<void> {
   for (const address of [config.bind, ...config.targets]) if (!isLoopback(address)) throw new Error(`refusing non-loopback address ${address}`);
 
   // Same immediate lookup as the agent's pinger, so both hand the datagram to the kernel in the same tick.
-  const socket = dgram.createSocket({ type: 'udp4', lookup: ((address: string, _options: unknown, callback: (e: null, a: string, f: number) => void) => callback(null, address, 4)) as never });
+  const socket = dgram.createSocket({
+    type: 'udp4',
+    lookup: ((address: string, _options: unknown, callback: (e: null, a: string, f: number) => void) => callback(null, address, 4)) as never,
+  });
   const pending = new Map<number, bigint>();
   let rtts: number[] = [];
   let sent = 0;
@@ -58,7 +61,8 @@ async function main(): Promise<void> {
       pending.delete(id);
       lost++;
     }
-    const id = (sequence = (sequence + 1) >>> 0);
+    sequence = (sequence + 1) >>> 0;
+    const id = sequence;
     const payload = Buffer.alloc(4);
     payload.writeUInt32BE(id, 0);
     const target = config.targets[id % config.targets.length] as string;

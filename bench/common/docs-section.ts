@@ -14,7 +14,7 @@ export async function writeSection(path: string, heading: string, body: string):
 }
 
 /** `body` must start with the heading line itself. */
-export function replaceSection(text: string, heading: string, body: string): string {
+function replaceSection(text: string, heading: string, body: string): string {
   const section = body.endsWith('\n') ? body : `${body}\n`;
   const lines = text.split('\n');
   const start = lines.findIndex((line) => line.trimEnd() === heading);

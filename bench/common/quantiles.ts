@@ -7,7 +7,7 @@ export interface Summary {
   readonly max: number;
 }
 
-export function quantile(sorted: readonly number[], q: number): number {
+function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = (sorted.length - 1) * q;
   const low = Math.floor(rank);

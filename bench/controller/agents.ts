@@ -86,7 +86,16 @@ function onLine(agent: Agent, line: string, at: number): void {
 }
 
 function connectAll(request: ConnectRequest): Promise<ConnectedReport> {
-  agents = Array.from({ length: request.count }, (_, index) => ({ index, request: undefined, gotSnapshot: false, snapshotBytes: 0, head: '', pending: '', version: -1, open: false }));
+  agents = Array.from({ length: request.count }, (_, index) => ({
+    index,
+    request: undefined,
+    gotSnapshot: false,
+    snapshotBytes: 0,
+    head: '',
+    pending: '',
+    version: -1,
+    open: false,
+  }));
   const started = now();
   const perAgentMs: number[] = [];
   const snapshotVersions = new Set<number>();
@@ -120,16 +129,32 @@ function connectAll(request: ConnectRequest): Promise<ConnectedReport> {
     };
     const startNext = () => {
       if (next >= request.count) return;
-      open(agents[next++]!, request.port, settle, () => {
-        failures++;
-        settle();
-      }, perAgentMs, started, snapshotVersions);
+      open(
+        agents[next++]!,
+        request.port,
+        settle,
+        () => {
+          failures++;
+          settle();
+        },
+        perAgentMs,
+        started,
+        snapshotVersions,
+      );
     };
     for (let i = 0; i < limit; i++) startNext();
   });
 }
 
-function open(agent: Agent, port: number, onSnapshot: () => void, onFailure: () => void, perAgentMs: number[], started: number, snapshotVersions: Set<number>): void {
+function open(
+  agent: Agent,
+  port: number,
+  onSnapshot: () => void,
+  onFailure: () => void,
+  perAgentMs: number[],
+  started: number,
+  snapshotVersions: Set<number>,
+): void {
   let settled = false;
   const fail = (message: string) => {
     if (!settled) {
@@ -138,7 +163,13 @@ function open(agent: Agent, port: number, onSnapshot: () => void, onFailure: () 
       onFailure();
     }
   };
-  const request = http.get({ host: '127.0.0.1', port, path: `/v1/watch?node=node-${agent.index}&pod=agent-${agent.index}`, agent: false, headers: { accept: 'application/x-ndjson' } });
+  const request = http.get({
+    host: '127.0.0.1',
+    port,
+    path: `/v1/watch?node=node-${agent.index}&pod=agent-${agent.index}`,
+    agent: false,
+    headers: { accept: 'application/x-ndjson' },
+  });
   agent.request = request;
   request.on('error', (error) => {
     if (!closing) fail(error.message);
@@ -175,8 +206,7 @@ function open(agent: Agent, port: number, onSnapshot: () => void, onFailure: () 
       }
       if (rest.length === 0) return;
       agent.pending += rest.toString('utf8');
-      let newline: number;
-      while ((newline = agent.pending.indexOf('\n')) !== -1) {
+      for (let newline = agent.pending.indexOf('\n'); newline !== -1; newline = agent.pending.indexOf('\n')) {
         const line = agent.pending.slice(0, newline);
         agent.pending = agent.pending.slice(newline + 1);
         if (line) onLine(agent, line, at);
@@ -199,7 +229,15 @@ process.on('message', (message: { type: string } & Partial<ConnectRequest>) => {
     const versions = [...receipts.entries()]
       .sort(([a], [b]) => a - b)
       .map(([version, receipt]) => ({ version, line: receipt.line, times: Array.from(receipt.times, (t) => (Number.isNaN(t) ? null : t)) }));
-    const report: ReceiptsReport = { type: 'receipts', versions, heartbeats, gaps, disconnects, errors: [...errors], open: agents.filter((agent) => agent.open).length };
+    const report: ReceiptsReport = {
+      type: 'receipts',
+      versions,
+      heartbeats,
+      gaps,
+      disconnects,
+      errors: [...errors],
+      open: agents.filter((agent) => agent.open).length,
+    };
     process.send?.(report);
   } else if (message.type === 'close') {
     closing = true;

@@ -23,7 +23,15 @@ export async function readAuditedRequests(path: string, user: string): Promise<A
   const byId = new Map<string, AuditedRequest>();
   for (const line of text.split('\n')) {
     if (!line) continue;
-    let event: { auditID?: string; user?: { username?: string }; verb?: string; requestURI?: string; objectRef?: { resource?: string }; requestReceivedTimestamp?: string; responseStatus?: { code?: number } };
+    let event: {
+      auditID?: string;
+      user?: { username?: string };
+      verb?: string;
+      requestURI?: string;
+      objectRef?: { resource?: string };
+      requestReceivedTimestamp?: string;
+      responseStatus?: { code?: number };
+    };
     try {
       event = JSON.parse(line) as typeof event;
     } catch {

@@ -8,7 +8,7 @@ import { ApiException, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from
 import { startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
 import { NAMESPACE, ZONE_LABEL, nodeObject, podConditions, podObject, podStatus, type ObjectShape } from './kube-objects.ts';
 
-export const CONTROLLER_ACCOUNT = 'kconmon-controller';
+const CONTROLLER_ACCOUNT = 'kconmon-controller';
 export const CONTROLLER_USER = `system:serviceaccount:${NAMESPACE}:${CONTROLLER_ACCOUNT}`;
 
 export interface BenchCluster {
@@ -78,7 +78,10 @@ async function createRbac(admin: KubeConfig): Promise<void> {
       subjects: [{ kind: 'ServiceAccount', name: CONTROLLER_ACCOUNT, namespace: NAMESPACE }],
     },
   });
-  await rbac.createNamespacedRole({ namespace: NAMESPACE, body: { metadata: { name: CONTROLLER_ACCOUNT }, rules: [{ apiGroups: [''], resources: ['pods'], verbs }] } });
+  await rbac.createNamespacedRole({
+    namespace: NAMESPACE,
+    body: { metadata: { name: CONTROLLER_ACCOUNT }, rules: [{ apiGroups: [''], resources: ['pods'], verbs }] },
+  });
   await rbac.createNamespacedRoleBinding({
     namespace: NAMESPACE,
     body: {
@@ -98,7 +101,7 @@ async function ignoreExists(call: () => Promise<unknown>): Promise<void> {
 }
 
 /** Runs `task(i)` for i in [from, to) with at most `concurrency` in flight; the first failure stops the rest. */
-export async function forEachBounded(from: number, to: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+async function forEachBounded(from: number, to: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
   let next = from;
   let failed = false;
   const worker = async () => {
@@ -123,14 +126,24 @@ export interface PopulateResult {
 }
 
 /** Grows the cluster to `target` Nodes and agent Pods (each pod Running, Ready, with an IP). */
-export async function populate(bench: BenchCluster, target: number, shape: ObjectShape, concurrency: number, progress: (done: number) => void): Promise<PopulateResult> {
+export async function populate(
+  bench: BenchCluster,
+  target: number,
+  shape: ObjectShape,
+  concurrency: number,
+  progress: (done: number) => void,
+): Promise<PopulateResult> {
   const from = bench.count;
   const started = performance.now();
   let done = 0;
   await forEachBounded(from, target, concurrency, async (index) => {
     await bench.core.createNode({ body: nodeObject(index, shape) });
     await bench.core.createNamespacedPod({ namespace: NAMESPACE, body: podObject(index, shape) });
-    await bench.core.patchNamespacedPodStatus({ name: `agent-${index}`, namespace: NAMESPACE, body: [{ op: 'add', path: '/status', value: podStatus(index, shape, true) }] });
+    await bench.core.patchNamespacedPodStatus({
+      name: `agent-${index}`,
+      namespace: NAMESPACE,
+      body: [{ op: 'add', path: '/status', value: podStatus(index, shape, true) }],
+    });
     done++;
     if (done % 500 === 0) progress(done);
   });
@@ -143,10 +156,14 @@ export function setNodeZone(bench: BenchCluster, index: number, zone: string): P
 }
 
 export function setPodReady(bench: BenchCluster, index: number, ready: boolean): Promise<unknown> {
-  return bench.core.patchNamespacedPodStatus({ name: `agent-${index}`, namespace: NAMESPACE, body: [{ op: 'replace', path: '/status/conditions', value: podConditions(ready) }] });
+  return bench.core.patchNamespacedPodStatus({
+    name: `agent-${index}`,
+    namespace: NAMESPACE,
+    body: [{ op: 'replace', path: '/status/conditions', value: podConditions(ready) }],
+  });
 }
 
-export const CHURN_NAMESPACE = 'kconmon-churn';
+const CHURN_NAMESPACE = 'kconmon-churn';
 
 export interface Churn {
   /** Stops after the current second's batch; resolves with the pods created (and deleted). */
@@ -168,7 +185,10 @@ export async function startChurn(bench: BenchCluster, rate: number): Promise<Chu
       const started = performance.now();
       await forEachBounded(0, rate, 16, async () => {
         const name = `churn-${created++}`;
-        await bench.core.createNamespacedPod({ namespace: CHURN_NAMESPACE, body: { metadata: { name }, spec: { containers: [{ name: 'c', image: 'example.invalid/none' }] } } });
+        await bench.core.createNamespacedPod({
+          namespace: CHURN_NAMESPACE,
+          body: { metadata: { name }, spec: { containers: [{ name: 'c', image: 'example.invalid/none' }] } },
+        });
         await bench.core.deleteNamespacedPod({ namespace: CHURN_NAMESPACE, name, gracePeriodSeconds: 0 });
       });
       const wait = 1000 - (performance.now() - started);

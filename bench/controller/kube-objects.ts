@@ -9,14 +9,14 @@ export type ObjectShape = 'realistic' | 'minimal';
 export const NAMESPACE = 'kconmon';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const ZONES = ['zone-a', 'zone-b', 'zone-c'] as const;
-export const AGENT_LABELS = { app: 'kconmon', component: 'agent' } as const;
+const AGENT_LABELS = { app: 'kconmon', component: 'agent' } as const;
 
-export const nodeName = (index: number) => `node-${index}`;
-export const podName = (index: number) => `agent-${index}`;
+const nodeName = (index: number) => `node-${index}`;
+const podName = (index: number) => `agent-${index}`;
 export const zoneOf = (index: number) => ZONES[index % ZONES.length]!;
 
 /** 127.10.0.1 … (250 per /24): unique for up to 62,500 pods. */
-export function podIp(index: number): string {
+function podIp(index: number): string {
   return `127.${10 + Math.floor(index / 62_500)}.${Math.floor((index % 62_500) / 250)}.${(index % 250) + 1}`;
 }
 
@@ -38,7 +38,14 @@ export function nodeObject(index: number, shape: ObjectShape): V1Node {
   const zone = zoneOf(index);
   if (shape === 'minimal') return { metadata: { name, labels: { 'kubernetes.io/hostname': name, [ZONE_LABEL]: zone } } };
   const now = new Date();
-  const condition = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+  const condition = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  });
   return {
     metadata: {
       name,
@@ -62,7 +69,11 @@ export function nodeObject(index: number, shape: ObjectShape): V1Node {
         'csi.volume.kubernetes.io/nodeid': JSON.stringify({ 'ebs.csi.aws.com': `i-${index.toString(16).padStart(17, '0')}` }),
       },
     },
-    spec: { podCIDR: `10.${Math.floor(index / 256) % 256}.${index % 256}.0/24`, podCIDRs: [`10.${Math.floor(index / 256) % 256}.${index % 256}.0/24`], providerID: `aws:///${zone}/i-${index.toString(16).padStart(17, '0')}` },
+    spec: {
+      podCIDR: `10.${Math.floor(index / 256) % 256}.${index % 256}.0/24`,
+      podCIDRs: [`10.${Math.floor(index / 256) % 256}.${index % 256}.0/24`],
+      providerID: `aws:///${zone}/i-${index.toString(16).padStart(17, '0')}`,
+    },
     status: {
       capacity: { cpu: '8', 'ephemeral-storage': '104845292Ki', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: '32386544Ki', pods: '110' },
       allocatable: { cpu: '7910m', 'ephemeral-storage': '95551679124', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: '31369712Ki', pods: '110' },
@@ -103,16 +114,35 @@ export function podObject(index: number, shape: ObjectShape): V1Pod {
   return {
     metadata: {
       name,
-      labels: { ...AGENT_LABELS, 'app.kubernetes.io/instance': 'kconmon', 'app.kubernetes.io/name': 'kconmon', 'controller-revision-hash': '7d9f8c6b5d', 'pod-template-generation': '1' },
+      labels: {
+        ...AGENT_LABELS,
+        'app.kubernetes.io/instance': 'kconmon',
+        'app.kubernetes.io/name': 'kconmon',
+        'controller-revision-hash': '7d9f8c6b5d',
+        'pod-template-generation': '1',
+      },
       annotations: { 'checksum/config': 'c0ffee'.repeat(10), 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'kconmon-agent', uid: '6f1c1f9e-1c1e-4a4e-9d7e-3a2b1c0d9e8f', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          name: 'kconmon-agent',
+          uid: '6f1c1f9e-1c1e-4a4e-9d7e-3a2b1c0d9e8f',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       nodeName: node,
       serviceAccountName: 'kconmon-agent',
       priorityClassName: 'system-node-critical',
       terminationGracePeriodSeconds: 30,
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] },
+        },
+      },
       tolerations: [
         { operator: 'Exists' },
         { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
@@ -137,7 +167,13 @@ export function podObject(index: number, shape: ObjectShape): V1Pod {
           readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 2 },
           livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
           resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65532, capabilities: { drop: ['ALL'] } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            capabilities: { drop: ['ALL'] },
+          },
           volumeMounts: [
             { name: 'config', mountPath: '/etc/kconmon', readOnly: true },
             { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },

@@ -26,7 +26,7 @@ export interface BenchOptions {
 
 /** Seconds between the last change and the end of the window, for it to reach every agent. */
 export const SETTLE_SECONDS = 4;
-export const MIN_IDLE_SECONDS = 5;
+const MIN_IDLE_SECONDS = 5;
 
 export const USAGE = `usage: node bench/controller/run.ts [options]
   --nodes 500,5000          cluster sizes N (ascending): N Nodes, N agent Pods, N connected agents (1..20000)
@@ -91,12 +91,15 @@ export function parseOptions(argv: readonly string[], repo: string): BenchOption
   const windowSeconds = num(values.window, '--window', 10, 1800);
   const idle = windowSeconds - changes * spacingSeconds - SETTLE_SECONDS;
   if (idle < MIN_IDLE_SECONDS) {
-    throw new Error(`--window ${windowSeconds} is too short for ${changes} changes ${spacingSeconds} s apart: it needs ≥ ${changes * spacingSeconds + SETTLE_SECONDS + MIN_IDLE_SECONDS} s`);
+    throw new Error(
+      `--window ${windowSeconds} is too short for ${changes} changes ${spacingSeconds} s apart: it needs ≥ ${changes * spacingSeconds + SETTLE_SECONDS + MIN_IDLE_SECONDS} s`,
+    );
   }
   if (values.objects !== 'realistic' && values.objects !== 'minimal') throw new Error('--objects must be realistic or minimal');
   const entry = values['controller-entry'];
   const controllerEntry = entry === 'dist' || entry === 'src' ? entry : resolve(repo, entry);
-  if (controllerEntry !== 'dist' && controllerEntry !== 'src' && !existsSync(controllerEntry)) throw new Error(`--controller-entry ${controllerEntry} does not exist`);
+  if (controllerEntry !== 'dist' && controllerEntry !== 'src' && !existsSync(controllerEntry))
+    throw new Error(`--controller-entry ${controllerEntry} does not exist`);
   return {
     sizes,
     changes,

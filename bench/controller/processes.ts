@@ -32,7 +32,7 @@ function launch(argv: readonly string[], options: { logPath?: string; ipc?: bool
   }
 }
 
-export function isRunning(child: ChildProcess): boolean {
+function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null && child.pid !== undefined;
 }
 
@@ -112,7 +112,10 @@ export async function startControllerProcess(launchOptions: ControllerLaunch): P
   const pid = child.pid;
   const tailLog = (lines = 30) => {
     try {
-      return readFileSync(logPath, 'utf8').split('\n').slice(-lines - 1).join('\n');
+      return readFileSync(logPath, 'utf8')
+        .split('\n')
+        .slice(-lines - 1)
+        .join('\n');
     } catch {
       return '(no log)';
     }
@@ -123,11 +126,16 @@ export async function startControllerProcess(launchOptions: ControllerLaunch): P
     port,
     logPath,
     async waitReady(timeoutMs) {
-      await waitUntil('the controller to be ready', timeoutMs, async (note) => {
-        if (!isRunning(child)) throw new GiveUp(`the controller exited (code ${child.exitCode}, signal ${child.signalCode}); its log:\n${tailLog()}`);
-        note(`its log:\n${tailLog()}`);
-        return (await get(port, '/readyz', 2000)).status === 200;
-      }, 50);
+      await waitUntil(
+        'the controller to be ready',
+        timeoutMs,
+        async (note) => {
+          if (!isRunning(child)) throw new GiveUp(`the controller exited (code ${child.exitCode}, signal ${child.signalCode}); its log:\n${tailLog()}`);
+          note(`its log:\n${tailLog()}`);
+          return (await get(port, '/readyz', 2000)).status === 200;
+        },
+        50,
+      );
     },
     async metrics(names) {
       const { body } = await get(port, '/metrics', 10_000);

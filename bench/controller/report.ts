@@ -8,9 +8,9 @@ import { SETTLE_SECONDS, type BenchOptions } from './options.ts';
 import type { SizeResult } from './scenario.ts';
 import { nodeObject, podObject, podStatus } from './kube-objects.ts';
 
-export const HEADING = '## Controller';
-export const TARGET_RSS_BYTES = 256 * 1024 * 1024;
-export const TARGET_P99_MS = 1000;
+const HEADING = '## Controller';
+const TARGET_RSS_BYTES = 256 * 1024 * 1024;
+const TARGET_P99_MS = 1000;
 /** Re-watches are timer-driven (a quiet watch is re-opened every 30 s), so equal windows may differ by a few. */
 const REQUEST_TOLERANCE = 2;
 
@@ -50,14 +50,19 @@ export function verdicts(results: readonly SizeResult[]): Verdict[] {
   const largest = results.at(-1)!;
   const smallest = results[0]!;
   const out: Verdict[] = [
-    { name: `controller RSS ≤ 256 MB at N = ${largest.n}`, pass: largest.hwm <= TARGET_RSS_BYTES, detail: `peak (VmHWM) ${mb(largest.hwm)}, steady ${mb(largest.rssEnd)}` },
+    {
+      name: `controller RSS ≤ 256 MB at N = ${largest.n}`,
+      pass: largest.hwm <= TARGET_RSS_BYTES,
+      detail: `peak (VmHWM) ${mb(largest.hwm)}, steady ${mb(largest.rssEnd)}`,
+    },
     {
       name: `p99 fan-out ≤ 1 s at N = ${largest.n}`,
       pass: largest.fanout.p99 <= TARGET_P99_MS && largest.fanoutMissing === 0,
       detail: `p99 ${ms(largest.fanout.p99)} over ${largest.fanout.count} receipts (${largest.changes.length} changes × ${largest.n} agents)${largest.fanoutMissing ? `, ${largest.fanoutMissing} never received` : ''}`,
     },
   ];
-  const lists = (count: SizeResult['window']['requests']) => Object.entries(count.byKind).reduce((sum, [kind, n]) => sum + (kind.startsWith('list ') ? n : 0), 0);
+  const lists = (count: SizeResult['window']['requests']) =>
+    Object.entries(count.byKind).reduce((sum, [kind, n]) => sum + (kind.startsWith('list ') ? n : 0), 0);
   const relisted = results.filter((result) => lists(result.window.requests) > 0);
   if (results.length > 1) {
     const grewWindow = largest.window.requests.total - smallest.window.requests.total;
@@ -82,10 +87,16 @@ export function resultsTable(results: readonly SizeResult[]): string {
   return [
     `| | ${results.map((result) => `N = ${result.n}`).join(' | ')} |`,
     `|---|${results.map(() => '---:').join('|')}|`,
-    row('set-up: Nodes + Pods created (+ status)', (r) => `${r.setup.created} + ${r.setup.created} in ${sec(r.setup.seconds)} (${(r.setup.requests / r.setup.seconds).toFixed(0)} req/s)`),
+    row(
+      'set-up: Nodes + Pods created (+ status)',
+      (r) => `${r.setup.created} + ${r.setup.created} in ${sec(r.setup.seconds)} (${(r.setup.requests / r.setup.seconds).toFixed(0)} req/s)`,
+    ),
     row('controller start → synced and ready', (r) => `${sec(r.readyMs / 1000)} (${r.startupCpuSeconds.toFixed(2)} CPU s)`),
     row('snapshot line per agent', (r) => `${(r.connect.snapshotBytes / 1024).toFixed(0)} KiB`),
-    row('all N agents connect at once: all snapshots in', (r) => `${sec(r.connect.ms / 1000)} (per agent p50 ${ms(r.connect.perAgent.p50)}, p99 ${ms(r.connect.perAgent.p99)})`),
+    row(
+      'all N agents connect at once: all snapshots in',
+      (r) => `${sec(r.connect.ms / 1000)} (per agent p50 ${ms(r.connect.perAgent.p50)}, p99 ${ms(r.connect.perAgent.p99)})`,
+    ),
     row('**fan-out: API call return → agent, p50**', (r) => `**${ms(r.fanout.p50, 1)}**`),
     row('**fan-out p99**', (r) => `**${ms(r.fanout.p99, 1)}**`),
     row('fan-out max', (r) => ms(r.fanout.max, 1)),

@@ -34,7 +34,15 @@ export interface SizeResult {
   readonly startupRequests: RequestCount;
   readonly rssAfterSync: number;
   readonly heapAfterSync: number | undefined;
-  readonly connect: { readonly ms: number; readonly perAgent: Summary; readonly snapshotBytes: number; readonly failures: number; readonly errors: readonly string[]; readonly millicores: number; readonly rssMax: number };
+  readonly connect: {
+    readonly ms: number;
+    readonly perAgent: Summary;
+    readonly snapshotBytes: number;
+    readonly failures: number;
+    readonly errors: readonly string[];
+    readonly millicores: number;
+    readonly rssMax: number;
+  };
   readonly idle: { readonly seconds: number; readonly millicores: number; readonly rssMean: number; readonly rssMax: number; readonly churnedPods: number };
   readonly changing: { readonly seconds: number; readonly millicores: number; readonly rssMax: number };
   readonly rssEnd: number;
@@ -48,7 +56,13 @@ export interface SizeResult {
   readonly fanoutFromCallStart: Summary;
   readonly fanoutMissing: number;
   readonly versionsInWindow: number;
-  readonly stream: { readonly heartbeats: number; readonly gaps: number; readonly disconnects: number; readonly open: number; readonly errors: readonly string[] };
+  readonly stream: {
+    readonly heartbeats: number;
+    readonly gaps: number;
+    readonly disconnects: number;
+    readonly open: number;
+    readonly errors: readonly string[];
+  };
   readonly agentsProcessMillicores: number;
   /** Host 1-minute load average at the end of the window (other work on the machine skews latencies). */
   readonly loadAverage: number;
@@ -109,11 +123,18 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
     agents = await startAgentsProcess(context.agentsScript, context.nodeBinary, join(context.dir, `agents-${n}.log`));
     const connectCpu0 = cpuSeconds(proc.cpu(pid));
     const connect0 = performance.now();
-    const connected = await agents.request<ConnectedReport>({ type: 'connect', port: controller.port, count: n, concurrency: options.connectConcurrency, timeoutMs: 240_000 }, 'connected', 260_000);
+    const connected = await agents.request<ConnectedReport>(
+      { type: 'connect', port: controller.port, count: n, concurrency: options.connectConcurrency, timeoutMs: 240_000 },
+      'connected',
+      260_000,
+    );
     const connect1 = performance.now();
     const connectCpu1 = cpuSeconds(proc.cpu(pid));
-    log(`   ${connected.snapshots}/${n} agents connected with their snapshot in ${(connected.ms / 1000).toFixed(2)} s (${(connected.snapshotBytes / Math.max(1, connected.snapshots) / 1024).toFixed(0)} KiB each)`);
-    if (connected.snapshots < n) throw new Error(`only ${connected.snapshots} of ${n} agents got a snapshot (${connected.failures} failed): ${connected.errors.slice(0, 5).join('; ')}`);
+    log(
+      `   ${connected.snapshots}/${n} agents connected with their snapshot in ${(connected.ms / 1000).toFixed(2)} s (${(connected.snapshotBytes / Math.max(1, connected.snapshots) / 1024).toFixed(0)} KiB each)`,
+    );
+    if (connected.snapshots < n)
+      throw new Error(`only ${connected.snapshots} of ${n} agents got a snapshot (${connected.failures} failed): ${connected.errors.slice(0, 5).join('; ')}`);
     await sleep(1000);
 
     // The steady window: idle, then one change every `spacing` seconds, then time for the last one to arrive.
@@ -124,7 +145,9 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
     const w0Wall = wall();
     const cpuW0 = cpuSeconds(proc.cpu(pid));
     const agentsCpuW0 = cpuSeconds(proc.cpu(agents.pid));
-    log(`   window: ${(idleMs / 1000).toFixed(0)} s idle${options.churn ? ` (with ${options.churn} pods/s churning in another namespace)` : ''}, then ${options.changes} changes ${options.spacingSeconds} s apart, ${SETTLE_SECONDS} s to settle`);
+    log(
+      `   window: ${(idleMs / 1000).toFixed(0)} s idle${options.churn ? ` (with ${options.churn} pods/s churning in another namespace)` : ''}, then ${options.changes} changes ${options.spacingSeconds} s apart, ${SETTLE_SECONDS} s to settle`,
+    );
     churn = options.churn > 0 ? await startChurn(bench, options.churn) : undefined;
     await sleepUntil(w0 + idleMs - (churn ? 1000 : 0));
     const churnedPods = (await churn?.stop()) ?? 0;
@@ -212,7 +235,13 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
         millicores: millicores(connectCpu0, connectCpu1, connect1 - connect0),
         rssMax: rss.between(connect0, connect1 + 1000).maxBytes,
       },
-      idle: { seconds: (idleEnd - w0) / 1000, millicores: millicores(cpuW0, cpuIdleEnd, idleEnd - w0), rssMean: rss.between(w0, idleEnd).meanBytes, rssMax: rss.between(w0, idleEnd).maxBytes, churnedPods },
+      idle: {
+        seconds: (idleEnd - w0) / 1000,
+        millicores: millicores(cpuW0, cpuIdleEnd, idleEnd - w0),
+        rssMean: rss.between(w0, idleEnd).meanBytes,
+        rssMax: rss.between(w0, idleEnd).maxBytes,
+        churnedPods,
+      },
       changing: { seconds: (w1 - idleEnd) / 1000, millicores: millicores(cpuIdleEnd, cpuW1, w1 - idleEnd), rssMax: rss.between(idleEnd, w1).maxBytes },
       rssEnd: memEnd.total,
       hwm: memEnd.peak,

@@ -31,7 +31,10 @@ export function createPeerSet(options: { readonly isSelf: (peer: Peer) => boolea
 
   return {
     apply(peers, selected) {
-      const { peers: listed, duplicates } = onePeerPerNode(peers.filter((peer) => !isSelf(peer)), (nodeName) => byNode.get(nodeName));
+      const { peers: listed, duplicates } = onePeerPerNode(
+        peers.filter((peer) => !isSelf(peer)),
+        (nodeName) => byNode.get(nodeName),
+      );
       const duplicatesLine = duplicates.join('; ');
       if (duplicatesLine !== reportedDuplicates && duplicatesLine !== '') {
         log.warn({ nodes: duplicates }, 'several agents listed as probe targets on one node; probing one per node');

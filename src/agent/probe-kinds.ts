@@ -98,9 +98,7 @@ export function probeEntry<
   Summary,
   Events,
   Metrics extends KindMetrics<Target, Result> & Events,
->(
-  entry: ProbeTableEntry<Name, Target, Options, Result, Summary, Events, Metrics>,
-) {
+>(entry: ProbeTableEntry<Name, Target, Options, Result, Summary, Events, Metrics>) {
   return {
     ...entry,
     name: entry.probe.name,

@@ -11,9 +11,7 @@ type EntryOf<Entry> = Entry extends { readonly probe: ProbeKind<infer Name, infe
 /** One result of any kind; `test` tells which, and with it the type of `summary`. */
 export type ResultEntry = EntryOf<ProbeTable[number]>;
 /** A probe kind's name: `udp`, `tcp`, `dns`. */
-export type ProbeName = ResultEntry['test'];
-/** The summary of one kind's results. */
-export type SummaryOf<Name extends ProbeName> = Extract<ResultEntry, { test: Name }>['summary'];
+type ProbeName = ResultEntry['test'];
 
 /** `GET /results`. */
 export interface AgentResults {

@@ -26,7 +26,7 @@ export interface UdpEchoOptions {
 }
 
 /** Room for ~1,000 queued probe datagrams (~1 KiB of buffer each). */
-export const DEFAULT_ECHO_RECEIVE_BUFFER_BYTES = 1024 * 1024;
+const DEFAULT_ECHO_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 export interface UdpEcho {
   readonly port: number;

@@ -74,7 +74,6 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
   });
 }
 
-
 /** The controller token reader and pinned CA, read before anything starts: a missing file is a configuration error. */
 async function readControllerSecrets(
   controller: AgentConfig['discovery']['controller'],

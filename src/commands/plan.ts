@@ -71,7 +71,7 @@ export async function runPlanCommand(args: readonly string[], stdin: NodeJS.Read
 export function syntheticNodes(count: number, zones: number): TopologyNode[] {
   return Array.from({ length: count }, (_, index) => ({
     name: `ip-10-${(index >> 16) & 255}-${(index >> 8) & 255}-${index & 255}.region.compute.internal`,
-    zone: `zone-${String.fromCharCode(97 + (index % zones) % 26)}${index % zones >= 26 ? Math.floor((index % zones) / 26) : ''}`,
+    zone: `zone-${String.fromCharCode(97 + ((index % zones) % 26))}${index % zones >= 26 ? Math.floor((index % zones) / 26) : ''}`,
   }));
 }
 
@@ -163,8 +163,7 @@ export async function planReport(input: PlanInput): Promise<string[]> {
     `series per agent = ${base.series} agent + ${processMetrics.series} Node.js process ` +
       `+ ${SERIES_PER_DNS_TARGET} × ${dnsTargets} DNS target${dnsTargets === 1 ? '' : 's'} + ${SERIES_PER_PEER} × peers ` +
       `+ ${SERIES_PER_DESTINATION_ZONE} × destination zones (histograms)`,
-    `  per agent: mean ${fmt(Math.round(meanSeries))}, max ${fmt(maxSeries)} ` +
-      `(that agent rendered: ${fmt(busiestRender.series + processMetrics.series)})`,
+    `  per agent: mean ${fmt(Math.round(meanSeries))}, max ${fmt(maxSeries)} ` + `(that agent rendered: ${fmt(busiestRender.series + processMetrics.series)})`,
     `  cluster-wide: ${fmt(clusterSeries)} (${fmt(stats.pairs)} probed pairs, ${fmt(stats.destinationZonesTotal)} agent × destination-zone histograms)`,
     `scrape size per agent: mean ${kib(meanBytes)}, max ${kib(maxBytes)} (rendered); cluster-wide ${mib(meanBytes * stats.nodes)} per scrape round`,
   ];
@@ -195,7 +194,12 @@ function count(text: string): Rendered {
 }
 
 /** Renders a real agent registry (without process metrics) holding these peers (one passed UDP and TCP result each) and DNS targets. */
-export async function renderAgent(config: AgentConfig, source: { nodeName: string; zone: string }, peers: readonly Peer[], dnsTargets: number): Promise<Rendered> {
+export async function renderAgent(
+  config: AgentConfig,
+  source: { nodeName: string; zone: string },
+  peers: readonly Peer[],
+  dnsTargets: number,
+): Promise<Rendered> {
   const registry = new Registry();
   const prefix = config.metricsPrefix;
   const labels = createSourceLabels(source);
@@ -207,11 +211,30 @@ export async function renderAgent(config: AgentConfig, source: { nodeName: strin
     udp.add(peer);
     tcp.add(peer);
     udp.record(peer, {
-      kind: 'udp', rttMicros: [250], sent: 1, received: 1, lost: 0, unmeasured: 0, late: 0, averageMs: 0.25, spreadMs: 0, lossPercent: 0,
-      aborted: false, measured: true, passed: true,
+      kind: 'udp',
+      rttMicros: [250],
+      sent: 1,
+      received: 1,
+      lost: 0,
+      unmeasured: 0,
+      late: 0,
+      averageMs: 0.25,
+      spreadMs: 0,
+      lossPercent: 0,
+      aborted: false,
+      measured: true,
+      passed: true,
     });
     tcp.record(peer, {
-      kind: 'tcp', passed: true, connectMs: 0.3, totalMs: 0.9, statusCode: 200, reason: undefined, detail: undefined, aborted: false, unmeasured: false,
+      kind: 'tcp',
+      passed: true,
+      connectMs: 0.3,
+      totalMs: 0.9,
+      statusCode: 200,
+      reason: undefined,
+      detail: undefined,
+      aborted: false,
+      unmeasured: false,
     });
   }
   for (const target of resolveDnsTargets(config).slice(0, dnsTargets)) {

@@ -10,19 +10,26 @@ export const DEFAULT_ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-doma
 
 const labelSelector = z
   .string({ error: 'must be a string' })
-  .regex(/^[A-Za-z0-9_./-]+(\s*(=|==|!=)\s*[A-Za-z0-9_.-]*)?(\s*,\s*[A-Za-z0-9_./-]+(\s*(=|==|!=)\s*[A-Za-z0-9_.-]*)?)*$/, 'must be an equality-based label selector like app=kconmon,component=agent');
+  .regex(
+    /^[A-Za-z0-9_./-]+(\s*(=|==|!=)\s*[A-Za-z0-9_.-]*)?(\s*,\s*[A-Za-z0-9_./-]+(\s*(=|==|!=)\s*[A-Za-z0-9_.-]*)?)*$/,
+    'must be an equality-based label selector like app=kconmon,component=agent',
+  );
 
 const kubernetes = z.strictObject(
   {
     /** Namespace of the agent pods; default: $POD_NAMESPACE, then the service account's namespace, then `kconmon`. */
-    namespace: z.string({ error: 'must be a string' }).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a valid namespace name').optional(),
+    namespace: z
+      .string({ error: 'must be a string' })
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a valid namespace name')
+      .optional(),
     agentSelector: labelSelector.default('app=kconmon,component=agent'),
-    zoneLabels: z.array(z.string().min(1, 'must not be empty'), { error: 'must be a list of label keys' }).min(1, 'must list at least one label').default([...DEFAULT_ZONE_LABELS]),
+    zoneLabels: z
+      .array(z.string().min(1, 'must not be empty'), { error: 'must be a list of label keys' })
+      .min(1, 'must list at least one label')
+      .default([...DEFAULT_ZONE_LABELS]),
     /** Path of a kubeconfig; default: in-cluster service-account credentials, then $KUBECONFIG. */
     kubeconfig: filePath.optional(),
-    restartBackoff: z
-      .strictObject({ min: boundedInt(10, 600_000).default(500), max: boundedInt(10, 600_000).default(30_000) }, OBJECT)
-      .prefault({}),
+    restartBackoff: z.strictObject({ min: boundedInt(10, 600_000).default(500), max: boundedInt(10, 600_000).default(30_000) }, OBJECT).prefault({}),
   },
   OBJECT,
 );
@@ -59,15 +66,14 @@ export const controllerConfigSchema = z
        */
       probing: probingSchema.prefault({}),
       /** Verdict windows: their length (the agents' probe interval) and the grace for reports in flight. */
-      verdicts: z
-        .strictObject({ window: boundedInt(500, 3_600_000).default(5000), grace: boundedInt(0, 60_000).default(1000) }, OBJECT)
-        .prefault({}),
+      verdicts: z.strictObject({ window: boundedInt(500, 3_600_000).default(5000), grace: boundedInt(0, 60_000).default(1000) }, OBJECT).prefault({}),
     },
     OBJECT,
   )
   .superRefine((config, ctx) => {
     const { kubernetes: kube, peersFile } = config.source;
-    if (kube !== undefined && peersFile !== undefined) ctx.addIssue({ code: 'custom', path: ['source'], message: 'set only one of source.kubernetes or source.peersFile' });
+    if (kube !== undefined && peersFile !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['source'], message: 'set only one of source.kubernetes or source.peersFile' });
     if (kube) {
       const { min, max } = kube.restartBackoff;
       checkRange(ctx, ['source', 'kubernetes', 'restartBackoff', 'max'], { low: min, high: max }, 'restartBackoff.min');

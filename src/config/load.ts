@@ -7,7 +7,7 @@ import { controllerConfigSchema, type ControllerConfig } from './controller-sche
 import { ConfigError, formatIssues } from '../validation/format-issues.ts';
 
 /** Validates an already-parsed document; `source` names it in error messages. */
-export function parseWithSchema<S extends z.ZodType>(schema: S, document: unknown, source: string): z.output<S> {
+function parseWithSchema<S extends z.ZodType>(schema: S, document: unknown, source: string): z.output<S> {
   const result = schema.safeParse(document ?? {});
   if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
   return result.data;
@@ -22,7 +22,7 @@ export function parseControllerConfig(document: unknown, source: string): Contro
 }
 
 /** Parses YAML text (JSON is YAML too) into a document, with the line of any syntax error. */
-export function parseYamlDocument(text: string, source: string): unknown {
+function parseYamlDocument(text: string, source: string): unknown {
   try {
     return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {

@@ -18,92 +18,121 @@ import { DEFAULT_MAX_PEERS } from '../topology/peer-selection.ts';
 /** The smallest `probing.maxPeers`: the probers-per-node target is max(3, ⌊maxPeers / 3⌋) capped at maxPeers. */
 const MIN_MAX_PEERS = 3;
 
-const dnsTargetObject = z.strictObject({
-  host: nonEmptyString,
-  label: nonEmptyString.optional(),
-  type: z.enum(['A', 'AAAA'], { error: 'must be A or AAAA' }).default('A'),
-  resolvers: z.array(resolverAddress, { error: 'must be a list of resolver addresses' }).optional(),
-}, OBJECT);
+const dnsTargetObject = z.strictObject(
+  {
+    host: nonEmptyString,
+    label: nonEmptyString.optional(),
+    type: z.enum(['A', 'AAAA'], { error: 'must be A or AAAA' }).default('A'),
+    resolvers: z.array(resolverAddress, { error: 'must be a list of resolver addresses' }).optional(),
+  },
+  OBJECT,
+);
 
 /** A DNS target: a bare host name, or a host with its record type, resolvers and metric label. */
 const dnsTarget = z.union([z.string().min(1, 'must not be empty'), dnsTargetObject], {
   error: 'must be a host name or an object {host, type, resolvers, label}',
 });
 
-const udp = z.strictObject({
-  enabled: z.boolean({ error: 'must be true or false' }).default(true),
-  interval: boundedInt(100, 3_600_000).default(5000),
-  timeout: boundedInt(1, 60_000).default(250),
-  packets: boundedInt(1, 100).default(5),
-  packetSize: boundedInt(4, 1472).default(4),
-  packetSpacing: boundedInt(0, 10_000).default(50),
-  echoFrom: z.enum(['peers', 'any'], { error: 'must be peers or any' }).default('peers'),
-}, OBJECT);
+const udp = z.strictObject(
+  {
+    enabled: z.boolean({ error: 'must be true or false' }).default(true),
+    interval: boundedInt(100, 3_600_000).default(5000),
+    timeout: boundedInt(1, 60_000).default(250),
+    packets: boundedInt(1, 100).default(5),
+    packetSize: boundedInt(4, 1472).default(4),
+    packetSpacing: boundedInt(0, 10_000).default(50),
+    echoFrom: z.enum(['peers', 'any'], { error: 'must be peers or any' }).default('peers'),
+  },
+  OBJECT,
+);
 
-const tcp = z.strictObject({
-  enabled: z.boolean({ error: 'must be true or false' }).default(true),
-  interval: boundedInt(100, 3_600_000).default(5000),
-  timeout: boundedInt(1, 60_000).default(1000),
-}, OBJECT);
+const tcp = z.strictObject(
+  {
+    enabled: z.boolean({ error: 'must be true or false' }).default(true),
+    interval: boundedInt(100, 3_600_000).default(5000),
+    timeout: boundedInt(1, 60_000).default(1000),
+  },
+  OBJECT,
+);
 
-const dns = z.strictObject({
-  enabled: z.boolean({ error: 'must be true or false' }).default(true),
-  interval: boundedInt(100, 3_600_000).default(5000),
-  timeout: boundedInt(1, 60_000).default(1000),
-  targets: z.array(dnsTarget, { error: 'must be a list' }).default(['kubernetes.default.svc.cluster.local']),
-}, OBJECT).superRefine((section, ctx) => {
-  // An empty list would silently disable DNS tests: turning them off is what `enabled: false` is for.
-  if (section.enabled && section.targets.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['targets'], message: 'must list at least one target; set dns.enabled: false to turn DNS off' });
-  }
-});
+const dns = z
+  .strictObject(
+    {
+      enabled: z.boolean({ error: 'must be true or false' }).default(true),
+      interval: boundedInt(100, 3_600_000).default(5000),
+      timeout: boundedInt(1, 60_000).default(1000),
+      targets: z.array(dnsTarget, { error: 'must be a list' }).default(['kubernetes.default.svc.cluster.local']),
+    },
+    OBJECT,
+  )
+  .superRefine((section, ctx) => {
+    // An empty list would silently disable DNS tests: turning them off is what `enabled: false` is for.
+    if (section.enabled && section.targets.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['targets'], message: 'must list at least one target; set dns.enabled: false to turn DNS off' });
+    }
+  });
 
-const jitter = z.strictObject({
-  min: boundedInt(0, 60_000).default(50),
-  max: boundedInt(0, 60_000).default(500),
-}, OBJECT);
+const jitter = z.strictObject(
+  {
+    min: boundedInt(0, 60_000).default(50),
+    max: boundedInt(0, 60_000).default(500),
+  },
+  OBJECT,
+);
 
-const controllerDiscovery = z.strictObject({
-  urls: z
-    .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), { error: 'must be a list of URLs' })
-    .min(1, 'must list at least one controller URL'),
-  reconnectMin: boundedInt(10, 600_000).default(250),
-  reconnectMax: boundedInt(10, 600_000).default(10_000),
-  /** File holding the bearer token sent to the controller (re-read on every connection). */
-  tokenFile: filePath.optional(),
-  /** PEM CA the controller's certificate must chain to; https URLs are verified against it only. */
-  caFile: filePath.optional(),
-}, OBJECT);
+const controllerDiscovery = z.strictObject(
+  {
+    urls: z
+      .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), { error: 'must be a list of URLs' })
+      .min(1, 'must list at least one controller URL'),
+    reconnectMin: boundedInt(10, 600_000).default(250),
+    reconnectMax: boundedInt(10, 600_000).default(10_000),
+    /** File holding the bearer token sent to the controller (re-read on every connection). */
+    tokenFile: filePath.optional(),
+    /** PEM CA the controller's certificate must chain to; https URLs are verified against it only. */
+    caFile: filePath.optional(),
+  },
+  OBJECT,
+);
 
 /**
  * Bounded probing: past `maxPeers + 1` agents each probes only the peers `selectPeers` assigns it (src/topology). Below 6
  * a node can be left with fewer probers than the target (docs/design/peer-selection.md); 3 keeps that target at 3.
  */
-export const probingSchema = z.strictObject({
-  maxPeers: boundedInt(MIN_MAX_PEERS, 100_000).default(DEFAULT_MAX_PEERS),
-}, OBJECT);
+export const probingSchema = z.strictObject(
+  {
+    maxPeers: boundedInt(MIN_MAX_PEERS, 100_000).default(DEFAULT_MAX_PEERS),
+  },
+  OBJECT,
+);
 
-const discovery = z.strictObject({
-  peersFile: filePath.optional(),
-  newPeerDelay: boundedInt(0, 600_000).default(1000),
-  controller: controllerDiscovery.optional(),
-}, OBJECT);
+const discovery = z.strictObject(
+  {
+    peersFile: filePath.optional(),
+    newPeerDelay: boundedInt(0, 600_000).default(1000),
+    controller: controllerDiscovery.optional(),
+  },
+  OBJECT,
+);
 
 export const agentConfigSchema = z
-  .strictObject({
-    port: listenPort.default(8080),
-    listenAddress: ipAddress.default('0.0.0.0'),
-    metricsPrefix: metricsPrefix.default('kconmon'),
-    logLevel: logLevel.default('info'),
-    shutdownGracePeriod: boundedInt(0, 600_000).default(5000),
-    stallThreshold: boundedInt(1, 10_000).default(10),
-    jitter: jitter.prefault({}),
-    udp: udp.prefault({}),
-    tcp: tcp.prefault({}),
-    dns: dns.prefault({}),
-    probing: probingSchema.prefault({}),
-    discovery: discovery.prefault({}),
-  }, OBJECT)
+  .strictObject(
+    {
+      port: listenPort.default(8080),
+      listenAddress: ipAddress.default('0.0.0.0'),
+      metricsPrefix: metricsPrefix.default('kconmon'),
+      logLevel: logLevel.default('info'),
+      shutdownGracePeriod: boundedInt(0, 600_000).default(5000),
+      stallThreshold: boundedInt(1, 10_000).default(10),
+      jitter: jitter.prefault({}),
+      udp: udp.prefault({}),
+      tcp: tcp.prefault({}),
+      dns: dns.prefault({}),
+      probing: probingSchema.prefault({}),
+      discovery: discovery.prefault({}),
+    },
+    OBJECT,
+  )
   .superRefine((config, ctx) => {
     checkRange(ctx, ['jitter', 'max'], { low: config.jitter.min, high: config.jitter.max }, 'jitter.min');
     const { udp: u } = config;

@@ -96,7 +96,13 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
     }
     if (url.pathname === WATCH_PATH) return watch(url, request, response);
     if (url.pathname === '/agents') {
-      return json(response, hub.entries().filter((entry) => entry.ready).map(({ name, nodeName, ip, zone }) => ({ name, nodeName, ip, zone })));
+      return json(
+        response,
+        hub
+          .entries()
+          .filter((entry) => entry.ready)
+          .map(({ name, nodeName, ip, zone }) => ({ name, nodeName, ip, zone })),
+      );
     }
     if (url.pathname.startsWith('/agent/')) {
       let name: string;

@@ -43,7 +43,10 @@ function watchList<T extends KubernetesObject>(options: StreamedListOptions<T>):
       request?.abort();
       outcome();
     };
-    const timer = setTimeout(() => finish(() => reject(new Error(`no end-of-initial-events bookmark within ${options.timeoutMs ?? 30_000} ms`))), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`no end-of-initial-events bookmark within ${options.timeoutMs ?? 30_000} ms`))),
+      options.timeoutMs ?? 30_000,
+    );
     const params: Record<string, string | boolean> = { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true };
     if (options.labelSelector !== undefined) params.labelSelector = options.labelSelector;
     new Watch(options.kubeConfig)

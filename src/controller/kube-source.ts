@@ -2,7 +2,16 @@
 // trimmed objects and listing by stream (initial-list.ts). A failed
 // informer is restarted with jittered backoff and resumes from its cache, so an API outage never empties or flaps
 // the agent set; the set is recomputed from both caches after every burst of events, with one probed agent per node.
-import { CoreV1Api, ListWatch, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  ListWatch,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ObjectCache,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { SlimWatch } from './slim-watch.ts';
 import { streamedList } from './initial-list.ts';
 import type { AgentEntry } from '../protocol/agent-stream.ts';
@@ -108,7 +117,10 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
       watched.failures++;
       const message = describeError(error);
       const delay = backoffDelay(options.backoff, watched.failures - 1);
-      log.warn({ resource: watched.resource, error: message, retryInMs: Math.round(delay), cached: watched.informer.list().length }, 'informer failed; keeping its cache and restarting');
+      log.warn(
+        { resource: watched.resource, error: message, retryInMs: Math.round(delay), cached: watched.informer.list().length },
+        'informer failed; keeping its cache and restarting',
+      );
       options.onInformerRestart?.(watched.resource, message);
       watched.informer.off('error', onError);
       watched.timer = setTimeout(() => void run(watched), delay);
@@ -151,7 +163,8 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
       for (const pod of pods.informer.list()) {
         const nodeName = pod.spec?.nodeName;
         // A pod whose node is gone is no peer, whatever its last status says.
-        const verdict = nodeName && !nodes.informer.get(nodeName) ? { skip: `node ${nodeName} does not exist` } : podToEntry(pod, (name) => zoneOfNode(name) ?? 'unknown');
+        const verdict =
+          nodeName && !nodes.informer.get(nodeName) ? { skip: `node ${nodeName} does not exist` } : podToEntry(pod, (name) => zoneOfNode(name) ?? 'unknown');
         if ('entry' in verdict) {
           candidates.push({ entry: verdict.entry, createdAt: podCreatedAt(pod) });
           continue;

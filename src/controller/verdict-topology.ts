@@ -9,7 +9,7 @@ import type { NodeState, Topology } from '../verdicts/types.ts';
 export type ProbeAssignment = (nodes: readonly NodeState[]) => ReadonlyMap<string, ReadonlySet<string>> | undefined;
 
 /** Full mesh: every node probes every other. */
-export const ALL_TO_ALL: ProbeAssignment = () => undefined;
+const ALL_TO_ALL: ProbeAssignment = () => undefined;
 
 export function topologyOf(entries: readonly AgentEntry[], assignment: ProbeAssignment = ALL_TO_ALL): Topology {
   const byNode = new Map<string, { zone: string; ready: boolean }>();
@@ -32,7 +32,10 @@ export function boundedAssignment(maxPeers: number): ProbeAssignment {
   return (nodes) => {
     const ready = nodes.filter((node) => !node.terminating).map(({ name, zone }) => ({ name, zone }));
     if (ready.length - 1 <= maxPeers) return undefined;
-    const key = ready.map((node) => `${node.name}\u0000${node.zone}`).sort().join('\n');
+    const key = ready
+      .map((node) => `${node.name}\u0000${node.zone}`)
+      .sort()
+      .join('\n');
     if (memo?.key !== key) {
       const { targets } = selectPeers(ready, { maxPeers });
       memo = { key, probes: new Map([...targets].map(([source, row]) => [source, new Set(row)])) };

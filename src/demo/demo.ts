@@ -140,7 +140,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     );
     const pairsWithResults = final.reduce((count, snapshot) => count + snapshot.latest.filter((entry) => entry.test !== 'dns').length, 0);
     // Past probing.maxPeers + 1 agents each tests its selected peers only: the pairs the agents' own assignment holds.
-    const assignment = selectPeers(peers.map((peer) => ({ name: peer.nodeName, zone: peer.zone })), { maxPeers: DEFAULT_MAX_PEERS });
+    const assignment = selectPeers(
+      peers.map((peer) => ({ name: peer.nodeName, zone: peer.zone })),
+      { maxPeers: DEFAULT_MAX_PEERS },
+    );
     const expected = [...assignment.targets.values()].reduce((count, targets) => count + targets.length, 0) * 2;
     print(`\ndemo finished: ${pairsWithResults}/${expected} pair results, ${failures.length} failed test(s)`);
     for (const failure of failures) print(`  FAIL ${failure}`);

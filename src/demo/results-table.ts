@@ -22,7 +22,9 @@ export function renderResultsTable(snapshots: readonly AgentSnapshot[]): string 
     const byDestination = new Map<string, { udp?: EntryOf<'udp'>; tcp?: EntryOf<'tcp'>; zone?: string | undefined }>();
     for (const entry of snapshot.latest) {
       if (entry.test === 'dns') {
-        dnsLines.push(`${snapshot.node} dns ${entry.target}: ${entry.passed ? 'ok' : `FAIL ${String(entry.summary.reason)}`} ${formatMs(entry.summary.durationMs)}`);
+        dnsLines.push(
+          `${snapshot.node} dns ${entry.target}: ${entry.passed ? 'ok' : `FAIL ${String(entry.summary.reason)}`} ${formatMs(entry.summary.durationMs)}`,
+        );
         continue;
       }
       const row = byDestination.get(entry.target) ?? {};
@@ -47,10 +49,22 @@ export function renderResultsTable(snapshots: readonly AgentSnapshot[]): string 
       });
     }
   }
-  const header: Row = { source: 'SOURCE', destination: 'DESTINATION', udpRtt: 'UDP RTT', udpLoss: 'UDP LOSS', tcpConnect: 'TCP CONNECT', tcpTotal: 'TCP TOTAL', status: 'STATUS' };
+  const header: Row = {
+    source: 'SOURCE',
+    destination: 'DESTINATION',
+    udpRtt: 'UDP RTT',
+    udpLoss: 'UDP LOSS',
+    tcpConnect: 'TCP CONNECT',
+    tcpTotal: 'TCP TOTAL',
+    status: 'STATUS',
+  };
   const columns = Object.keys(header) as (keyof Row)[];
   const widths = columns.map((column) => Math.max(header[column].length, ...rows.map((row) => row[column].length)));
-  const line = (row: Row) => columns.map((column, index) => row[column].padEnd(widths[index] ?? 0)).join('  ').trimEnd();
+  const line = (row: Row) =>
+    columns
+      .map((column, index) => row[column].padEnd(widths[index] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line), ...dnsLines].join('\n');
 }
 

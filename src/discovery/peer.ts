@@ -13,14 +13,17 @@ export interface Peer {
   readonly zone: string;
 }
 
-const peerSchema = z.strictObject({
-  name: nonEmptyString,
-  nodeName: nonEmptyString,
-  ip: ipAddress,
-  zone: nonEmptyString.default('unknown'),
-}, { error: 'must be an object {name, nodeName, ip, zone}' });
+const peerSchema = z.strictObject(
+  {
+    name: nonEmptyString,
+    nodeName: nonEmptyString,
+    ip: ipAddress,
+    zone: nonEmptyString.default('unknown'),
+  },
+  { error: 'must be an object {name, nodeName, ip, zone}' },
+);
 
-export const peerListSchema = z.array(peerSchema, { error: 'must be a list of peers {name, nodeName, ip, zone}' }).superRefine((peers, ctx) => {
+const peerListSchema = z.array(peerSchema, { error: 'must be a list of peers {name, nodeName, ip, zone}' }).superRefine((peers, ctx) => {
   for (const field of ['name', 'nodeName'] as const) {
     const seen = new Map<string, number>();
     peers.forEach((peer, index) => {

@@ -59,8 +59,8 @@ export interface PeersFileWatchOptions {
   readonly badStart?: 'reject' | 'wait';
 }
 
-export const DEFAULT_PEERS_FILE_POLL_MS = 2000;
-export const DEFAULT_PEERS_FILE_SETTLE_MS = 1000;
+const DEFAULT_PEERS_FILE_POLL_MS = 2000;
+const DEFAULT_PEERS_FILE_SETTLE_MS = 1000;
 const INVALID_AT_START = 'peers file invalid; re-reading it on every change until it is good';
 
 /**

@@ -17,13 +17,23 @@ export interface ControllerMetrics {
 export function createControllerMetrics(registry: Registry, prefix: string, processMetrics = true): ControllerMetrics {
   const registers = [registry];
   const name = (suffix: string) => `${prefix}_controller_${suffix}`;
-  const agents = new Gauge({ name: name('agents'), help: 'Agent pods known to the controller, by state (ready ones are probed)', labelNames: ['state'] as const, registers });
+  const agents = new Gauge({
+    name: name('agents'),
+    help: 'Agent pods known to the controller, by state (ready ones are probed)',
+    labelNames: ['state'] as const,
+    registers,
+  });
   const connectedHelp = 'Agents holding a watch stream to this controller (authenticated ones, when a token is set)';
   const connected = new Gauge({ name: name('connected_agents'), help: connectedHelp, registers });
   const version = new Gauge({ name: name('version'), help: 'Version of the current agent set (increments on every change)', registers });
   const synced = new Gauge({ name: name('synced'), help: '1 once discovery has a complete view of the agents', registers });
   const changes = new Counter({ name: name('changes_total'), help: 'Changes pushed to connected agents', registers });
-  const restarts = new Counter({ name: name('informer_restarts_total'), help: 'Informer restarts after API errors, by resource', labelNames: ['resource'] as const, registers });
+  const restarts = new Counter({
+    name: name('informer_restarts_total'),
+    help: 'Informer restarts after API errors, by resource',
+    labelNames: ['resource'] as const,
+    registers,
+  });
   const dropped = new Counter({ name: name('slow_agents_dropped_total'), help: 'Agent streams closed because the agent did not read its changes', registers });
   const rejectedHelp = 'Watch requests refused, by reason (unauthorized, over_capacity, bad_request, not_synced)';
   const rejected = new Counter({ name: name('watch_rejected_total'), help: rejectedHelp, labelNames: ['reason'] as const, registers });

@@ -9,8 +9,7 @@ export const ZONE_PAIR_LABELS = ['source', 'source_zone', 'destination_zone'] as
 export const SOURCE_LABELS = ['source', 'source_zone'] as const;
 /** Seconds; dense below 1 ms where in-cluster round trips live, up to the largest timeouts. */
 export const LATENCY_BUCKETS = [
-  0.00005, 0.0001, 0.00015, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025,
-  0.05, 0.1, 0.25, 0.5, 1,
+  0.00005, 0.0001, 0.00015, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 ];
 export const RESULTS = ['pass', 'fail'] as const;
 

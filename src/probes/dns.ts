@@ -43,12 +43,7 @@ export function createTargetResolver(target: DnsTarget, timeoutMs: number): Reso
  * `timeoutMs` itself and cancels the query; `signal` cancels it too (then the result is `aborted`). The resolver must
  * serve one target only (cancel() is per resolver).
  */
-export async function probeDns(
-  resolver: Resolver,
-  target: Pick<DnsTarget, 'host' | 'type'>,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<DnsProbeResult> {
+export async function probeDns(resolver: Resolver, target: Pick<DnsTarget, 'host' | 'type'>, timeoutMs: number, signal?: AbortSignal): Promise<DnsProbeResult> {
   const startedAt = process.hrtime.bigint();
   const elapsedMs = () => Number(process.hrtime.bigint() - startedAt) / 1e6;
   if (signal?.aborted) return { kind: 'dns', passed: false, aborted: true, durationMs: 0, answers: [], reason: undefined, detail: 'aborted' };
@@ -131,7 +126,7 @@ export function configuredDnsTargets(config: AgentConfig): DnsTarget[] {
   return config.dns.enabled ? resolveDnsTargets(config) : [];
 }
 
-export function dnsReasonFor(code: string | undefined): DnsFailureReason {
+function dnsReasonFor(code: string | undefined): DnsFailureReason {
   switch (code) {
     case 'ENOTFOUND':
       return 'nxdomain';

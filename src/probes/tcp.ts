@@ -42,11 +42,7 @@ export interface TcpProbeOptions {
 
 const MAX_RESPONSE_HEAD = 1024;
 
-export function probeTcp(
-  target: { readonly ip: string; readonly port: number },
-  options: TcpProbeOptions,
-  signal?: AbortSignal,
-): Promise<TcpProbeResult> {
+export function probeTcp(target: { readonly ip: string; readonly port: number }, options: TcpProbeOptions, signal?: AbortSignal): Promise<TcpProbeResult> {
   const family = net.isIP(target.ip);
   if (family === 0) throw new Error(`tcp probe: "${target.ip}" is not an IP address`);
   const path = options.path ?? '/readiness';
@@ -171,7 +167,7 @@ export const tcpProbe: ProbeKind<'tcp', { readonly ip: string }, TcpKindOptions,
     result.aborted || result.unmeasured ? undefined : { packetsSent: 1, packetsLost: result.passed ? 0 : 1, rttMs: finiteOrUndefined(result.totalMs) },
 };
 
-export function reasonFor(code: string | undefined): TcpFailureReason {
+function reasonFor(code: string | undefined): TcpFailureReason {
   switch (code) {
     case 'ECONNREFUSED':
       return 'refused';

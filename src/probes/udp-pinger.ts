@@ -88,7 +88,7 @@ export interface UdpPingerOptions {
 }
 
 /** Room for ~1,000 queued echoes (a small datagram costs ~1 KiB of buffer): a second of echoes at 1,000 peers. */
-export const DEFAULT_PROBE_RECEIVE_BUFFER_BYTES = 1024 * 1024;
+const DEFAULT_PROBE_RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 /** The id lives in the first 4 bytes; the rest is zero padding up to the requested size. */
 const ID_BYTES = 4;
@@ -299,7 +299,20 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
         if (outstanding.size === 0) releaseWatch = stallDetector?.watch();
         const sentAt = process.hrtime.bigint();
         const deadline = sentAt + BigInt(timeoutMs) * 1_000_000n;
-        outstanding.set(id, { address, port, size, sentAt, deadline, timeoutMs, grantedMs: 0, judging: false, resolve, onLate, state: undefined, finishedAt: 0 });
+        outstanding.set(id, {
+          address,
+          port,
+          size,
+          sentAt,
+          deadline,
+          timeoutMs,
+          grantedMs: 0,
+          judging: false,
+          resolve,
+          onLate,
+          state: undefined,
+          finishedAt: 0,
+        });
         socket.send(payload, port, address, (error) => {
           // A send error (no route, message too long) is a lost packet; it is reported at its timeout like any other.
           if (error) hooks.onSendError?.(address, (error as NodeJS.ErrnoException).code ?? 'unknown');

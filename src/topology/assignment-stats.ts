@@ -58,7 +58,7 @@ export function assignmentStats(nodes: readonly TopologyNode[], assignment: Peer
     for (const zone of destinationZones) zonePairs.add(`${zoneOf.get(source)}\u0000${zone}`);
   }
   let zonePairsPossible = 0;
-  for (const size of zoneSize.values()) zonePairsPossible += (zones - 1) + (size >= 2 ? 1 : 0);
+  for (const size of zoneSize.values()) zonePairsPossible += zones - 1 + (size >= 2 ? 1 : 0);
 
   return {
     nodes: nodes.length,

@@ -24,7 +24,7 @@ export interface PeerSelectionSettings {
 
 /** Default `probing.maxPeers` (justified in docs/design/peer-selection.md). */
 export const DEFAULT_MAX_PEERS = 18;
-export const DEFAULT_SAME_ZONE_PROBERS = 2;
+const DEFAULT_SAME_ZONE_PROBERS = 2;
 
 export interface PeerAssignment {
   readonly fullMesh: boolean;
@@ -44,7 +44,7 @@ export interface PeerAssignment {
  * The in-degree target for a budget: a third of it (at least 3, at most the budget). The mean out-degree equals it;
  * the other two thirds absorb hashing's uneven loads, so an agent rarely reaches the budget (docs/design/peer-selection.md).
  */
-export function defaultProbersPerNode(maxPeers: number): number {
+function defaultProbersPerNode(maxPeers: number): number {
   return Math.min(maxPeers, Math.max(3, Math.floor(maxPeers / 3)));
 }
 
@@ -173,7 +173,9 @@ export function selectPeers(nodes: readonly TopologyNode[], settings: PeerSelect
   const names = ordered.map((node) => node.name);
   const result = new Map<string, readonly string[]>();
   for (const name of [...names].sort(compare)) result.set(name, []);
-  targets.forEach((list, index) => result.set(names[index]!, list.map((target) => names[target]!).sort(compare)));
+  targets.forEach((list, index) => {
+    result.set(names[index]!, list.map((target) => names[target]!).sort(compare));
+  });
   return { ...base, fullMesh: false, targets: result, spilled, unfilled };
 }
 

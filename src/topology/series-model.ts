@@ -8,10 +8,8 @@ import { LATENCY_BUCKETS } from '../metrics/kind-metrics.ts';
  * unmeasured (2). Late and duplicate echoes and TCP failure reasons add up to 8 more per pair, only once they occur.
  */
 export const SERIES_PER_PEER = 13;
-/** The series a pair can add under faults: late, duplicate, and the 6 TCP failure reasons. */
-export const FAULT_SERIES_PER_PEER = 8;
 /** One histogram: a series per bucket, +Inf, _sum and _count. */
-export const SERIES_PER_HISTOGRAM = LATENCY_BUCKETS.length + 3;
+const SERIES_PER_HISTOGRAM = LATENCY_BUCKETS.length + 3;
 /** Per destination zone the agent probes: udp_rtt_seconds, tcp_connect_seconds, tcp_duration_seconds. */
 export const SERIES_PER_DESTINATION_ZONE = 3 * SERIES_PER_HISTOGRAM;
 /** Per DNS target: results × pass/fail, the duration gauge and the dns_duration_seconds histogram. */

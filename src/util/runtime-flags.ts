@@ -11,7 +11,7 @@
  * --optimize-for-size: V8 grows the old generation less eagerly and keeps less code; measured at 1,000 peers: peak RSS
  * 202 → 127 MiB, heap used 55 → 38 MiB, CPU +15 % (docs/benchmarks.md).
  */
-export const RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
+const RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
 
 /** The long-running commands and their flags (the controller's were measured with the semi-space size alone). */
 const FLAGS_BY_COMMAND: Readonly<Record<string, readonly string[]>> = {

@@ -9,7 +9,7 @@ export class StartupError extends Error {
 }
 
 /** `10.0.0.1:8080`, `[fd00::1]:8080`. */
-export function formatEndpoint(address: string, port: number): string {
+function formatEndpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 

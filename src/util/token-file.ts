@@ -74,6 +74,6 @@ export async function openTokenFile(path: string, options: TokenFileOptions): Pr
   };
 }
 
-export function tokensEqual(a: string, b: string): boolean {
+function tokensEqual(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 
 /** `['dns', 'targets', 1, 'type']` → `dns.targets[1].type`; `root` prefixes the path (e.g. `peers`). */
-export function formatIssuePath(path: readonly PropertyKey[], root = ''): string {
+function formatIssuePath(path: readonly PropertyKey[], root = ''): string {
   let text = root;
   for (const key of path) {
     if (typeof key === 'number') text += `[${key}]`;
@@ -19,7 +19,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], root = ''): st
     } else if (issue.code === 'invalid_union' && issue.errors.some((branch) => maxDepth(branch) > 0)) {
       // The value had the right shape for one branch (an object) but a bad field: report that field.
       const best = issue.errors.reduce((a, b) => (maxDepth(b) > maxDepth(a) ? b : a));
-      lines.push(...formatIssues(best.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })), root));
+      lines.push(
+        ...formatIssues(
+          best.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })),
+          root,
+        ),
+      );
     } else {
       lines.push(`${formatIssuePath(issue.path, root)}: ${issue.message}`);
     }

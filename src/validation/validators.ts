@@ -6,20 +6,14 @@ import { z } from 'zod';
 
 /** An integer of milliseconds (or a count) within bounds, with messages that name the rule broken. */
 export function boundedInt(min: number, max: number) {
-  return z
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(min, `must be ≥ ${min}`)
-    .max(max, `must be ≤ ${max}`);
+  return z.number({ error: 'must be a number' }).int('must be an integer').min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`);
 }
 
 /** A TCP or UDP port to listen on. */
 export const listenPort = boundedInt(1, 65535);
 
 /** An IPv4 or IPv6 literal (no host names: every probe dials an explicit address). */
-export const ipAddress = z
-  .string({ error: 'must be a string' })
-  .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address');
+export const ipAddress = z.string({ error: 'must be a string' }).refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address');
 
 /** A DNS resolver: an IP literal, optionally with a port (`10.0.0.10`, `127.0.0.1:5353`, `[::1]:53`). */
 export const resolverAddress = z
@@ -41,7 +35,7 @@ export const metricsPrefix = z
   .string({ error: 'must be a string' })
   .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid Prometheus metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)');
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const logLevel = z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` });
 

@@ -36,9 +36,14 @@ test('three agents probe every other agent, never themselves, with node and zone
       return true;
     });
     const node1 = await metricsOf(nodes[0]!.agent);
-    const destinations = new Set(node1.filter((s) => s.name === 'kconmon_udp_duration_milliseconds').map((s) => `${s.labels.destination}/${s.labels.destination_zone}`));
+    const destinations = new Set(
+      node1.filter((s) => s.name === 'kconmon_udp_duration_milliseconds').map((s) => `${s.labels.destination}/${s.labels.destination_zone}`),
+    );
     assert.deepEqual([...destinations].sort(), ['node-2/zone-a', 'node-3/zone-b']);
-    assert.ok(node1.every((s) => s.labels.destination !== 'node-1'), 'no self pair');
+    assert.ok(
+      node1.every((s) => s.labels.destination !== 'node-1'),
+      'no self pair',
+    );
     assert.ok(node1.filter((s) => s.labels.source !== undefined).every((s) => s.labels.source === 'node-1' && s.labels.source_zone === 'zone-a'));
     assert.equal(node1.find((s) => s.name === 'kconmon_agent_peers')?.value, 2);
     const fails = node1.filter((s) => /_results_total$/.test(s.name) && s.labels.result === 'fail');
@@ -47,7 +52,10 @@ test('three agents probe every other agent, never themselves, with node and zone
     assert.ok(loss.length === 2 && loss.every((s) => s.value === 0));
     const rttBuckets = node1.filter((s) => s.name === 'kconmon_udp_rtt_seconds_bucket');
     assert.deepEqual(new Set(rttBuckets.map((s) => s.labels.destination_zone)), new Set(['zone-a', 'zone-b']), 'histograms by zone pair');
-    assert.ok(rttBuckets.every((s) => s.labels.destination === undefined), 'histograms carry no destination node');
+    assert.ok(
+      rttBuckets.every((s) => s.labels.destination === undefined),
+      'histograms carry no destination node',
+    );
   } finally {
     await Promise.all(nodes.map((node) => node.agent.close()));
   }
@@ -66,9 +74,14 @@ test('the exposition passes promtool check metrics', async (t) => {
     const findings = `${checked.stdout}${checked.stderr}`.split('\n').filter((line) => line.trim() !== '');
     // The original kconmon's gauges keep their millisecond names (dashboards query them); promtool's unit lint on
     // those names is the only finding allowed. Status 3 = lint findings only; 1 would be an invalid exposition.
-    const legacyUnit = /^kconmon_(tcp_connect|tcp_duration|udp_duration|udp_duration_variance|dns_duration)_milliseconds use base unit "seconds" instead of "milliseconds"$/;
+    const legacyUnit =
+      /^kconmon_(tcp_connect|tcp_duration|udp_duration|udp_duration_variance|dns_duration)_milliseconds use base unit "seconds" instead of "milliseconds"$/;
     assert.ok(checked.status === 0 || checked.status === 3, `promtool exit ${checked.status}: ${findings.join('; ')}`);
-    assert.deepEqual(findings.filter((line) => !legacyUnit.test(line)), [], 'no finding beyond the legacy metric names');
+    assert.deepEqual(
+      findings.filter((line) => !legacyUnit.test(line)),
+      [],
+      'no finding beyond the legacy metric names',
+    );
     assert.equal(checked.status === 0, findings.length === 0);
   } finally {
     await Promise.all(nodes.map((node) => node.agent.close()));
@@ -80,7 +93,11 @@ test('a peer removed while its tests are in flight produces no failure and its s
   // whole timeout: removing it then must discard those tests, not count them as failures.
   const self = testPeer(10);
   const hole = testPeer(11, 'zone-b');
-  const nodes = await startTestNodes([self], { ...fastProbes, udp: { interval: 2000, timeout: 1500, packetSpacing: 5 }, tcp: { interval: 2000, timeout: 1500 } });
+  const nodes = await startTestNodes([self], {
+    ...fastProbes,
+    udp: { interval: 2000, timeout: 1500, packetSpacing: 5 },
+    tcp: { interval: 2000, timeout: 1500 },
+  });
   const agent = nodes[0]!.agent;
   const echo = await startScriptedEcho(() => ({ kind: 'drop' }), hole.ip);
   const sockets: net.Socket[] = [];
@@ -95,15 +112,26 @@ test('a peer removed while its tests are in flight produces no failure and its s
   try {
     agent.setPeers([self, hole]);
     await waitUntil('UDP and TCP tests in flight to the peer', 10_000, () => datagrams > 0 && sockets.length > 0);
-    assert.ok((await metricsOf(agent)).some((s) => s.labels.destination === 'node-11'), 'series exist while the peer is known');
+    assert.ok(
+      (await metricsOf(agent)).some((s) => s.labels.destination === 'node-11'),
+      'series exist while the peer is known',
+    );
     // First runs are spread over the interval: a UDP test may have ended (failed) before the TCP one started. Only
     // what is in flight at the removal is judged.
     const failedBefore = agent.history.snapshot().failures.length;
     agent.setPeers([self]);
-    assert.deepEqual((await metricsOf(agent)).filter((s) => s.labels.destination === 'node-11'), [], 'series removed at once');
+    assert.deepEqual(
+      (await metricsOf(agent)).filter((s) => s.labels.destination === 'node-11'),
+      [],
+      'series removed at once',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1800)); // past every in-flight timeout
     const after = await metricsOf(agent);
-    assert.deepEqual(after.filter((s) => s.labels.destination === 'node-11'), [], 'no late result recreated a series');
+    assert.deepEqual(
+      after.filter((s) => s.labels.destination === 'node-11'),
+      [],
+      'no late result recreated a series',
+    );
     assert.deepEqual(agent.history.snapshot().failures.slice(failedBefore), [], 'no failure recorded after the removal');
     assert.equal(after.find((s) => s.name === 'kconmon_agent_peers')?.value, 0);
   } finally {
@@ -114,7 +142,7 @@ test('a peer removed while its tests are in flight produces no failure and its s
   }
 });
 
-test('a zone change replaces the peer\'s series: old zone labels removed, new ones created', async () => {
+test("a zone change replaces the peer's series: old zone labels removed, new ones created", async () => {
   const peers = [testPeer(20), testPeer(21, 'zone-a')];
   const nodes = await startTestNodes(peers, fastProbes);
   try {

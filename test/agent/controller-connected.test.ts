@@ -79,11 +79,18 @@ test('kconmon_agent_controller_connected follows the controller stream through a
     await waitUntil('the gauge to read 1', 10_000, async () => (await connectedSeries(agent))[0]?.value === 1);
     const relabelled = (await connectedSeries(agent)).map(({ labels }) => labels);
     assert.deepEqual(relabelled, [{ source: 'node-70', source_zone: 'zone-c' }], 'one series, with the zone the controller gave');
-    assert.deepEqual(agent.peers().map((peer) => peer.nodeName), ['node-71']);
+    assert.deepEqual(
+      agent.peers().map((peer) => peer.nodeName),
+      ['node-71'],
+    );
 
     first.kill('SIGKILL');
     await waitUntil('the gauge to read 0 after the controller was killed', 10_000, async () => (await connectedSeries(agent))[0]?.value === 0);
-    assert.deepEqual(agent.peers().map((peer) => peer.nodeName), ['node-71'], 'the agent keeps probing its last list');
+    assert.deepEqual(
+      agent.peers().map((peer) => peer.nodeName),
+      ['node-71'],
+      'the agent keeps probing its last list',
+    );
 
     start();
     await waitUntil('the gauge to read 1 again once a controller is back', 15_000, async () => (await connectedSeries(agent))[0]?.value === 1);

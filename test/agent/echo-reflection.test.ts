@@ -29,7 +29,7 @@ function bindUdp(address: string, port: number): Promise<dgram.Socket> {
   });
 }
 
-test('a datagram forged from a peer\'s echo port is refused once, not echoed back and forth between two agents', async () => {
+test("a datagram forged from a peer's echo port is refused once, not echoed back and forth between two agents", async () => {
   // Agent X, and a datagram that reaches X from Y's address and echo port: the forgery. Loopback cannot spoof, so the
   // forger binds Y:port while X is stopped, sends, and leaves; agent Y then starts on Y:port and X resumes, reading
   // the datagram as if Y's echo had sent it. Without the fix X echoes it to Y, Y (X is its peer) echoes it back, and
@@ -105,7 +105,10 @@ test('echo replies the kernel refuses to send are counted by errno code', (t) =>
     const helpers = fileURLToPath(new URL('../helpers/agents.ts', import.meta.url));
     const exposition = fileURLToPath(new URL('../../harness/exposition.ts', import.meta.url));
     const wait = fileURLToPath(new URL('../../harness/wait.ts', import.meta.url));
-    const output = netns.exec(process.execPath, ['--input-type=module', '--eval', `
+    const output = netns.exec(process.execPath, [
+      '--input-type=module',
+      '--eval',
+      `
       import dgram from 'node:dgram';
       import { startTestNodes } from ${JSON.stringify(helpers)};
       import { parseExposition } from ${JSON.stringify(exposition)};
@@ -123,7 +126,8 @@ test('echo replies the kernel refuses to send are counted by errno code', (t) =>
       console.log(JSON.stringify(await read()));
       socket.close();
       await node.agent.close();
-    `]);
+    `,
+    ]);
     const echoSamples = JSON.parse(output) as ReturnType<typeof parseExposition>;
     const byName = (name: string) => Object.fromEntries(echoSamples.filter((s) => s.name === name).map((s) => [s.labels.result ?? s.labels.code, s.value]));
     assert.deepEqual(byName('kconmon_udp_echo_requests_total'), { echoed: 3 });

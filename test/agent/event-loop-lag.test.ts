@@ -39,26 +39,26 @@ test('nodejs_eventloop_lag_* are sub-millisecond samples while the agent probes'
       const response = await fetch(`http://${ADDRESSES[0]}:${port}/metrics`);
       return samples(await response.text());
     };
-    const valueOf = (list: Awaited<ReturnType<typeof scrape>>, name: string) => list.find((sample) => sample.name === name)?.value;
+    const sampleOf = (list: Awaited<ReturnType<typeof scrape>>, name: string) => list.find((sample) => sample.name === name)?.value;
     // A first scrape empties the window; the next one holds samples taken while probes were in flight.
     await waitUntil(`two passed UDP probes (agent output: ${agents.map((agent) => agent.output()).join('')})`, 30_000, async () => {
-        try {
-          const list = await scrape();
-          return (list.find((sample) => sample.name === 'kconmon_udp_results_total' && sample.labels.result === 'pass')?.value ?? 0) >= 2;
-        } catch {
-          return false;
-        }
-      });
+      try {
+        const list = await scrape();
+        return (list.find((sample) => sample.name === 'kconmon_udp_results_total' && sample.labels.result === 'pass')?.value ?? 0) >= 2;
+      } catch {
+        return false;
+      }
+    });
     // Five scrape windows holding samples (a window's first samples may fall on a cold, just-started agent).
     const windows: Array<{ min: number; p50: number; p99: number; max: number }> = [];
     await scrape();
     await waitUntil('five scrape windows with lag samples', 60_000, async () => {
-        const list = await scrape();
-        const figure = (name: string) => valueOf(list, `nodejs_eventloop_lag_${name}_seconds`) as number;
-        if (Number.isFinite(figure('p99'))) windows.push({ min: figure('min'), p50: figure('p50'), p99: figure('p99'), max: figure('max') });
-        assert.equal(list.filter((sample) => sample.name === 'nodejs_eventloop_lag_p99_seconds').length, 1, 'one series per name');
-        return windows.length >= 5;
-      });
+      const list = await scrape();
+      const figure = (name: string) => sampleOf(list, `nodejs_eventloop_lag_${name}_seconds`) as number;
+      if (Number.isFinite(figure('p99'))) windows.push({ min: figure('min'), p50: figure('p50'), p99: figure('p99'), max: figure('max') });
+      assert.equal(list.filter((sample) => sample.name === 'nodejs_eventloop_lag_p99_seconds').length, 1, 'one series per name');
+      return windows.length >= 5;
+    });
     for (const { min, p50, p99, max } of windows) assert.ok(min > 0 && min <= p50 && p50 <= p99 && p99 <= max, `ordered figures: ${JSON.stringify(windows)}`);
     // prom-client's figures were whole 10 ms timer periods: its minimum never fell below ~9 ms.
     const smallest = Math.min(...windows.map((window) => window.min));

@@ -14,14 +14,19 @@ const fastProbes = { udp: { interval: 400, timeout: 300, packetSpacing: 5 }, tcp
 
 async function seriesTo(agent: Agent, nodeName: string): Promise<Map<string, number>> {
   const all = parseExposition(await agent.registry.metrics()).filter((sample) => sample.labels.destination === nodeName);
-  return new Map(all.map((sample) => [`${sample.name}{${Object.entries(sample.labels).map(([key, value]) => `${key}=${value}`).join(',')}}`, sample.value]));
+  return new Map(
+    all.map((sample) => [
+      `${sample.name}{${Object.entries(sample.labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(',')}}`,
+      sample.value,
+    ]),
+  );
 }
 
-const value = (series: Map<string, number>, prefix: string) =>
-  [...series].filter(([key]) => key.startsWith(prefix)).reduce((sum, [, count]) => sum + count, 0);
+const value = (series: Map<string, number>, prefix: string) => [...series].filter(([key]) => key.startsWith(prefix)).reduce((sum, [, count]) => sum + count, 0);
 const isCounter = (key: string) => /^[a-z_]+_total\{/.test(key);
-const echoed = async (agent: Agent) =>
-  sampleSum(parseExposition(await agent.registry.metrics()), 'kconmon_udp_echo_requests_total', { result: 'echoed' });
+const echoed = async (agent: Agent) => sampleSum(parseExposition(await agent.registry.metrics()), 'kconmon_udp_echo_requests_total', { result: 'echoed' });
 
 test('a node whose agent is replaced by a new pod and IP keeps its series and counters; only the new IP is probed', async () => {
   const source = testPeer(60);
@@ -54,7 +59,11 @@ test('a node whose agent is replaced by a new pod and IP keeps its series and co
       const failSeries = [...scrapeAfter.keys()].filter((key) => key.startsWith(`kconmon_${kind}_results_total{`) && key.includes('result=fail'));
       assert.equal(failSeries.length, 1, `${kind} result="fail" series kept`);
     }
-    assert.deepEqual(prober.peers().map((peer) => peer.ip), [newAgent.ip], 'one probe target for node-61: the new IP');
+    assert.deepEqual(
+      prober.peers().map((peer) => peer.ip),
+      [newAgent.ip],
+      'one probe target for node-61: the new IP',
+    );
 
     // The old pod goes away: any probe still sent to it would now fail.
     await before.close();
@@ -71,7 +80,11 @@ test('a node whose agent is replaced by a new pod and IP keeps its series and co
     }
     const failed = [...final].filter(([key]) => /^kconmon_(udp|tcp)_results_total\{/.test(key) && key.includes('result=fail'));
     assert.equal(failed.length, 2, 'the UDP and TCP result="fail" series');
-    assert.deepEqual(failed.map(([, count]) => count), [0, 0], 'no failed test: nothing probed the departed IP');
+    assert.deepEqual(
+      failed.map(([, count]) => count),
+      [0, 0],
+      'no failed test: nothing probed the departed IP',
+    );
     assert.ok((await echoed(after)) >= 3 * 5, 'the new agent answers the probes');
     const peerCount = parseExposition(await prober.registry.metrics()).find((sample) => sample.name === 'kconmon_agent_peers')?.value;
     assert.equal(peerCount, 1);
@@ -91,11 +104,22 @@ test('two agents listed as probe targets on one node: one is probed, the one alr
     b.setPeers([], [source.ip]);
     prober.setPeers([source, first]);
     prober.setPeers([source, first, second]);
-    assert.deepEqual(prober.peers().map((peer) => peer.ip), [first.ip], 'the agent probed already stays the target');
+    assert.deepEqual(
+      prober.peers().map((peer) => peer.ip),
+      [first.ip],
+      'the agent probed already stays the target',
+    );
     prober.setPeers([source, second, first]);
-    assert.deepEqual(prober.peers().map((peer) => peer.ip), [first.ip], 'whatever the order');
+    assert.deepEqual(
+      prober.peers().map((peer) => peer.ip),
+      [first.ip],
+      'whatever the order',
+    );
     prober.setPeers([source, second]);
-    assert.deepEqual(prober.peers().map((peer) => peer.ip), [second.ip]);
+    assert.deepEqual(
+      prober.peers().map((peer) => peer.ip),
+      [second.ip],
+    );
     await waitUntil('UDP results for node-64', 10_000, async () => value(await seriesTo(prober, 'node-64'), 'kconmon_udp_results_total{') >= 2);
     const lossSeries = parseExposition(await prober.registry.metrics()).filter((sample) => sample.name === 'kconmon_udp_loss');
     const destinations = lossSeries.map((sample) => sample.labels.destination);

@@ -59,7 +59,7 @@ test('runs never overlap per peer, even when a run takes longer than the interva
 test('first runs spread over the interval; later runs follow at interval + jitter', async () => {
   const fast = instrumentedTest('fast', 200, 1);
   let draws = 0;
-  const random = () => ((draws++ * 0.37) % 1); // deterministic spread of offsets and jitter
+  const random = () => (draws++ * 0.37) % 1; // deterministic spread of offsets and jitter
   const scheduler = byNode({ test: fast.definition, jitter: { min: 20, max: 60 }, random, onError: () => assert.fail() });
   const peers = Array.from({ length: 10 }, (_, index) => peer(index + 1));
   const startedAt = performance.now();
@@ -79,13 +79,16 @@ test('first runs spread over the interval; later runs follow at interval + jitte
   }
 });
 
-test('a removed peer stops at once and its in-flight result is never recorded; a replaced agent restarts its node\'s loops', async () => {
+test("a removed peer stops at once and its in-flight result is never recorded; a replaced agent restarts its node's loops", async () => {
   const probe = instrumentedTest('probe', 100, 80);
   const scheduler = byNode({ test: probe.definition, jitter: { min: 0, max: 0 }, random: () => 0, onError: () => assert.fail() });
   scheduler.setTargets([peer(1), peer(2)]);
   await sleep(40); // both are mid-run (runs take 80 ms)
   const change = scheduler.setTargets([peer(1)]);
-  assert.deepEqual(change.removed.map((p) => p.name), ['p2']);
+  assert.deepEqual(
+    change.removed.map((p) => p.name),
+    ['p2'],
+  );
   assert.deepEqual(change.added, []);
   await sleep(200);
   assert.ok(!probe.recorded.includes('p2'), 'the aborted run of p2 was not recorded');
@@ -95,7 +98,10 @@ test('a removed peer stops at once and its in-flight result is never recorded; a
   const restart = scheduler.setTargets([moved]);
   assert.deepEqual(restart.removed, []);
   assert.deepEqual(restart.added, []);
-  assert.deepEqual(restart.replaced.map(({ before, after }) => `${before.ip}→${after.ip}`), ['127.0.0.1→127.0.0.99']);
+  assert.deepEqual(
+    restart.replaced.map(({ before, after }) => `${before.ip}→${after.ip}`),
+    ['127.0.0.1→127.0.0.99'],
+  );
   assert.deepEqual(scheduler.targets(), [moved]);
   // Two peers on one node: one probe target (the first listed).
   const twice = scheduler.setTargets([moved, { ...moved, name: 'p1-other', ip: '127.0.0.98' }]);

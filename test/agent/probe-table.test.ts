@@ -13,7 +13,6 @@ import { testConfig, testPeer } from '../helpers/agents.ts';
 import { createAgentProcessGroup } from '../helpers/agent-processes.ts';
 import { startSilentResolver, TEST_ZONE } from '../helpers/test-resolvers.ts';
 
-
 // Without an abortable DNS probe, stopping waits out the query's 60 s deadline: beyond this test's timeout.
 test('stopping the agent aborts a DNS query in flight: it stops, and no DNS result is recorded', { timeout: 20_000 }, async () => {
   const silent = await startSilentResolver();
@@ -37,9 +36,17 @@ test('stopping the agent aborts a DNS query in flight: it stops, and no DNS resu
     await agent.shutdown();
     const dns = samples(await agent.registry.metrics()).filter((sample) => sample.labels.host === 'silent');
     assert.equal(sumOf(dns, 'kconmon_dns_results_total'), 0, 'no DNS result counted');
-    assert.deepEqual(dns.filter((sample) => sample.name === 'kconmon_dns_duration_milliseconds'), [], 'no DNS duration set');
+    assert.deepEqual(
+      dns.filter((sample) => sample.name === 'kconmon_dns_duration_milliseconds'),
+      [],
+      'no DNS duration set',
+    );
     const { latest, failures } = agent.history.snapshot();
-    assert.deepEqual([...latest, ...failures].filter((entry) => entry.test === 'dns'), [], 'no DNS result in /results');
+    assert.deepEqual(
+      [...latest, ...failures].filter((entry) => entry.test === 'dns'),
+      [],
+      'no DNS result in /results',
+    );
   } finally {
     await agent.close();
     await silent.close();
@@ -72,12 +79,23 @@ test('a peer that leaves the peers file loses its series and /results entries of
     // The peer gauge drops in the same step that removes B's series and entries.
     await waitUntil('A to apply its new peers file', 20_000, async () => sumOf(await agentA!.metrics(), 'kconmon_agent_peers') === 1);
     const after = await agentA!.metrics();
-    assert.deepEqual(after.filter((sample) => sample.labels.destination === b.nodeName), [], 'no series names B');
+    assert.deepEqual(
+      after.filter((sample) => sample.labels.destination === b.nodeName),
+      [],
+      'no series names B',
+    );
     const results = await agentA!.results();
-    assert.deepEqual([...results.latest].filter((entry) => entry.target === b.nodeName), [], 'no latest result names B');
+    assert.deepEqual(
+      [...results.latest].filter((entry) => entry.target === b.nodeName),
+      [],
+      'no latest result names B',
+    );
     assert.equal(results.peers, 1);
     for (const kind of peerKinds) {
-      assert.ok(after.some((sample) => sample.name.startsWith(`kconmon_${kind}_`) && sample.labels.destination === c.nodeName), `${kind}: C still has series`);
+      assert.ok(
+        after.some((sample) => sample.name.startsWith(`kconmon_${kind}_`) && sample.labels.destination === c.nodeName),
+        `${kind}: C still has series`,
+      );
     }
   } finally {
     await group.close();

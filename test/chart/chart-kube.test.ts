@@ -104,10 +104,15 @@ describe('chart on a real kube-apiserver', () => {
       }
     }
     for (const name of names) {
-      await waitUntil(`CRD ${name} established`, 60_000, async () => {
-        const crd = await api.readCustomResourceDefinition({ name });
-        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-      }, 200);
+      await waitUntil(
+        `CRD ${name} established`,
+        60_000,
+        async () => {
+          const crd = await api.readCustomResourceDefinition({ name });
+          return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+        },
+        200,
+      );
     }
   }
 

@@ -87,7 +87,10 @@ describe('peers file re-reading by the real processes', { concurrency: true }, (
       writeFileSync(peersFile, peerLines('node-1', 'node-2'));
       await waitUntil('the controller to become ready', 10_000, async () => (await fetch(`${base}/readyz`)).status === 200);
       const agents = (await (await fetch(`${base}/agents`)).json()) as Array<{ nodeName: string }>;
-      assert.deepEqual(agents.map((entry) => entry.nodeName), ['node-1', 'node-2']);
+      assert.deepEqual(
+        agents.map((entry) => entry.nodeName),
+        ['node-1', 'node-2'],
+      );
       assert.ok(controller.alive());
     } finally {
       await controller.kill();

@@ -22,12 +22,12 @@ async function agentCommandLine(nodeOptions: string | undefined): Promise<{ same
   const agent = startKconmon('agent', join(dir, 'agent.yaml'), env);
   try {
     await waitUntil(`agent healthy (output: ${agent.output()})`, 20_000, async () => {
-        try {
-          return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
-        } catch {
-          return false;
-        }
-      });
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    });
     // The process answering is the one spawned: /proc/<pid> of the spawned child is the agent, re-executed in place.
     const args = (await readFile(`/proc/${agent.child.pid}/cmdline`, 'utf8')).split('\0').filter((arg) => arg !== '');
     const samePid = args.some((arg) => arg.endsWith('cli.ts')) && args.includes('agent');

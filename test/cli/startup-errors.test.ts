@@ -83,7 +83,7 @@ describe('kconmon agent start-up errors', { concurrency: true }, () => {
   });
 
   // Before the check the agent started and failed only when its first UDP round tried to bind the probe socket.
-  it('a POD_IP that is not on this host (the probes\' source address): one line, exit 2, before anything starts', async () => {
+  it("a POD_IP that is not on this host (the probes' source address): one line, exit 2, before anything starts", async () => {
     const port = await findSharedPort([LOOPBACK]);
     const run = await runKconmon(['agent', '--config', agentConfig(port)], { POD_IP: FOREIGN_ADDRESS });
     assertStartupFailure(run, `kconmon: cannot send probes from POD_IP ${FOREIGN_ADDRESS}: address not available on this host\n`);

@@ -56,7 +56,12 @@ export function writeSysctl(name: string, value: string): void {
 
 function nftTables(): string[] {
   const result = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
-  return result.status === 0 ? result.stdout.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('table ')) : [];
+  return result.status === 0
+    ? result.stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith('table '))
+    : [];
 }
 
 function netnsNames(): string[] {
@@ -188,10 +193,12 @@ export function snapshotHost(options: { nodeDir: string; links: readonly string[
     links: [...options.links],
     ownNetns: [...options.netns],
     directories: [],
-    sysctls: Object.fromEntries(NODE_SYSCTLS.flatMap((name) => {
-      const value = readSysctl(name);
-      return value === undefined ? [] : [[name, value]];
-    })),
+    sysctls: Object.fromEntries(
+      NODE_SYSCTLS.flatMap((name) => {
+        const value = readSysctl(name);
+        return value === undefined ? [] : [[name, value]];
+      }),
+    ),
     nftTables: nftTables(),
     netns: netnsNames(),
     containerLogsDirExisted: existsSync(CONTAINER_LOGS_DIR),

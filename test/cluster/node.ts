@@ -25,16 +25,7 @@ import YAML from 'yaml';
 import { findGoTool, startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
 import { fileTail, startLoggedProcess, type LoggedProcess } from '../../harness/logged-process.ts';
 import { freePorts } from '../../harness/ports.ts';
-import {
-  createCgroupRoot,
-  earlierNode,
-  mountsUnder,
-  recoverAbandonedNode,
-  run,
-  snapshotHost,
-    type HostLeftovers,
-  type HostSnapshot,
-} from './host-state.ts';
+import { createCgroupRoot, earlierNode, mountsUnder, recoverAbandonedNode, run, snapshotHost, type HostLeftovers, type HostSnapshot } from './host-state.ts';
 
 export const BRIDGE = 'kconmon-br0';
 /** The control plane's address (kube-apiserver, CoreDNS) on the node bridge. */
@@ -526,16 +517,21 @@ class LocalRealNode implements RealNode {
     };
     const configPath = path.join(kubeletDir, 'config.yaml');
     await writeFile(configPath, YAML.stringify(config));
-    const proc = this.#spawn('kubelet', tool('kubelet'), [
-      `--config=${configPath}`,
-      `--kubeconfig=${this.kubeconfigPath}`,
-      `--root-dir=${kubeletDir}`,
-      `--cert-dir=${path.join(kubeletDir, 'pki')}`,
-      `--hostname-override=${node.name}`,
-      `--node-ip=${node.ip}`,
-      `--node-labels=topology.kubernetes.io/zone=${node.zone}`,
-      '--v=1',
-    ], node);
+    const proc = this.#spawn(
+      'kubelet',
+      tool('kubelet'),
+      [
+        `--config=${configPath}`,
+        `--kubeconfig=${this.kubeconfigPath}`,
+        `--root-dir=${kubeletDir}`,
+        `--cert-dir=${path.join(kubeletDir, 'pki')}`,
+        `--hostname-override=${node.name}`,
+        `--node-ip=${node.ip}`,
+        `--node-labels=topology.kubernetes.io/zone=${node.zone}`,
+        '--v=1',
+      ],
+      node,
+    );
     const core = this.kube.adminKubeConfig().makeApiClient(CoreV1Api);
     await waitFor(
       `node ${node.name}`,

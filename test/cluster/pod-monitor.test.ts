@@ -10,8 +10,9 @@ import { scrapeConfigsFromPodMonitor, type PodMonitorManifest } from './pod-moni
 const ACCESS = { apiServer: 'https://198.18.64.1:6443', caFile: '/run/ca.crt', tokenFile: '/run/token' };
 
 function podMonitors(setJson: string[]): PodMonitorManifest[] {
-  return renderChart({ release: 'kconmon', namespace: 'kconmon', setJson: ['prometheus.podMonitor.enabled=true', ...setJson] })
-    .filter((manifest) => manifest.kind === 'PodMonitor') as unknown as PodMonitorManifest[];
+  return renderChart({ release: 'kconmon', namespace: 'kconmon', setJson: ['prometheus.podMonitor.enabled=true', ...setJson] }).filter(
+    (manifest) => manifest.kind === 'PodMonitor',
+  ) as unknown as PodMonitorManifest[];
 }
 
 describe("the chart's PodMonitor as the Prometheus Operator's scrape config", { skip: skipOption(helmMissing) }, () => {
@@ -30,21 +31,24 @@ describe("the chart's PodMonitor as the Prometheus Operator's scrape config", { 
       },
     ]);
     const rules = job.relabel_configs as Record<string, unknown>[];
-    assert.deepEqual(rules.filter((rule) => rule.action === 'keep' || rule.action === 'drop'), [
-      { action: 'drop', source_labels: ['__meta_kubernetes_pod_phase'], regex: '(Failed|Succeeded)' },
-      { action: 'keep', source_labels: ['__meta_kubernetes_pod_label_app', '__meta_kubernetes_pod_labelpresent_app'], regex: '(kconmon);true' },
-      {
-        action: 'keep',
-        source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_instance', '__meta_kubernetes_pod_labelpresent_app_kubernetes_io_instance'],
-        regex: '(kconmon);true',
-      },
-      {
-        action: 'keep',
-        source_labels: ['__meta_kubernetes_pod_label_component', '__meta_kubernetes_pod_labelpresent_component'],
-        regex: '(agent|controller);true',
-      },
-      { action: 'keep', source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'http' },
-    ]);
+    assert.deepEqual(
+      rules.filter((rule) => rule.action === 'keep' || rule.action === 'drop'),
+      [
+        { action: 'drop', source_labels: ['__meta_kubernetes_pod_phase'], regex: '(Failed|Succeeded)' },
+        { action: 'keep', source_labels: ['__meta_kubernetes_pod_label_app', '__meta_kubernetes_pod_labelpresent_app'], regex: '(kconmon);true' },
+        {
+          action: 'keep',
+          source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_instance', '__meta_kubernetes_pod_labelpresent_app_kubernetes_io_instance'],
+          regex: '(kconmon);true',
+        },
+        {
+          action: 'keep',
+          source_labels: ['__meta_kubernetes_pod_label_component', '__meta_kubernetes_pod_labelpresent_component'],
+          regex: '(agent|controller);true',
+        },
+        { action: 'keep', source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'http' },
+      ],
+    );
     assert.ok(rules.some((rule) => rule.target_label === 'job' && rule.replacement === 'kconmon/kconmon'));
     assert.equal(job.honor_labels, true);
     assert.equal(job.metrics_path, '/metrics');

@@ -50,7 +50,12 @@ const CLEAN_HOST = { sysctls: [], nftTables: [], netns: [], mounts: [], cgroups:
 function buildNodeImages(): Record<string, string> {
   const run = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/image/node-images.sh')], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
-  return Object.fromEntries(run.stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+  return Object.fromEntries(
+    run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('=', 2) as [string, string]),
+  );
 }
 
 /** Debian's Prometheus has no Kubernetes discovery: scripts/setup/go-tools.sh builds upstream's with it. */
@@ -232,10 +237,27 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     apps = kc.makeApiClient(AppsV1Api);
     const [busyboxRepository, busyboxTag] = (nodeImages.busybox_image as string).split(':') as [string, string];
     helmIn([
-      'install', RELEASE, CHART_DIR, '--namespace', NAMESPACE, '--create-namespace', '--wait', '--timeout', '180s',
-      '--set', 'image.repository=localhost/kconmon', '--set', `image.tag=${version}`, '--set', 'image.pullPolicy=Never',
-      '--set', `tcpTweaks.image.repository=${busyboxRepository}`, '--set', `tcpTweaks.image.tag=${busyboxTag}`,
-      '--set', 'tcpTweaks.image.pullPolicy=Never',
+      'install',
+      RELEASE,
+      CHART_DIR,
+      '--namespace',
+      NAMESPACE,
+      '--create-namespace',
+      '--wait',
+      '--timeout',
+      '180s',
+      '--set',
+      'image.repository=localhost/kconmon',
+      '--set',
+      `image.tag=${version}`,
+      '--set',
+      'image.pullPolicy=Never',
+      '--set',
+      `tcpTweaks.image.repository=${busyboxRepository}`,
+      '--set',
+      `tcpTweaks.image.tag=${busyboxTag}`,
+      '--set',
+      'tcpTweaks.image.pullPolicy=Never',
     ]);
     t.diagnostic(`helm install --wait done at ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s`);
   });
@@ -248,10 +270,15 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
 
   it('runs every pod Ready: one agent per node, two controllers, all from the built image', async () => {
     // helm --wait counts a DaemonSet ready with maxUnavailable pods not Ready yet: wait for all of them.
-    const all = await waitFor('every kconmon pod Ready', 60_000, async () => {
-      const now = await pods();
-      return now.length === 2 + NODES.length && now.every(isReady) ? now : undefined;
-    }, () => node.logs());
+    const all = await waitFor(
+      'every kconmon pod Ready',
+      60_000,
+      async () => {
+        const now = await pods();
+        return now.length === 2 + NODES.length && now.every(isReady) ? now : undefined;
+      },
+      () => node.logs(),
+    );
     assert.equal(all.filter((pod) => pod.metadata?.labels?.component === 'controller').length, 2);
     assert.equal(all.filter((pod) => pod.metadata?.labels?.component === 'agent').length, NODES.length);
     agents = await agentsByNode();
@@ -284,9 +311,15 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     for (const [index, agent] of theAgents().entries()) {
       const { name, zone } = NODES[index] as { name: string; zone: string };
       // An agent that started before the controllers were Ready connects on a later attempt.
-      const connected = await waitFor(`${name}'s agent connected to a controller`, 30_000, async () =>
-        containerLog(agent, 'agent').split('\n').find((line) => line.includes('connected to controller')),
-      () => containerLog(agent, 'agent').slice(-3000));
+      const connected = await waitFor(
+        `${name}'s agent connected to a controller`,
+        30_000,
+        async () =>
+          containerLog(agent, 'agent')
+            .split('\n')
+            .find((line) => line.includes('connected to controller')),
+        () => containerLog(agent, 'agent').slice(-3000),
+      );
       assert.ok(connected.includes(CONTROLLER_URL_HOST), connected);
       const info = await waitFor(`kconmon_agent_info of ${name} with zone ${zone}`, 30_000, async () =>
         samples(await metricsOf(agent), 'kconmon_agent_info').find((s) => s.labels.source_zone === zone),
@@ -302,7 +335,10 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
         return all.some((s) => s.labels.result === 'pass' && s.value > 0) ? all : undefined;
       });
       for (const sample of results) if (sample.labels.result === 'fail') assert.equal(sample.value, 0, JSON.stringify(sample));
-      assert.ok(results.some((s) => s.labels.host === DNS_TARGET && s.labels.result === 'pass'), JSON.stringify(results));
+      assert.ok(
+        results.some((s) => s.labels.host === DNS_TARGET && s.labels.result === 'pass'),
+        JSON.stringify(results),
+      );
       const resolvConf = readFileSync(`/proc/${agentPid(agent)}/root/etc/resolv.conf`, 'utf8');
       assert.match(resolvConf, /^nameserver 198\.19\.128\.10$/m, 'the pod resolves through the cluster DNS only');
       assert.equal([...resolvConf.matchAll(/^nameserver /gm)].length, 1, resolvConf);
@@ -363,7 +399,10 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     // generates (pod-monitor.ts); only its 15 s interval is shortened for the test.
     const rendered = renderChart({ release: RELEASE, namespace: NAMESPACE, setJson: ['prometheus.podMonitor.enabled=true'] });
     const podMonitorJobs = scrapeConfigsFromPodMonitor(findManifest(rendered, 'PodMonitor') as unknown as PodMonitorManifest, access);
-    assert.deepEqual(podMonitorJobs.map((job) => job.job_name), [`podMonitor/${NAMESPACE}/${RELEASE}/0`]);
+    assert.deepEqual(
+      podMonitorJobs.map((job) => job.job_name),
+      [`podMonitor/${NAMESPACE}/${RELEASE}/0`],
+    );
     // The documented job as users copy it, with what a Prometheus outside the cluster adds: where the apiserver is.
     const documented = documentedScrapeConfig();
     assert.deepEqual(documented.kubernetes_sd_configs, [{ role: 'pod', namespaces: { names: [NAMESPACE] } }]);
@@ -387,12 +426,22 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     const p = prometheus;
     const controllers = await podsOf('controller');
     const upCount = async (job: string) => ((await p.query(`up{job="${job}"} == 1`)).result as unknown[]).length;
-    await waitFor('every agent and controller pod up', 30_000, async () =>
-      (await upCount(POD_MONITOR_JOB)) === theAgents().length + controllers.length && (await upCount(DOCUMENTED_JOB)) === theAgents().length ? true : undefined,
-    () => p.logTail());
+    await waitFor(
+      'every agent and controller pod up',
+      30_000,
+      async () =>
+        (await upCount(POD_MONITOR_JOB)) === theAgents().length + controllers.length && (await upCount(DOCUMENTED_JOB)) === theAgents().length
+          ? true
+          : undefined,
+      () => p.logTail(),
+    );
 
     const targets = (await p.targets()).activeTargets;
-    const scraped = (job: string) => targets.filter((target) => target.labels.job === job).map((target) => `${target.labels.pod} ${target.scrapeUrl}`).sort();
+    const scraped = (job: string) =>
+      targets
+        .filter((target) => target.labels.job === job)
+        .map((target) => `${target.labels.pod} ${target.scrapeUrl}`)
+        .sort();
     const urls = (pods: V1Pod[]) => pods.map((pod) => `${pod.metadata?.name} http://${pod.status?.podIP}:8080/metrics`).sort();
     assert.deepEqual(scraped(POD_MONITOR_JOB), urls([...theAgents(), ...controllers]), "the PodMonitor: every agent and controller pod's TCP port");
     assert.deepEqual(scraped(DOCUMENTED_JOB), urls(theAgents()), "the documented job: only the agent pods' TCP port (not the UDP echo port)");
@@ -422,7 +471,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     return Buffer.from(encoded, 'base64').toString('utf8');
   }
 
-  it('each controller lists every agent with its node, zone and IP, to the bearer of the agents\' token only', async () => {
+  it("each controller lists every agent with its node, zone and IP, to the bearer of the agents' token only", async () => {
     const token = await agentToken();
     const expected = theAgents()
       .map((agent, index) => ({ name: agent.metadata?.name, nodeName: NODES[index]?.name, ip: agent.status?.podIP, zone: NODES[index]?.zone }))
@@ -430,7 +479,10 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     for (const controller of await podsOf('controller')) {
       await assert.rejects(get(`http://${controller.status?.podIP}:8080/agents`), /HTTP 401/, 'no token, no agent list');
       const listed = JSON.parse(await get(`http://${controller.status?.podIP}:8080/agents`, token)) as { name: string }[];
-      assert.deepEqual([...listed].sort((a, b) => a.name.localeCompare(b.name)), expected);
+      assert.deepEqual(
+        [...listed].sort((a, b) => a.name.localeCompare(b.name)),
+        expected,
+      );
     }
   });
 
@@ -444,11 +496,16 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     const expectedPods = 2 + NODES.length;
     await apps.patchNamespacedDaemonSet({ name: `${RELEASE}-agent`, namespace: NAMESPACE, body: patch }, strategic);
     await apps.patchNamespacedDeployment({ name: `${RELEASE}-controller`, namespace: NAMESPACE, body: patch }, strategic);
-    await waitFor(`both rollouts complete (${expectedPods} new pods Ready, no old pod left)`, 180_000, async () => {
-      const now = await pods();
-      const fresh = now.filter((pod) => !oldPods.has(pod.metadata?.uid) && isReady(pod));
-      return now.length === expectedPods && fresh.length === expectedPods ? true : undefined;
-    }, () => node.logs());
+    await waitFor(
+      `both rollouts complete (${expectedPods} new pods Ready, no old pod left)`,
+      180_000,
+      async () => {
+        const now = await pods();
+        const fresh = now.filter((pod) => !oldPods.has(pod.metadata?.uid) && isReady(pod));
+        return now.length === expectedPods && fresh.length === expectedPods ? true : undefined;
+      },
+      () => node.logs(),
+    );
     agents = await agentsByNode();
     const expected = theAgents()
       .map((agent, index) => ({ name: agent.metadata?.name, nodeName: NODES[index]?.name, ip: agent.status?.podIP, zone: NODES[index]?.zone }))
@@ -470,7 +527,9 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     }
     // Over the whole run, as Prometheus saw every agent pod, old and new.
     const p = prometheus as Prometheus;
-    const newAgents = theAgents().map((agent) => agent.metadata?.name).join('|');
+    const newAgents = theAgents()
+      .map((agent) => agent.metadata?.name)
+      .join('|');
     await waitFor('Prometheus scraped the new agents', 30_000, async () =>
       ((await p.query(`up{job="${DOCUMENTED_JOB}", pod=~"${newAgents}"} == 1`)).result as unknown[]).length === NODES.length ? true : undefined,
     );
@@ -518,7 +577,9 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
   const resultCounts = async (agent: V1Pod): Promise<Counts> => {
     const text = await metricsOf(agent);
     const total = (metric: string, result?: string) =>
-      samples(text, metric).filter((sample) => result === undefined || sample.labels.result === result).reduce((sum, sample) => sum + sample.value, 0);
+      samples(text, metric)
+        .filter((sample) => result === undefined || sample.labels.result === result)
+        .reduce((sum, sample) => sum + sample.value, 0);
     const counts: Counts = {};
     for (const kind of ['udp', 'tcp', 'dns']) {
       for (const result of ['pass', 'fail']) counts[`${kind} ${result}`] = total(`kconmon_${kind}_results_total`, result);
@@ -532,10 +593,15 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
   const untilEveryAgent = async (what: string, before: Counts[], done: (now: Counts, then: Counts) => boolean) => {
     const agentsNow = theAgents();
     let last: Counts[] = [];
-    return waitFor(what, 120_000, async () => {
-      last = await Promise.all(agentsNow.map(resultCounts));
-      return last.every((counts, index) => done(counts, before[index] as Counts)) ? last : undefined;
-    }, () => `before: ${JSON.stringify(before)}\nlast: ${JSON.stringify(last)}`);
+    return waitFor(
+      what,
+      120_000,
+      async () => {
+        last = await Promise.all(agentsNow.map(resultCounts));
+        return last.every((counts, index) => done(counts, before[index] as Counts)) ? last : undefined;
+      },
+      () => `before: ${JSON.stringify(before)}\nlast: ${JSON.stringify(last)}`,
+    );
   };
 
   it('a fault between the two nodes: both agents report UDP and TCP failures to each other (DNS unaffected), then pass again', async (t) => {
@@ -562,8 +628,11 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     nftInFirst(fault);
     let healed = false;
     try {
-      const failing = await untilEveryAgent('both agents report failed UDP and TCP tests', healthy, (now, then) =>
-        now['udp fail']! > then['udp fail']! && now['tcp fail']! > then['tcp fail']!);
+      const failing = await untilEveryAgent(
+        'both agents report failed UDP and TCP tests',
+        healthy,
+        (now, then) => now['udp fail']! > then['udp fail']! && now['tcp fail']! > then['tcp fail']!,
+      );
       phase('both agents failing', failing);
       for (const [index, agent] of theAgents().entries()) {
         const text = await metricsOf(agent);
@@ -579,11 +648,17 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
       run('ip', ['netns', 'exec', first.netns, 'nft', 'delete', 'table', 'inet', 'kconmon_fault']);
       healed = true;
       // A test in flight at the heal may still fail; once each kind passed again, every later test passes.
-      const passing = await untilEveryAgent('both agents pass UDP and TCP tests again', failing, (now, then) =>
-        now['udp pass']! > then['udp pass']! && now['tcp pass']! > then['tcp pass']!);
+      const passing = await untilEveryAgent(
+        'both agents pass UDP and TCP tests again',
+        failing,
+        (now, then) => now['udp pass']! > then['udp pass']! && now['tcp pass']! > then['tcp pass']!,
+      );
       phase('healed, both passing', passing);
-      const later = await untilEveryAgent('another UDP and TCP test passed', passing, (now, then) =>
-        now['udp pass']! > then['udp pass']! && now['tcp pass']! > then['tcp pass']!);
+      const later = await untilEveryAgent(
+        'another UDP and TCP test passed',
+        passing,
+        (now, then) => now['udp pass']! > then['udp pass']! && now['tcp pass']! > then['tcp pass']!,
+      );
       phase('passing again', later);
       for (const [index, counts] of later.entries()) {
         for (const kind of ['udp fail', 'tcp fail', 'dns fail']) {
@@ -620,8 +695,18 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
       clusterRoleBindings: names((await rbac.listClusterRoleBinding()).items).filter((name) => name.includes('kconmon')),
     };
     assert.deepEqual(leftovers, {
-      daemonSets: [], deployments: [], replicaSets: [], services: [], configMaps: [], serviceAccounts: [], secrets: [], pdbs: [],
-      roles: [], roleBindings: [], clusterRoles: [], clusterRoleBindings: [],
+      daemonSets: [],
+      deployments: [],
+      replicaSets: [],
+      services: [],
+      configMaps: [],
+      serviceAccounts: [],
+      secrets: [],
+      pdbs: [],
+      roles: [],
+      roleBindings: [],
+      clusterRoles: [],
+      clusterRoleBindings: [],
     });
   });
 
@@ -664,7 +749,6 @@ describe('real-node tear-down when the test process dies', { skip: skipOption(un
     return { child, exited };
   }
 
-
   it('process exit without stop(): the exit hook restores the host', async () => {
     const before = hostFacts();
     const { exited } = await startChild('exit');
@@ -686,4 +770,3 @@ describe('real-node tear-down when the test process dies', { skip: skipOption(un
     assert.deepEqual(hostFacts(), before);
   });
 });
-

@@ -233,7 +233,7 @@ describe('bad fixtures cover every rule of the schema', () => {
     assert.deepEqual([...new Set(missing)], []);
   });
 
-  it("every bounded integer has a fixture below its minimum and one above its maximum", () => {
+  it('every bounded integer has a fixture below its minimum and one above its maximum', () => {
     const missing: string[] = [];
     for (const { path, schema } of all) {
       if (schema.type !== 'integer') continue;
@@ -252,8 +252,14 @@ describe('bad fixtures cover every rule of the schema', () => {
     }
     assert.ok(sections.size >= 6);
     for (const [section, paths] of sections) {
-      assert.ok(paths.some((path) => has(`${path}: must be an integer`)), `no non-integer fixture in section "${section}"`);
-      assert.ok(paths.some((path) => has(`${path}: must be a number`)), `no wrong-type fixture in section "${section}"`);
+      assert.ok(
+        paths.some((path) => has(`${path}: must be an integer`)),
+        `no non-integer fixture in section "${section}"`,
+      );
+      assert.ok(
+        paths.some((path) => has(`${path}: must be a number`)),
+        `no wrong-type fixture in section "${section}"`,
+      );
     }
   });
 
@@ -277,7 +283,10 @@ describe('bad fixtures cover every rule of the schema', () => {
     for (const { path, schema } of all) {
       if (schema.type !== 'object' || schema.additionalProperties !== false) continue;
       const pattern = new RegExp(`^${path ? `${path.replace(/[.[\]]/g, '\\$&')}\\.` : ''}[A-Za-z_]+: unknown key$`);
-      assert.ok(expected.some((line) => pattern.test(line)), `no unknown-key fixture for "${path || '(top level)'}"`);
+      assert.ok(
+        expected.some((line) => pattern.test(line)),
+        `no unknown-key fixture for "${path || '(top level)'}"`,
+      );
     }
   });
 

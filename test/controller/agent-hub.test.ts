@@ -36,7 +36,14 @@ function sink(): StreamSink & { lines: unknown[]; chunks: (string | Buffer)[]; d
   return state;
 }
 
-const entry = (name: string, overrides: Partial<AgentEntry> = {}): AgentEntry => ({ name, nodeName: `node-${name}`, ip: '127.0.0.1', zone: 'a', ready: true, ...overrides });
+const entry = (name: string, overrides: Partial<AgentEntry> = {}): AgentEntry => ({
+  name,
+  nodeName: `node-${name}`,
+  ip: '127.0.0.1',
+  zone: 'a',
+  ready: true,
+  ...overrides,
+});
 
 test('snapshot on subscribe, then versioned changes carrying only what changed', () => {
   const hub = createAgentHub({ zoneOfNode: (node) => (node === 'node-x' ? 'zone-x' : undefined) });
@@ -44,7 +51,13 @@ test('snapshot on subscribe, then versioned changes carrying only what changed',
   hub.markSynced();
   const stream = sink();
   hub.subscribe({ nodeName: 'node-x', podName: 'x', connectedAt: 0 }, stream);
-  assert.deepEqual(stream.lines[0], { type: 'snapshot', version: 1, controller: hub.id, self: { nodeName: 'node-x', zone: 'zone-x' }, agents: [entry('a'), entry('b')] });
+  assert.deepEqual(stream.lines[0], {
+    type: 'snapshot',
+    version: 1,
+    controller: hub.id,
+    self: { nodeName: 'node-x', zone: 'zone-x' },
+    agents: [entry('a'), entry('b')],
+  });
   assert.equal(hub.update([entry('a'), entry('b')]), false, 'an identical set is no change');
   hub.update([entry('a', { ready: false }), entry('c')]);
   assert.deepEqual(stream.lines[1], { type: 'change', version: 2, upsert: [entry('a', { ready: false }), entry('c')], remove: ['b'] });
@@ -52,7 +65,7 @@ test('snapshot on subscribe, then versioned changes carrying only what changed',
   assert.deepEqual(stream.lines[2], { type: 'heartbeat', version: 2 });
 });
 
-test('a change and a snapshot\'s agent list are encoded once: every stream receives the very same bytes', () => {
+test("a change and a snapshot's agent list are encoded once: every stream receives the very same bytes", () => {
   const hub = createAgentHub({ zoneOfNode: () => 'a' });
   hub.update([entry('a')]);
   hub.markSynced();
@@ -75,7 +88,11 @@ test('no change is broadcast before the source has synced', () => {
 
 test('a stream that does not read is dropped once too much is queued', () => {
   const dropped: string[] = [];
-  const hub = createAgentHub({ zoneOfNode: () => undefined, maxQueuedBytes: 100, events: { onSlowSubscriberDropped: (subscriber) => dropped.push(subscriber.nodeName) } });
+  const hub = createAgentHub({
+    zoneOfNode: () => undefined,
+    maxQueuedBytes: 100,
+    events: { onSlowSubscriberDropped: (subscriber) => dropped.push(subscriber.nodeName) },
+  });
   hub.markSynced();
   const slow = sink();
   const fast = sink();
@@ -85,5 +102,8 @@ test('a stream that does not read is dropped once too much is queued', () => {
   hub.update([entry('a')]);
   assert.equal(slow.destroyed, true);
   assert.deepEqual(dropped, ['slow']);
-  assert.deepEqual(hub.subscribers().map((subscriber) => subscriber.nodeName), ['fast']);
+  assert.deepEqual(
+    hub.subscribers().map((subscriber) => subscriber.nodeName),
+    ['fast'],
+  );
 });

@@ -93,7 +93,11 @@ test('SIGTERM: unready at once, the agents still get every change for the grace 
       before: ['list agent-1,agent-2', 'connected', 'SIGTERM', 'change', 'list agent-1,agent-2,agent-3', 'disconnected'],
       during: ['SIGTERM', 'list agent-1,agent-2', 'connected', 'change', 'list agent-1,agent-2,agent-3', 'disconnected'],
     });
-    assert.deepEqual(clients.map((client) => client.stats().streams), [1, 1], 'one stream per agent, each until the end');
+    assert.deepEqual(
+      clients.map((client) => client.stats().streams),
+      [1, 1],
+      'one stream per agent, each until the end',
+    );
     assert.match(controller.output(), /still serving agent streams during the grace period/);
   } finally {
     await Promise.all(clients.map((client) => client.close()));

@@ -174,7 +174,10 @@ test('a second snapshot with a lower version on the same stream is rejected; the
   const agent = client([hostile.url]);
   try {
     await waitUntil('a reconnection', 5000, () => hostile.connections() >= 2 && agent.updates.length >= 2);
-    assert.deepEqual(agent.updates.slice(0, 2).map((update) => update.agents.map((agentEntry) => agentEntry.name)), [['agent-2'], ['agent-2', 'agent-4']]);
+    assert.deepEqual(
+      agent.updates.slice(0, 2).map((update) => update.agents.map((agentEntry) => agentEntry.name)),
+      [['agent-2'], ['agent-2', 'agent-4']],
+    );
     assert.ok(!agent.updates.some((update) => update.agents.some((agentEntry) => agentEntry.name === 'agent-9')), 'the regressed snapshot was never applied');
     assert.match(agent.warnings(), /version regression: had 5, got snapshot 3/);
   } finally {
@@ -199,7 +202,10 @@ test('duplicate agent names in a snapshot or within one change are rejected with
   try {
     await waitUntil('a fourth, clean stream', 5000, () => hostile.connections() >= 4 && agent.updates.length >= 3);
     // Connection 1 applied nothing; 2, 3 and 4 applied only their snapshot.
-    assert.deepEqual(agent.updates.slice(0, 3).map((update) => update.agents.map((agentEntry) => agentEntry.name)), [['agent-2'], ['agent-2'], ['agent-2']]);
+    assert.deepEqual(
+      agent.updates.slice(0, 3).map((update) => update.agents.map((agentEntry) => agentEntry.name)),
+      [['agent-2'], ['agent-2'], ['agent-2']],
+    );
     const warnings = agent.warnings();
     assert.match(warnings, /agents\[1\]: duplicate agent name \\"agent-2\\" in the snapshot \(also agents\[0\]\)/);
     assert.match(warnings, /upsert\[1\]: duplicate agent name \\"agent-5\\" in the change \(also upsert\[0\]\)/);
@@ -253,7 +259,10 @@ test('an agent holding a token trusts only a controller that proves it holds the
   try {
     await waitUntil('a snapshot from the real controller', 5000, () => agent.updates.length > 0);
     assert.equal(hostile.connections(), 2, 'both impostor streams were tried first');
-    assert.ok(agent.updates.every((update) => update.controller === good.controller.id), 'nothing from the impostor was applied');
+    assert.ok(
+      agent.updates.every((update) => update.controller === good.controller.id),
+      'nothing from the impostor was applied',
+    );
     assert.equal(agent.warnings().match(/did not prove it holds the token/g)?.length, 2);
   } finally {
     await agent.instance.close();

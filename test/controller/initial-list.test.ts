@@ -16,7 +16,7 @@ import { skipUnlessAvailable } from '../harness/require.ts';
 const log = createLogger('silent');
 const slim = (node: V1Node) => slimNode(node, DEFAULT_ZONE_LABELS);
 
-test('real apiserver: every node arrives trimmed, with the list\'s resource version, in one request', async (t) => {
+test("real apiserver: every node arrives trimmed, with the list's resource version, in one request", async (t) => {
   if (!skipUnlessAvailable(t, findKubeBinaries().reason)) return;
   // The run's shared apiserver: these nodes carry a label of their own, and the list selects by it.
   const kube = await acquireKubeApi();
@@ -56,7 +56,14 @@ test('an apiserver without WatchList: the plain LIST is used, and trimmed', asyn
       response.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'sendInitialEvents is forbidden', code: 422 }));
       return;
     }
-    response.end(JSON.stringify({ kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: '42' }, items: [{ metadata: { name: 'n1', labels: { 'topology.kubernetes.io/zone': 'a', other: 'x' } }, status: { images: [] } }] }));
+    response.end(
+      JSON.stringify({
+        kind: 'NodeList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: '42' },
+        items: [{ metadata: { name: 'n1', labels: { 'topology.kubernetes.io/zone': 'a', other: 'x' } }, status: { images: [] } }],
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
   try {
@@ -69,10 +76,16 @@ test('an apiserver without WatchList: the plain LIST is used, and trimmed', asyn
     });
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const list = await streamedList<V1Node>({ kubeConfig, path: '/api/v1/nodes', slim, fallback: () => core.listNode(), log, timeoutMs: 2000 });
-    assert.deepEqual(list.items.map((node) => ({ ...node.metadata })), [{ name: 'n1', labels: { 'topology.kubernetes.io/zone': 'a' } }]);
+    assert.deepEqual(
+      list.items.map((node) => ({ ...node.metadata })),
+      [{ name: 'n1', labels: { 'topology.kubernetes.io/zone': 'a' } }],
+    );
     assert.equal(list.metadata?.resourceVersion, '42');
     assert.ok(requests[0]?.includes('sendInitialEvents=true'), 'tried WatchList first');
-    assert.ok(requests.some((url) => !url.includes('watch=true')), 'then listed');
+    assert.ok(
+      requests.some((url) => !url.includes('watch=true')),
+      'then listed',
+    );
   } finally {
     server.close();
   }

@@ -8,7 +8,15 @@ import type { AgentEntry } from '../../src/protocol/agent-stream.ts';
 const pod = (overrides: Partial<V1Pod> = {}): V1Pod => ({
   metadata: { name: 'agent-1', resourceVersion: '7', labels: { app: 'kconmon' }, managedFields: [{ manager: 'kubelet', fieldsV1: { 'f:status': {} } }] },
   spec: { nodeName: 'node-1', containers: [{ name: 'agent', image: 'kconmon' }] },
-  status: { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Initialized', status: 'True' }, { type: 'Ready', status: 'True' }], containerStatuses: [] },
+  status: {
+    phase: 'Running',
+    podIP: '10.0.0.1',
+    conditions: [
+      { type: 'Initialized', status: 'True' },
+      { type: 'Ready', status: 'True' },
+    ],
+    containerStatuses: [],
+  },
   ...overrides,
 });
 
@@ -25,7 +33,9 @@ test('a pod is an agent with a node, an IP and no deletion; ready only when Runn
   assert.deepEqual(podToEntry(pod({ status: { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'False' }] } }), zone), {
     entry: { name: 'agent-1', nodeName: 'node-1', ip: '10.0.0.1', zone: 'z', ready: false },
   });
-  assert.deepEqual(podToEntry(pod({ status: { phase: 'Pending', podIP: '10.0.0.1' } }), zone), { entry: { name: 'agent-1', nodeName: 'node-1', ip: '10.0.0.1', zone: 'z', ready: false } });
+  assert.deepEqual(podToEntry(pod({ status: { phase: 'Pending', podIP: '10.0.0.1' } }), zone), {
+    entry: { name: 'agent-1', nodeName: 'node-1', ip: '10.0.0.1', zone: 'z', ready: false },
+  });
   assert.deepEqual(podToEntry(pod({ metadata: { name: 'agent-1', deletionTimestamp: new Date() } }), zone), { skip: 'terminating' });
   assert.deepEqual(podToEntry(pod({ spec: { containers: [] } }), zone), { skip: 'not scheduled (no spec.nodeName)' });
   assert.deepEqual(podToEntry(pod({ status: { phase: 'Running' } }), zone), { skip: 'no status.podIP yet' });
@@ -36,11 +46,17 @@ test('slimming keeps exactly what discovery reads', () => {
   const full = pod();
   const before = podToEntry(full, () => 'z');
   slimPod(full);
-  assert.deepEqual(podToEntry(full, () => 'z'), before);
+  assert.deepEqual(
+    podToEntry(full, () => 'z'),
+    before,
+  );
   assert.equal(full.metadata?.managedFields, undefined);
   assert.equal(full.metadata?.resourceVersion, '7', 'the informer compares resourceVersions');
   assert.deepEqual(full.status, { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] });
-  const node: V1Node = { metadata: { name: 'n', resourceVersion: '3', labels: { 'topology.kubernetes.io/zone': 'a', 'kubernetes.io/os': 'linux' } }, status: { images: [{ names: ['x'] }] } };
+  const node: V1Node = {
+    metadata: { name: 'n', resourceVersion: '3', labels: { 'topology.kubernetes.io/zone': 'a', 'kubernetes.io/os': 'linux' } },
+    status: { images: [{ names: ['x'] }] },
+  };
   slimNode(node, DEFAULT_ZONE_LABELS);
   assert.deepEqual(node, { metadata: { name: 'n', resourceVersion: '3', labels: { 'topology.kubernetes.io/zone': 'a' } } });
   assert.equal(nodeZone(node, DEFAULT_ZONE_LABELS), 'a');
@@ -56,7 +72,11 @@ test('one probed agent per node: the newest Ready pod wins; the others stay list
   const other = { entry: entry('agent-1', 'node-1', true), createdAt: 500 };
   assert.deepEqual(readyOf(onePerNode([old, other, surge])), { 'agent-old': false, 'agent-1': true, 'agent-new': true });
   assert.deepEqual(readyOf(onePerNode([surge, other, old])), { 'agent-new': true, 'agent-1': true, 'agent-old': false }, 'order does not matter');
-  assert.deepEqual(onePerNode([old, other, surge]).map((item) => item.name), ['agent-old', 'agent-1', 'agent-new'], 'every pod stays listed, in order');
+  assert.deepEqual(
+    onePerNode([old, other, surge]).map((item) => item.name),
+    ['agent-old', 'agent-1', 'agent-new'],
+    'every pod stays listed, in order',
+  );
   // The new pod is not Ready yet: the old one stays the probed one.
   const starting = { entry: entry('agent-new', 'node-2', false), createdAt: 2000 };
   assert.deepEqual(readyOf(onePerNode([old, starting])), { 'agent-old': true, 'agent-new': false });
@@ -72,7 +92,7 @@ test('one probed agent per node: the newest Ready pod wins; the others stay list
   assert.deepEqual(readyOf(onePerNode([unknown, twinA])), { 'agent-z': false, 'agent-a': true });
 });
 
-test('creation time from a typed Date or the watch\'s raw string, kept by slimming', () => {
+test("creation time from a typed Date or the watch's raw string, kept by slimming", () => {
   assert.equal(podCreatedAt(pod({ metadata: { name: 'a', creationTimestamp: new Date('2026-01-01T00:00:01Z') } })), Date.parse('2026-01-01T00:00:01Z'));
   const raw = pod({ metadata: { name: 'a', creationTimestamp: '2026-01-01T00:00:02Z' as unknown as Date } });
   slimPod(raw);

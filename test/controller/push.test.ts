@@ -29,7 +29,15 @@ async function startFileController(dir: string, peers: Peer[], port = 0): Promis
 
 function collect(urls: string[], nodeName = 'node-1') {
   const updates: AgentSetUpdate[] = [];
-  const client = startControllerClient({ urls, nodeName, podName: `agent-${nodeName.slice(5)}`, reconnect: { min: 20, max: 200 }, silenceTimeoutMs: 1000, log, onUpdate: (update) => updates.push(update) });
+  const client = startControllerClient({
+    urls,
+    nodeName,
+    podName: `agent-${nodeName.slice(5)}`,
+    reconnect: { min: 20, max: 200 },
+    silenceTimeoutMs: 1000,
+    log,
+    onUpdate: (update) => updates.push(update),
+  });
   return { updates, client, last: () => updates.at(-1) };
 }
 
@@ -40,12 +48,21 @@ test('snapshot on connect, own zone included; a file change reaches the agent', 
   try {
     await waitUntil('the snapshot', 3000, () => agent.updates.length > 0);
     assert.equal(agent.last()?.zone, 'zone-a');
-    assert.deepEqual(agent.last()?.agents.map((entry) => entry.nodeName), ['node-1', 'node-2']);
+    assert.deepEqual(
+      agent.last()?.agents.map((entry) => entry.nodeName),
+      ['node-1', 'node-2'],
+    );
     assert.ok(agent.last()?.agents.every((entry) => entry.ready));
     await writeFile(file, stringify([peer(1, 'zone-c'), peer(3, 'zone-b')]));
     await waitUntil('the change', 3000, () => agent.last()?.agents.some((entry) => entry.nodeName === 'node-3') === true);
-    assert.deepEqual(agent.last()?.agents.map((entry) => entry.nodeName).sort(), ['node-1', 'node-3']);
-    assert.equal(agent.last()?.zone, 'zone-c', 'its own node\'s zone change is seen');
+    assert.deepEqual(
+      agent
+        .last()
+        ?.agents.map((entry) => entry.nodeName)
+        .sort(),
+      ['node-1', 'node-3'],
+    );
+    assert.equal(agent.last()?.zone, 'zone-c', "its own node's zone change is seen");
     const agents = (await (await fetch(`${url}/agents`)).json()) as unknown[];
     assert.deepEqual(agents, [
       { name: 'agent-1', nodeName: 'node-1', ip: '127.0.0.1', zone: 'zone-c' },
@@ -95,7 +112,10 @@ test('two replicas: when the one in use stops, the agent fails over to the other
     assert.equal(inUse.controller.id, first);
     await inUse.controller.stop();
     await waitUntil('failover to the other replica', 5000, () => agent.client.connected() && agent.last()!.controller === other.controller.id);
-    assert.deepEqual(agent.last()!.agents.map((entry) => entry.name), ['agent-1', 'agent-2']);
+    assert.deepEqual(
+      agent.last()!.agents.map((entry) => entry.name),
+      ['agent-1', 'agent-2'],
+    );
   } finally {
     await agent.client.close();
     await Promise.all([a.controller.stop(), b.controller.stop()]);
@@ -106,7 +126,8 @@ test('two replicas: when the one in use stops, the agent fails over to the other
 
 test('a bad message or a version gap: the agent keeps its last good list and reconnects for a fresh snapshot', async () => {
   let connections = 0;
-  const snapshot = (agents: unknown[]) => `${JSON.stringify({ type: 'snapshot', version: 1, controller: 'fake', self: { nodeName: 'node-1', zone: 'z' }, agents })}\n`;
+  const snapshot = (agents: unknown[]) =>
+    `${JSON.stringify({ type: 'snapshot', version: 1, controller: 'fake', self: { nodeName: 'node-1', zone: 'z' }, agents })}\n`;
   const good = [{ name: 'agent-2', nodeName: 'node-2', ip: '127.0.0.2', zone: 'z', ready: true }];
   const server = http.createServer((_request, response) => {
     connections++;
@@ -137,7 +158,10 @@ test('a bad message or a version gap: the agent keeps its last good list and rec
   try {
     await waitUntil('a third, good stream', 5000, () => connections >= 3 && updates.at(-1)?.agents.length === 2);
     // Neither the invalid change nor the gapped one was applied: each stream's list stayed the snapshot's.
-    assert.deepEqual(updates.slice(0, 2).map((update) => update.agents.map((entry) => entry.name)), [['agent-2'], ['agent-2']]);
+    assert.deepEqual(
+      updates.slice(0, 2).map((update) => update.agents.map((entry) => entry.name)),
+      [['agent-2'], ['agent-2']],
+    );
     const warnings = lines.join('\n');
     assert.match(warnings, /upsert\[0\]\.ip: must be an IPv4 or IPv6 address/);
     assert.match(warnings, /version gap: had 1, got change 5/);

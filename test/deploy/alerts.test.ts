@@ -13,11 +13,21 @@ const RULES = fileURLToPath(new URL('../../deploy/prometheus/alerts.yaml', impor
 const RULE_TESTS = fileURLToPath(new URL('../../deploy/prometheus/alerts.test.yaml', import.meta.url));
 
 interface RuleFile {
-  groups: { name: string; rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
+  groups: {
+    name: string;
+    rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
+  }[];
 }
 interface RuleTestFile {
   rule_files: string[];
-  tests: { name: string; alert_rule_test?: { eval_time: string; alertname: string; exp_alerts: { exp_labels?: Record<string, string>; exp_annotations?: Record<string, string> }[] }[] }[];
+  tests: {
+    name: string;
+    alert_rule_test?: {
+      eval_time: string;
+      alertname: string;
+      exp_alerts: { exp_labels?: Record<string, string>; exp_annotations?: Record<string, string> }[];
+    }[];
+  }[];
 }
 
 const rules = parse(readFileSync(RULES, 'utf8')) as RuleFile;
@@ -52,8 +62,14 @@ test('the unit tests cover every alert, firing (with exact labels and annotation
   for (const alert of alerts) {
     const name = alert.alert!;
     const mine = cases.filter((entry) => entry.alertname === name);
-    assert.ok(mine.some((entry) => entry.exp_alerts.length > 0), `${name}: no test case where it fires`);
-    assert.ok(mine.some((entry) => entry.exp_alerts.length === 0), `${name}: no test case where it must not fire`);
+    assert.ok(
+      mine.some((entry) => entry.exp_alerts.length > 0),
+      `${name}: no test case where it fires`,
+    );
+    assert.ok(
+      mine.some((entry) => entry.exp_alerts.length === 0),
+      `${name}: no test case where it must not fire`,
+    );
     for (const entry of mine) {
       for (const expected of entry.exp_alerts) {
         assert.equal(expected.exp_labels?.severity, alert.labels?.severity, `${name} at ${entry.eval_time}: severity`);

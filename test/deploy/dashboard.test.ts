@@ -25,9 +25,31 @@ const DASHBOARD_FILE = fileURLToPath(new URL('../../deploy/grafana/kconmon.json'
 const RULES_FILE = fileURLToPath(new URL('../../deploy/prometheus/alerts.yaml', import.meta.url));
 const dashboardText = readFileSync(DASHBOARD_FILE, 'utf8');
 
-interface Target { expr: string; refId: string; instant?: boolean; range?: boolean; format?: string; datasource?: { type?: string; uid?: string } }
-interface Panel { id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; datasource?: { type?: string; uid?: string }; targets?: Target[]; panels?: Panel[] }
-interface Variable { type: string; name: string; query: string | { query: string }; datasource?: { type?: string; uid?: string }; allValue?: string; includeAll?: boolean }
+interface Target {
+  expr: string;
+  refId: string;
+  instant?: boolean;
+  range?: boolean;
+  format?: string;
+  datasource?: { type?: string; uid?: string };
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource?: { type?: string; uid?: string };
+  targets?: Target[];
+  panels?: Panel[];
+}
+interface Variable {
+  type: string;
+  name: string;
+  query: string | { query: string };
+  datasource?: { type?: string; uid?: string };
+  allValue?: string;
+  includeAll?: boolean;
+}
 interface Dashboard {
   schemaVersion: number;
   uid: string;
@@ -98,7 +120,9 @@ const dashboard = JSON.parse(dashboardText) as Dashboard;
 const panels = allPanels(dashboard.panels);
 const variables = dashboard.templating.list;
 const queryVariables = new Set(variables.filter((variable) => variable.type !== 'datasource').map((variable) => variable.name));
-const targets = panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel, target, label: `panel ${panel.id} "${panel.title}" ${target.refId}` })));
+const targets = panels.flatMap((panel) =>
+  (panel.targets ?? []).map((target) => ({ panel, target, label: `panel ${panel.id} "${panel.title}" ${target.refId}` })),
+);
 
 test('the dashboard: valid JSON, schemaVersion ≥ 36, a Prometheus datasource variable and label_values template variables', () => {
   assert.ok(dashboard.schemaVersion >= 36, `schemaVersion ${dashboard.schemaVersion}`);
@@ -150,11 +174,23 @@ test(`the dashboard: every panel and target uses ${DATASOURCE}; the kconmon_ pre
 test('the dashboard has the panels the issue asks for', () => {
   const exprs = targets.map(({ target }) => target.expr).join('\n');
   for (const metric of [
-    'kconmon_udp_results_total', 'kconmon_tcp_results_total', 'kconmon_dns_results_total', 'kconmon_udp_rtt_seconds_bucket',
-    'kconmon_udp_duration_variance_milliseconds', 'kconmon_udp_packets_sent_total', 'kconmon_udp_packets_received_total',
-    'kconmon_tcp_connect_seconds_bucket', 'kconmon_tcp_duration_seconds_bucket', 'kconmon_tcp_failures_total',
-    'kconmon_dns_duration_seconds_bucket', 'kconmon_dns_failures_total', 'nodejs_eventloop_lag_p99_seconds',
-    'nodejs_eventloop_lag_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'kconmon_agent_peers',
+    'kconmon_udp_results_total',
+    'kconmon_tcp_results_total',
+    'kconmon_dns_results_total',
+    'kconmon_udp_rtt_seconds_bucket',
+    'kconmon_udp_duration_variance_milliseconds',
+    'kconmon_udp_packets_sent_total',
+    'kconmon_udp_packets_received_total',
+    'kconmon_tcp_connect_seconds_bucket',
+    'kconmon_tcp_duration_seconds_bucket',
+    'kconmon_tcp_failures_total',
+    'kconmon_dns_duration_seconds_bucket',
+    'kconmon_dns_failures_total',
+    'nodejs_eventloop_lag_p99_seconds',
+    'nodejs_eventloop_lag_seconds',
+    'process_cpu_seconds_total',
+    'process_resident_memory_bytes',
+    'kconmon_agent_peers',
   ]) {
     assert.ok(exprs.includes(metric), `no panel queries ${metric}`);
   }
@@ -163,7 +199,10 @@ test('the dashboard has the panels the issue asks for', () => {
   for (const by of ['source zone', 'destination zone', 'source node', 'destination node']) assert.ok(titles.includes(`UDP loss by ${by}`), `UDP loss by ${by}`);
   for (const by of ['host', 'source zone', 'source node']) assert.ok(titles.includes(`DNS passes and failures by ${by}`), `DNS by ${by}`);
   const matrices = panels.filter((panel) => JSON.stringify(panel).includes('groupingToMatrix'));
-  assert.deepEqual(matrices.map((panel) => metricNames(panel.targets![0]!.expr).sort()), [['kconmon_udp_rtt_seconds_bucket'], ['kconmon_udp_packets_received_total', 'kconmon_udp_packets_sent_total']]);
+  assert.deepEqual(
+    matrices.map((panel) => metricNames(panel.targets![0]!.expr).sort()),
+    [['kconmon_udp_rtt_seconds_bucket'], ['kconmon_udp_packets_received_total', 'kconmon_udp_packets_sent_total']],
+  );
   assert.ok(panels.some((panel) => panel.title.startsWith('Worst pairs') && /topk\(10,/.test(panel.targets![0]!.expr)));
 });
 
@@ -192,13 +231,22 @@ after(async () => {
   await mesh?.close();
 });
 
-test('every metric the dashboard names exists in a real agent\'s exposition', async (t) => {
+test("every metric the dashboard names exists in a real agent's exposition", async (t) => {
   // DNS failure and TCP failure counters appear with their first failure: give the mesh a few rounds.
   let exposition = '';
-  await waitUntil('the agent to export DNS and TCP failures', 15_000, async () => {
-    exposition = await mesh!.metrics('node-1');
-    return /^kconmon_dns_failures_total\{/m.test(exposition) && /^kconmon_tcp_failures_total\{/m.test(exposition) && /^kconmon_dns_duration_seconds_bucket\{/m.test(exposition);
-  }, 250);
+  await waitUntil(
+    'the agent to export DNS and TCP failures',
+    15_000,
+    async () => {
+      exposition = await mesh!.metrics('node-1');
+      return (
+        /^kconmon_dns_failures_total\{/m.test(exposition) &&
+        /^kconmon_tcp_failures_total\{/m.test(exposition) &&
+        /^kconmon_dns_duration_seconds_bucket\{/m.test(exposition)
+      );
+    },
+    250,
+  );
   const exposed = exposedNames(exposition);
   const used = new Set(targets.flatMap(({ target }) => metricNames(target.expr)));
   for (const variable of variables.filter((candidate) => candidate.type === 'query')) for (const name of metricNames(variableQuery(variable))) used.add(name);
@@ -221,7 +269,10 @@ test('Prometheus loads the alert rules: both groups, every rule evaluated with h
   assert.deepEqual(groups.map((group) => group.name).sort(), file.groups.map((group) => group.name).sort());
   for (const group of file.groups) {
     const loaded = groups.find((candidate) => candidate.name === group.name)!;
-    assert.deepEqual(loaded.rules.map((rule) => rule.name), group.rules.map((rule) => rule.alert ?? rule.record));
+    assert.deepEqual(
+      loaded.rules.map((rule) => rule.name),
+      group.rules.map((rule) => rule.alert ?? rule.record),
+    );
     for (const rule of loaded.rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.health} ${rule.lastError ?? ''}`);
   }
 });
@@ -254,11 +305,21 @@ test('every panel query parses and returns data from the live mesh', async (t) =
   };
   // Rates need two samples in their window and failure counters a first failure: poll, bounded by the time budget.
   const budget = Math.max(10_000, 45_000 - (Date.now() - started));
-  await waitUntil('data from every panel query', budget, async (note) => {
-    const complete = await check();
-    note([...outcome.entries()].filter(([, value]) => value !== 'ok').map(([label, value]) => `${label}: ${value}`).join('; '));
-    return complete;
-  }, 1000);
+  await waitUntil(
+    'data from every panel query',
+    budget,
+    async (note) => {
+      const complete = await check();
+      note(
+        [...outcome.entries()]
+          .filter(([, value]) => value !== 'ok')
+          .map(([label, value]) => `${label}: ${value}`)
+          .join('; '),
+      );
+      return complete;
+    },
+    1000,
+  );
   t.diagnostic(`${targets.length} queries of ${panels.length} panels returned data after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
@@ -314,6 +375,12 @@ test('the alert rules on the live mesh blame only the dead node-4 (pending: `for
   // Majority rules: no healthy node is blamed, as source or destination, and no per-node DNS alert for `missing`.
   const blamed = active.filter((alert) => /^Kconmon(Destination|Source)/.test(alert) && !/=node-4\b/.test(alert));
   assert.deepEqual(blamed, []);
-  assert.deepEqual(active.filter((alert) => alert.startsWith('KconmonDNSFailures ')), []);
-  assert.deepEqual(active.filter((alert) => alert.startsWith('KconmonAgentsAbsent')), []);
+  assert.deepEqual(
+    active.filter((alert) => alert.startsWith('KconmonDNSFailures ')),
+    [],
+  );
+  assert.deepEqual(
+    active.filter((alert) => alert.startsWith('KconmonAgentsAbsent')),
+    [],
+  );
 });

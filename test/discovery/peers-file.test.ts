@@ -102,9 +102,21 @@ describe('readPeersFile', () => {
     ['a scalar instead of a list', 'node-a\n', ['peers: must be a list of peers {name, nodeName, ip, zone}']],
     // The entry's own message should read like every other one (src/discovery/peer.ts: peerSchema lacks an `error`).
     ['an entry that is not an object', '- {name: a, nodeName: n1, ip: 10.0.0.1}\n- 10.0.0.2\n', ['peers[1]: must be an object {name, nodeName, ip, zone}']],
-    ['invalid YAML', '- {name: a, nodeName: n1\n', ['not valid YAML or JSON: Flow map in block collection must be sufficiently indented and end with a } at line 2, column 1:']],
-    ['invalid JSON', '[{"name": "a", "nodeName": "n1", "ip": "10.0.0.1"},]x\n', ['not valid YAML or JSON: Unexpected scalar at node end at line 1, column 53:']],
-    ['a duplicate YAML key', '- name: a\n  nodeName: n1\n  ip: 10.0.0.1\n  ip: 10.0.0.2\n', ['not valid YAML or JSON: Map keys must be unique at line 4, column 3:']],
+    [
+      'invalid YAML',
+      '- {name: a, nodeName: n1\n',
+      ['not valid YAML or JSON: Flow map in block collection must be sufficiently indented and end with a } at line 2, column 1:'],
+    ],
+    [
+      'invalid JSON',
+      '[{"name": "a", "nodeName": "n1", "ip": "10.0.0.1"},]x\n',
+      ['not valid YAML or JSON: Unexpected scalar at node end at line 1, column 53:'],
+    ],
+    [
+      'a duplicate YAML key',
+      '- name: a\n  nodeName: n1\n  ip: 10.0.0.1\n  ip: 10.0.0.2\n',
+      ['not valid YAML or JSON: Map keys must be unique at line 4, column 3:'],
+    ],
   ];
   for (const [what, text, problems] of cases) {
     it(`rejects ${what}: ${problems.join(' | ')}`, async () => {
@@ -306,7 +318,11 @@ describe('watchPeersFile', () => {
         ['a', 'b', 'c', 'd'],
         ['a', 'b', 'c', 'd', 'e'],
       ]);
-      assert.deepEqual(lines.filter((line) => line.level >= 50), [], 'nothing rejected either');
+      assert.deepEqual(
+        lines.filter((line) => line.level >= 50),
+        [],
+        'nothing rejected either',
+      );
     } finally {
       watcher.close();
     }
@@ -338,11 +354,14 @@ describe('watchPeersFile', () => {
   it('a bad file at start rejects (the agent must not start on a broken list) and delivers nothing', async () => {
     const path = file('- {name: a, nodeName: n1, ip: 10.0.0.1}\n- {name: a, nodeName: n2, ip: 10.0.0.2}\n');
     const deliveries: Peer[][] = [];
-    await assert.rejects(watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, WATCH), (error: unknown) => {
-      assert.ok(error instanceof PeersFileError);
-      assert.deepEqual(error.problems, ['peers[1].name: duplicate of peers[0].name "a"']);
-      return true;
-    });
+    await assert.rejects(
+      watchPeersFile(path, (peers) => deliveries.push(peers), capturingLogger().log, WATCH),
+      (error: unknown) => {
+        assert.ok(error instanceof PeersFileError);
+        assert.deepEqual(error.problems, ['peers[1].name: duplicate of peers[0].name "a"']);
+        return true;
+      },
+    );
     assert.deepEqual(deliveries, []);
   });
 

@@ -28,27 +28,37 @@ let failed = false;
 const started = Date.now();
 const say = (line: string) => console.log(`# ${line}`);
 
-before(async () => {
-  if (unavailable) return;
-  cluster = await startCluster({ intervalMs: INTERVAL_MS, tokenSeconds: 7200, log: (line) => say(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`) });
-  prom = observer(cluster.prometheus);
-  // Interrupted (Ctrl-C, the runner's SIGTERM): tear down before dying; pdeathsig covers the rest.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      say(`${signal}: tearing the cluster down`);
-      void cluster?.stop().finally(() => process.exit(130));
+before(
+  async () => {
+    if (unavailable) return;
+    cluster = await startCluster({
+      intervalMs: INTERVAL_MS,
+      tokenSeconds: 7200,
+      log: (line) => say(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`),
     });
-  }
-  say(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${cluster.dir}`);
-}, { timeout: 300_000 });
+    prom = observer(cluster.prometheus);
+    // Interrupted (Ctrl-C, the runner's SIGTERM): tear down before dying; pdeathsig covers the rest.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        say(`${signal}: tearing the cluster down`);
+        void cluster?.stop().finally(() => process.exit(130));
+      });
+    }
+    say(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${cluster.dir}`);
+  },
+  { timeout: 300_000 },
+);
 
-after(async () => {
-  if (!cluster) return;
-  const keep = failed || process.env.KCONMON_E2E_KEEP === '1';
-  await cluster.stop({ keepDir: keep });
-  if (keep) say(`${failed ? 'a scenario failed: ' : ''}logs kept in ${cluster.dir}`);
-  say(`whole suite: ${((Date.now() - started) / 1000).toFixed(0)} s`);
-}, { timeout: 120_000 });
+after(
+  async () => {
+    if (!cluster) return;
+    const keep = failed || process.env.KCONMON_E2E_KEEP === '1';
+    await cluster.stop({ keepDir: keep });
+    if (keep) say(`${failed ? 'a scenario failed: ' : ''}logs kept in ${cluster.dir}`);
+    say(`whole suite: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  },
+  { timeout: 120_000 },
+);
 
 /** One scenario: skipped (or failed under KCONMON_REQUIRE_ALL=1) without the cluster; always healed afterwards. */
 function scenario(name: string, timeoutMs: number, body: (cluster: Cluster) => Promise<void>): void {
@@ -80,14 +90,24 @@ async function repair(c: Cluster): Promise<void> {
  * Waits until no test of the given kinds failed in the last `seconds` (as Prometheus sees it), and no alert matching
  * `alerts` is pending or firing: the previous scenario's effects are out of the windows the next one looks at.
  */
-async function settle(what: string, seconds: number, alerts: (alert: Alert) => boolean = () => false, kinds: readonly string[] = ['udp', 'tcp']): Promise<number> {
+async function settle(
+  what: string,
+  seconds: number,
+  alerts: (alert: Alert) => boolean = () => false,
+  kinds: readonly string[] = ['udp', 'tcp'],
+): Promise<number> {
   const begun = Date.now();
-  await waitUntil(`${what}: no failure in the last ${seconds} s and the previous scenario's alerts resolved`, 180_000, async (note) => {
-    const failures = await prom.total(kinds.map((kind) => `sum(increase(kconmon_${kind}_results_total{result="fail"}[${seconds}s]))`).join(' + '));
-    const active = (await prom.alerts()).filter(alerts);
-    note(`${failures.toFixed(1)} failures; ${active.map(describeAlert).join(', ')}`);
-    return failures === 0 && active.length === 0;
-  }, 1000);
+  await waitUntil(
+    `${what}: no failure in the last ${seconds} s and the previous scenario's alerts resolved`,
+    180_000,
+    async (note) => {
+      const failures = await prom.total(kinds.map((kind) => `sum(increase(kconmon_${kind}_results_total{result="fail"}[${seconds}s]))`).join(' + '));
+      const active = (await prom.alerts()).filter(alerts);
+      note(`${failures.toFixed(1)} failures; ${active.map(describeAlert).join(', ')}`);
+      return failures === 0 && active.length === 0;
+    },
+    1000,
+  );
   return (Date.now() - begun) / 1000;
 }
 
@@ -104,12 +124,17 @@ async function verdictStatus(c: Cluster): Promise<StatusDocument> {
  */
 async function expectVerdicts(c: Cluster, what: string, ids: readonly string[], timeoutMs = 60_000): Promise<StatusDocument> {
   const wanted = [...ids].sort();
-  return waitUntil(`${what}: the controller's verdicts to be exactly [${wanted.join(', ')}]`, timeoutMs, async (note) => {
-    const status = await verdictStatus(c);
-    const active = status.verdicts.map((verdict) => verdict.id).sort();
-    note(status.verdicts.map((verdict) => verdict.summary).join('; ') || `no verdict (healthy: ${status.healthy})`);
-    return JSON.stringify(active) === JSON.stringify(wanted) && (wanted.length > 0 || status.healthy === true) ? status : undefined;
-  }, 1000);
+  return waitUntil(
+    `${what}: the controller's verdicts to be exactly [${wanted.join(', ')}]`,
+    timeoutMs,
+    async (note) => {
+      const status = await verdictStatus(c);
+      const active = status.verdicts.map((verdict) => verdict.id).sort();
+      note(status.verdicts.map((verdict) => verdict.summary).join('; ') || `no verdict (healthy: ${status.healthy})`);
+      return JSON.stringify(active) === JSON.stringify(wanted) && (wanted.length > 0 || status.healthy === true) ? status : undefined;
+    },
+    1000,
+  );
 }
 
 const names = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
@@ -132,7 +157,12 @@ async function totalFailures(kind: 'udp' | 'tcp' | 'dns', windowSeconds: number,
  * a failed test (from the failure list) or a passed one (the latest result). Returns the earliest time per
  * `source>destination/test`.
  */
-async function firstEvents(kind: 'fail' | 'pass', since: number, pairs: readonly (readonly [ClusterNode, ClusterNode])[], timeoutMs: number): Promise<Map<string, number>> {
+async function firstEvents(
+  kind: 'fail' | 'pass',
+  since: number,
+  pairs: readonly (readonly [ClusterNode, ClusterNode])[],
+  timeoutMs: number,
+): Promise<Map<string, number>> {
   const first = new Map<string, number>();
   const wanted = pairs.flatMap(([a, b]) => ['udp', 'tcp'].map((test) => `${pairKey(a.name, b.name)}/${test}`));
   const deadline = Date.now() + timeoutMs;
@@ -173,7 +203,8 @@ async function resultCounters(c: Cluster): Promise<Map<string, number>> {
  * pair and kind at a time, at most the one in flight across the change can still show the old state.
  */
 function moreThanOne(result: 'pass' | 'fail', keys: readonly string[], before: Map<string, number>, after: Map<string, number>): string[] {
-  return keys.filter((key) => (after.get(`${key}/${result}`) ?? 0) - (before.get(`${key}/${result}`) ?? 0) > 1)
+  return keys
+    .filter((key) => (after.get(`${key}/${result}`) ?? 0) - (before.get(`${key}/${result}`) ?? 0) > 1)
     .map((key) => `${key}: ${(after.get(`${key}/${result}`) ?? 0) - (before.get(`${key}/${result}`) ?? 0)} ${result}es`);
 }
 
@@ -183,14 +214,23 @@ function describeDelays(delays: readonly number[]): string {
 
 scenario('healthy: every ordered pair tested over UDP and TCP with correct zone labels, no self pairs, no failures', 120_000, async (c) => {
   const nodes = c.nodes();
-  const expected = orderedPairs(nodes).map(([a, b]) => `${a.name}>${b.name} ${a.zone}>${b.zone}`).sort();
+  const expected = orderedPairs(nodes)
+    .map(([a, b]) => `${a.name}>${b.name} ${a.zone}>${b.zone}`)
+    .sort();
   const seriesOf = async (kind: string) =>
-    (await prom.vector(`kconmon_${kind}_results_total{result="pass"} > 0`)).map(({ labels }) => `${labels.source}>${labels.destination} ${labels.source_zone}>${labels.destination_zone}`).sort();
-  await waitUntil('every pair to have passed UDP and TCP tests in Prometheus', 60_000, async (note) => {
-    const [udp, tcp] = [await seriesOf('udp'), await seriesOf('tcp')];
-    note(`udp ${udp.length}, tcp ${tcp.length} of ${expected.length}`);
-    return udp.length === expected.length && tcp.length === expected.length;
-  }, 1000);
+    (await prom.vector(`kconmon_${kind}_results_total{result="pass"} > 0`))
+      .map(({ labels }) => `${labels.source}>${labels.destination} ${labels.source_zone}>${labels.destination_zone}`)
+      .sort();
+  await waitUntil(
+    'every pair to have passed UDP and TCP tests in Prometheus',
+    60_000,
+    async (note) => {
+      const [udp, tcp] = [await seriesOf('udp'), await seriesOf('tcp')];
+      note(`udp ${udp.length}, tcp ${tcp.length} of ${expected.length}`);
+      return udp.length === expected.length && tcp.length === expected.length;
+    },
+    1000,
+  );
   // Warm-up done: watch a quiet window.
   const windowStart = now();
   await sleep(10_000);
@@ -199,7 +239,10 @@ scenario('healthy: every ordered pair tested over UDP and TCP with correct zone 
   for (const kind of ['udp', 'tcp'] as const) {
     assert.deepEqual(await seriesOf(kind), expected, `${kind}: exactly the ${expected.length} ordered pairs of distinct nodes, with their zones`);
     const all = await prom.vector(`kconmon_${kind}_results_total`);
-    assert.ok(all.every(({ labels }) => labels.source !== labels.destination), `${kind}: no self pair`);
+    assert.ok(
+      all.every(({ labels }) => labels.source !== labels.destination),
+      `${kind}: no self pair`,
+    );
     assert.equal(new Set(all.map(({ labels }) => pairKey(labels.source!, labels.destination!))).size, nodes.length * (nodes.length - 1));
   }
   const dnsSources = (await prom.vector('kconmon_dns_results_total{result="pass"} > 0')).map(({ labels }) => labels.source).sort();
@@ -225,28 +268,43 @@ scenario('black hole: one node drops everything (except the host) → the destin
   // Every rule window (the longest, loss over rate[1m], is production's 5m ÷ 5) free of failures, no alert active.
   const quietFor = await settle('black hole', 60, () => true, ['udp', 'tcp', 'dns']);
   const target = c.node('node-4');
-  const peers = c.nodes().filter((node) => node !== target).map((node) => node.name);
+  const peers = c
+    .nodes()
+    .filter((node) => node !== target)
+    .map((node) => node.name);
   const faultAt = Date.now();
   c.blackhole(target.name);
   const seen = new Map<string, Alert>();
   const violations = new Set<string>();
   let firedAfter: number | undefined;
   let observeUntil = Number.POSITIVE_INFINITY;
-  await waitUntil(`KconmonDestinationUnreachable{destination=${target.name}} to fire`, 150_000, async (note) => {
-    for (const alert of await prom.alerts()) {
-      seen.set(describeAlert(alert), alert);
-      if ([alert.labels.destination, alert.labels.source].some((node) => node !== undefined && peers.includes(node))) violations.add(describeAlert(alert));
-      if (firedAfter === undefined && alert.state === 'firing' && alert.labels.alertname === 'KconmonDestinationUnreachable' && alert.labels.destination === target.name) {
-        firedAfter = (Date.now() - faultAt) / 1000;
-        observeUntil = Date.now() + 5000; // watch a few more evaluations
+  await waitUntil(
+    `KconmonDestinationUnreachable{destination=${target.name}} to fire`,
+    150_000,
+    async (note) => {
+      for (const alert of await prom.alerts()) {
+        seen.set(describeAlert(alert), alert);
+        if ([alert.labels.destination, alert.labels.source].some((node) => node !== undefined && peers.includes(node))) violations.add(describeAlert(alert));
+        if (
+          firedAfter === undefined &&
+          alert.state === 'firing' &&
+          alert.labels.alertname === 'KconmonDestinationUnreachable' &&
+          alert.labels.destination === target.name
+        ) {
+          firedAfter = (Date.now() - faultAt) / 1000;
+          observeUntil = Date.now() + 5000; // watch a few more evaluations
+        }
       }
-    }
-    note([...seen.keys()].join('; '));
-    return Date.now() >= observeUntil;
-  }, 1000);
+      note([...seen.keys()].join('; '));
+      return Date.now() >= observeUntil;
+    },
+    1000,
+  );
   const scraped = await prom.vector(`up{instance="${target.ip}:8080"}`);
   assert.equal(scraped[0]?.value, 1, 'Prometheus still scrapes the black-holed node (the host address is spared)');
-  say(`black hole: ${target.name} drops all but ${'198.18.0.1'}; KconmonDestinationUnreachable{destination=${target.name}} firing ${seconds(firedAfter!)} after the fault (started after ${seconds(quietFor)} of waiting for silence)`);
+  say(
+    `black hole: ${target.name} drops all but ${'198.18.0.1'}; KconmonDestinationUnreachable{destination=${target.name}} firing ${seconds(firedAfter!)} after the fault (started after ${seconds(quietFor)} of waiting for silence)`,
+  );
   say(`black hole: alerts seen: ${[...seen.keys()].join('; ')}`);
   assert.deepEqual([...violations], [], 'no alert names a peer as destination or source');
   const blackHoleStatus = await expectVerdicts(c, 'black hole', [`node:${target.name}`]);
@@ -260,144 +318,188 @@ scenario('black hole: one node drops everything (except the host) → the destin
   say(`black hole: healed; all ${pairs.length} pairs of ${target.name} passed again within ${ms(Math.max(...recovered.values()) - healAt)}`);
 });
 
-scenario(`loss: ${EXPECTED_LOSS} % of the packets into one node → its UDP loss is ${EXPECTED_LOSS} % ± 5, other pairs lose nothing, the loss alert names it`, 240_000, async (c) => {
-  // The black hole's losses must be out of the loss rules' window (rate[1m]) before this one starts.
-  const quietFor = await settle('loss', 60, (alert) => !/DNS/.test(alert.labels.alertname ?? ''));
-  say(`loss: started after ${seconds(quietFor)} of waiting for the previous scenario's failures to leave the 1m windows`);
-  const target = c.node('node-3');
-  const faultAt = now();
-  c.loss(target.name, EXPECTED_LOSS);
-  // Counts start one scrape after the fault: every test counted ran entirely under it.
-  await sleep(2500);
-  const from = now();
-  const counts = async (at: number) => {
-    const read = async (metric: string) => new Map((await prom.vector(metric, at)).map(({ labels, value }) => [pairKey(labels.source!, labels.destination!), value]));
-    return { sent: await read('kconmon_udp_packets_sent_total'), received: await read('kconmon_udp_packets_received_total') };
-  };
-  const start = await counts(from);
-  const involves = (key: string) => key.split('>').includes(target.name);
-  const tally = (end: Awaited<ReturnType<typeof counts>>, select: (key: string) => boolean) => {
-    let sent = 0;
-    let received = 0;
-    for (const [key, value] of end.sent) {
-      if (!select(key)) continue;
-      sent += value - (start.sent.get(key) ?? 0);
-      received += (end.received.get(key) ?? 0) - (start.received.get(key) ?? 0);
+scenario(
+  `loss: ${EXPECTED_LOSS} % of the packets into one node → its UDP loss is ${EXPECTED_LOSS} % ± 5, other pairs lose nothing, the loss alert names it`,
+  240_000,
+  async (c) => {
+    // The black hole's losses must be out of the loss rules' window (rate[1m]) before this one starts.
+    const quietFor = await settle('loss', 60, (alert) => !/DNS/.test(alert.labels.alertname ?? ''));
+    say(`loss: started after ${seconds(quietFor)} of waiting for the previous scenario's failures to leave the 1m windows`);
+    const target = c.node('node-3');
+    const faultAt = now();
+    c.loss(target.name, EXPECTED_LOSS);
+    // Counts start one scrape after the fault: every test counted ran entirely under it.
+    await sleep(2500);
+    const from = now();
+    const counts = async (at: number) => {
+      const read = async (metric: string) =>
+        new Map((await prom.vector(metric, at)).map(({ labels, value }) => [pairKey(labels.source!, labels.destination!), value]));
+      return { sent: await read('kconmon_udp_packets_sent_total'), received: await read('kconmon_udp_packets_received_total') };
+    };
+    const start = await counts(from);
+    const involves = (key: string) => key.split('>').includes(target.name);
+    const tally = (end: Awaited<ReturnType<typeof counts>>, select: (key: string) => boolean) => {
+      let sent = 0;
+      let received = 0;
+      for (const [key, value] of end.sent) {
+        if (!select(key)) continue;
+        sent += value - (start.sent.get(key) ?? 0);
+        received += (end.received.get(key) ?? 0) - (start.received.get(key) ?? 0);
+      }
+      return { sent, received, lost: sent - received };
+    };
+    const lossAlerts = /UDPPacketLoss/;
+    const seen = new Map<string, Alert>();
+    let firedAfter: number | undefined;
+    let end = start;
+    await waitUntil(
+      'the loss alert naming the node, and ≥ 1500 packets measured on its pairs',
+      150_000,
+      async (note) => {
+        for (const alert of await prom.alerts()) if (lossAlerts.test(alert.labels.alertname ?? '')) seen.set(describeAlert(alert), alert);
+        if (
+          firedAfter === undefined &&
+          [...seen.values()].some(
+            (alert) => alert.state === 'firing' && alert.labels.alertname === 'KconmonDestinationUDPPacketLoss' && alert.labels.destination === target.name,
+          )
+        ) {
+          firedAfter = now() - faultAt;
+        }
+        end = await counts(now() - 1);
+        const measured = tally(end, involves);
+        note(`${measured.sent} packets, alert ${firedAfter === undefined ? 'not yet firing' : 'firing'}`);
+        return firedAfter !== undefined && measured.sent >= 1500;
+      },
+      1000,
+    );
+    const mine = tally(end, involves);
+    const asDestination = tally(end, (key) => key.endsWith(`>${target.name}`));
+    const asSource = tally(end, (key) => key.startsWith(`${target.name}>`));
+    const others = tally(end, (key) => !involves(key));
+    const loss = (100 * mine.lost) / mine.sent;
+    const p = EXPECTED_LOSS / 100;
+    const sd = 100 * Math.sqrt((p * (1 - p)) / mine.sent);
+    say(
+      `loss: ${target.name} drops ${EXPECTED_LOSS} % of incoming packets; its pairs (both directions) lost ${mine.lost}/${mine.sent} = ${loss.toFixed(2)} %` +
+        ` (as destination ${((100 * asDestination.lost) / asDestination.sent).toFixed(2)} % of ${asDestination.sent}, as source ${((100 * asSource.lost) / asSource.sent).toFixed(2)} % of ${asSource.sent})`,
+    );
+    say(`loss: binomial sd at n=${mine.sent}: sqrt(p(1-p)/n) = ${sd.toFixed(2)} points; ±5 is ${(5 / sd).toFixed(1)} sd (n ≥ 1024 makes ±5 ≥ 4 sd)`);
+    say(`loss: pairs not involving ${target.name}: ${others.lost} lost of ${others.sent} packets`);
+    assert.ok(mine.sent >= 1024, `at least 1024 packets measured (${mine.sent})`);
+    assert.ok(Math.abs(loss - EXPECTED_LOSS) <= 5, `loss ${loss.toFixed(2)} % within ${EXPECTED_LOSS} ± 5`);
+    // Any loss between two healthy namespaces on an idle bridge is a fault of the measurement; allow none.
+    assert.equal(others.lost, 0, `pairs not involving ${target.name} lose nothing (${others.lost} of ${others.sent})`);
+    assert.ok(firedAfter !== undefined);
+    say(
+      `loss: KconmonDestinationUDPPacketLoss{destination=${target.name}} firing ${seconds(firedAfter)} after the fault (rules ÷5: rate[1m], for 24s); loss alerts seen: ${[...seen.keys()].join('; ')}`,
+    );
+    const wrong = [...seen.values()].filter((alert) => (alert.labels.destination ?? alert.labels.source) !== target.name);
+    assert.deepEqual(wrong.map(describeAlert), [], 'no loss alert names another node');
+    const lossStatus = await expectVerdicts(c, 'loss', [`lossy-node:${target.name}`]);
+    say(`loss: verdict "${lossStatus.verdicts[0]!.summary}"`);
+  },
+);
+
+scenario(
+  'partition: one zone cut off → failures only on its inter-zone pairs within two intervals, intra-zone clean, recovery within two intervals, inter-zone alert',
+  240_000,
+  async (c) => {
+    await settle('partition', 12, (alert) => alert.labels.alertname === 'KconmonInterZoneTCPFailure');
+    const zone = 'zone-a';
+    const nodes = c.nodes();
+    const inside = c.nodesIn(zone);
+    const cut = orderedPairs(nodes).filter(([a, b]) => (a.zone === zone) !== (b.zone === zone));
+    const clean = orderedPairs(nodes).filter(([a, b]) => (a.zone === zone) === (b.zone === zone));
+    const faultAt = Date.now();
+    c.partition(zone);
+    const applied = Date.now();
+    const cutKeys = cut.flatMap(([a, b]) => ['udp', 'tcp'].map((test) => `${pairKey(a.name, b.name)}/${test}`));
+    const atFault = await resultCounters(c);
+    const detected = await firstEvents('fail', faultAt, cut, 8000);
+    const missing = cut.flatMap(([a, b]) => ['udp', 'tcp'].map((test) => `${pairKey(a.name, b.name)}/${test}`)).filter((key) => !detected.has(key));
+    assert.deepEqual(missing, [], 'every cut pair fails its UDP and TCP tests');
+    const delays = [...detected.values()].map((at) => at - faultAt);
+    const byTest = (test: string) => [...detected].filter(([key]) => key.endsWith(`/${test}`)).map(([, at]) => at - faultAt);
+    say(
+      `partition: ${zone} (${names(inside).join(', ')}) cut off (nft applied in ${applied - faultAt} ms); first failed test per pair: UDP ${describeDelays(byTest('udp'))}; TCP ${describeDelays(byTest('tcp'))}`,
+    );
+    const pairDetection = cut.map(
+      ([a, b]) => Math.min(detected.get(`${pairKey(a.name, b.name)}/udp`)!, detected.get(`${pairKey(a.name, b.name)}/tcp`)!) - faultAt,
+    );
+    say(`partition: detection per pair (first failed test of either kind): ${describeDelays(pairDetection)}`);
+    // Detection is asserted in tests, not milliseconds (a loaded CI host stretches the clock, and a test overlapping a
+    // stall is unmeasured by design): the first test of each kind that started after the cut fails.
+    const afterDetection = await resultCounters(c);
+    assert.deepEqual(moreThanOne('pass', cutKeys, atFault, afterDetection), [], 'no cut pair passes a test that started after the cut');
+    say(
+      `partition: detection within two intervals (${ms(TWO_INTERVALS_MS)}): ${pairDetection.filter((delay) => delay <= TWO_INTERVALS_MS).length}/${pairDetection.length} pairs (first failure), ${delays.filter((delay) => delay <= TWO_INTERVALS_MS).length}/${delays.length} pair-tests`,
+    );
+
+    // Prometheus' view of the same onset (1 s scrapes).
+    const scrapedAt = await waitUntil(
+      'Prometheus to show failures on every cut pair',
+      10_000,
+      async () => {
+        const failing = await failuresByPair('tcp', 5, now());
+        return cut.every(([a, b]) => (failing.get(pairKey(a.name, b.name)) ?? 0) > 0) ? Date.now() : undefined;
+      },
+      200,
+    );
+    say(`partition: Prometheus shows TCP failures on all ${cut.length} cut pairs ${ms(scrapedAt - faultAt)} after the fault`);
+
+    // Keep it cut until the time-scaled inter-zone alert fires for every zone pair touching the zone.
+    const expectedZonePairs = c.zones
+      .filter((other) => other !== zone)
+      .flatMap((other) => [`${zone}>${other}`, `${other}>${zone}`])
+      .sort();
+    const firedAfter = await waitUntil(
+      'KconmonInterZoneTCPFailure to fire for every zone pair across the cut',
+      120_000,
+      async (note) => {
+        const firing = (await prom.alerts()).filter((alert) => alert.labels.alertname === 'KconmonInterZoneTCPFailure' && alert.state === 'firing');
+        const pairs = firing.map((alert) => `${alert.labels.source_zone}>${alert.labels.destination_zone}`).sort();
+        note(pairs.join(', '));
+        const unexpected = pairs.filter((pair) => !expectedZonePairs.includes(pair));
+        assert.deepEqual(unexpected, [], 'the inter-zone alert names only zone pairs across the cut');
+        return expectedZonePairs.every((pair) => pairs.includes(pair)) ? (Date.now() - faultAt) / 1000 : undefined;
+      },
+      1000,
+    );
+    say(`partition: KconmonInterZoneTCPFailure firing for ${expectedZonePairs.join(', ')} ${seconds(firedAfter)} after the cut (increase[12s] > 0 for 24s)`);
+    const otherZones = c.zones.filter((other) => other !== zone);
+    const partitionStatus = await expectVerdicts(
+      c,
+      'partition',
+      otherZones.flatMap((other) => [`zone-pair:${zone}>${other}`, `zone-pair:${other}>${zone}`]),
+    );
+    say(`partition: verdicts ${partitionStatus.verdicts.map((verdict) => `"${verdict.summary}"`).join(', ')}`);
+
+    const healAt = Date.now();
+    const window = (healAt - faultAt) / 1000;
+    c.heal();
+    const atHeal = await resultCounters(c);
+    const recovered = await firstEvents('pass', healAt, cut, 8000);
+    assert.deepEqual(moreThanOne('fail', cutKeys, atHeal, await resultCounters(c)), [], 'no cut pair fails a test that started after healing');
+    const notRecovered = cut.flatMap(([a, b]) => ['udp', 'tcp'].map((test) => `${pairKey(a.name, b.name)}/${test}`)).filter((key) => !recovered.has(key));
+    assert.deepEqual(notRecovered, [], 'every cut pair passes UDP and TCP again after healing');
+    const recovery = cut.map(([a, b]) => Math.max(recovered.get(`${pairKey(a.name, b.name)}/udp`)!, recovered.get(`${pairKey(a.name, b.name)}/tcp`)!) - healAt);
+    say(`partition: recovery per pair (both UDP and TCP passed again): ${describeDelays(recovery)}`);
+    say(`partition: recovery within two intervals: ${recovery.filter((delay) => delay <= TWO_INTERVALS_MS).length}/${recovery.length} pairs`);
+
+    await sleep(2500);
+    const at = healAt / 1000;
+    for (const kind of ['udp', 'tcp'] as const) {
+      const failing = await failuresByPair(kind, window, at);
+      const cleanFailures = clean.map(([a, b]) => pairKey(a.name, b.name)).filter((key) => (failing.get(key) ?? 0) > 0);
+      assert.deepEqual(cleanFailures, [], `${kind}: no failure on intra-zone pairs or pairs outside ${zone}`);
+      const cutFailing = cut.filter(([a, b]) => (failing.get(pairKey(a.name, b.name)) ?? 0) > 0).length;
+      assert.equal(cutFailing, cut.length, `${kind}: failures on every one of the ${cut.length} cut pairs`);
     }
-    return { sent, received, lost: sent - received };
-  };
-  const lossAlerts = /UDPPacketLoss/;
-  const seen = new Map<string, Alert>();
-  let firedAfter: number | undefined;
-  let end = start;
-  await waitUntil('the loss alert naming the node, and ≥ 1500 packets measured on its pairs', 150_000, async (note) => {
-    for (const alert of await prom.alerts()) if (lossAlerts.test(alert.labels.alertname ?? '')) seen.set(describeAlert(alert), alert);
-    if (firedAfter === undefined && [...seen.values()].some((alert) => alert.state === 'firing' && alert.labels.alertname === 'KconmonDestinationUDPPacketLoss' && alert.labels.destination === target.name)) {
-      firedAfter = now() - faultAt;
-    }
-    end = await counts(now() - 1);
-    const measured = tally(end, involves);
-    note(`${measured.sent} packets, alert ${firedAfter === undefined ? 'not yet firing' : 'firing'}`);
-    return firedAfter !== undefined && measured.sent >= 1500;
-  }, 1000);
-  const mine = tally(end, involves);
-  const asDestination = tally(end, (key) => key.endsWith(`>${target.name}`));
-  const asSource = tally(end, (key) => key.startsWith(`${target.name}>`));
-  const others = tally(end, (key) => !involves(key));
-  const loss = (100 * mine.lost) / mine.sent;
-  const p = EXPECTED_LOSS / 100;
-  const sd = 100 * Math.sqrt((p * (1 - p)) / mine.sent);
-  say(`loss: ${target.name} drops ${EXPECTED_LOSS} % of incoming packets; its pairs (both directions) lost ${mine.lost}/${mine.sent} = ${loss.toFixed(2)} %` +
-    ` (as destination ${((100 * asDestination.lost) / asDestination.sent).toFixed(2)} % of ${asDestination.sent}, as source ${((100 * asSource.lost) / asSource.sent).toFixed(2)} % of ${asSource.sent})`);
-  say(`loss: binomial sd at n=${mine.sent}: sqrt(p(1-p)/n) = ${sd.toFixed(2)} points; ±5 is ${(5 / sd).toFixed(1)} sd (n ≥ 1024 makes ±5 ≥ 4 sd)`);
-  say(`loss: pairs not involving ${target.name}: ${others.lost} lost of ${others.sent} packets`);
-  assert.ok(mine.sent >= 1024, `at least 1024 packets measured (${mine.sent})`);
-  assert.ok(Math.abs(loss - EXPECTED_LOSS) <= 5, `loss ${loss.toFixed(2)} % within ${EXPECTED_LOSS} ± 5`);
-  // Any loss between two healthy namespaces on an idle bridge is a fault of the measurement; allow none.
-  assert.equal(others.lost, 0, `pairs not involving ${target.name} lose nothing (${others.lost} of ${others.sent})`);
-  assert.ok(firedAfter !== undefined);
-  say(`loss: KconmonDestinationUDPPacketLoss{destination=${target.name}} firing ${seconds(firedAfter)} after the fault (rules ÷5: rate[1m], for 24s); loss alerts seen: ${[...seen.keys()].join('; ')}`);
-  const wrong = [...seen.values()].filter((alert) => (alert.labels.destination ?? alert.labels.source) !== target.name);
-  assert.deepEqual(wrong.map(describeAlert), [], 'no loss alert names another node');
-  const lossStatus = await expectVerdicts(c, 'loss', [`lossy-node:${target.name}`]);
-  say(`loss: verdict "${lossStatus.verdicts[0]!.summary}"`);
-});
-
-scenario('partition: one zone cut off → failures only on its inter-zone pairs within two intervals, intra-zone clean, recovery within two intervals, inter-zone alert', 240_000, async (c) => {
-  await settle('partition', 12, (alert) => alert.labels.alertname === 'KconmonInterZoneTCPFailure');
-  const zone = 'zone-a';
-  const nodes = c.nodes();
-  const inside = c.nodesIn(zone);
-  const cut = orderedPairs(nodes).filter(([a, b]) => (a.zone === zone) !== (b.zone === zone));
-  const clean = orderedPairs(nodes).filter(([a, b]) => (a.zone === zone) === (b.zone === zone));
-  const faultAt = Date.now();
-  c.partition(zone);
-  const applied = Date.now();
-  const cutKeys = cut.flatMap(([a, b]) => ['udp', 'tcp'].map((test) => `${pairKey(a.name, b.name)}/${test}`));
-  const atFault = await resultCounters(c);
-  const detected = await firstEvents('fail', faultAt, cut, 8000);
-  const missing = cut.flatMap(([a, b]) => ['udp', 'tcp'].map((test) => `${pairKey(a.name, b.name)}/${test}`)).filter((key) => !detected.has(key));
-  assert.deepEqual(missing, [], 'every cut pair fails its UDP and TCP tests');
-  const delays = [...detected.values()].map((at) => at - faultAt);
-  const byTest = (test: string) => [...detected].filter(([key]) => key.endsWith(`/${test}`)).map(([, at]) => at - faultAt);
-  say(`partition: ${zone} (${names(inside).join(', ')}) cut off (nft applied in ${applied - faultAt} ms); first failed test per pair: UDP ${describeDelays(byTest('udp'))}; TCP ${describeDelays(byTest('tcp'))}`);
-  const pairDetection = cut.map(([a, b]) => Math.min(detected.get(`${pairKey(a.name, b.name)}/udp`)!, detected.get(`${pairKey(a.name, b.name)}/tcp`)!) - faultAt);
-  say(`partition: detection per pair (first failed test of either kind): ${describeDelays(pairDetection)}`);
-  // Detection is asserted in tests, not milliseconds (a loaded CI host stretches the clock, and a test overlapping a
-  // stall is unmeasured by design): the first test of each kind that started after the cut fails.
-  const afterDetection = await resultCounters(c);
-  assert.deepEqual(moreThanOne('pass', cutKeys, atFault, afterDetection), [], 'no cut pair passes a test that started after the cut');
-  say(`partition: detection within two intervals (${ms(TWO_INTERVALS_MS)}): ${pairDetection.filter((delay) => delay <= TWO_INTERVALS_MS).length}/${pairDetection.length} pairs (first failure), ${delays.filter((delay) => delay <= TWO_INTERVALS_MS).length}/${delays.length} pair-tests`);
-
-  // Prometheus' view of the same onset (1 s scrapes).
-  const scrapedAt = await waitUntil('Prometheus to show failures on every cut pair', 10_000, async () => {
-    const failing = await failuresByPair('tcp', 5, now());
-    return cut.every(([a, b]) => (failing.get(pairKey(a.name, b.name)) ?? 0) > 0) ? Date.now() : undefined;
-  }, 200);
-  say(`partition: Prometheus shows TCP failures on all ${cut.length} cut pairs ${ms(scrapedAt - faultAt)} after the fault`);
-
-  // Keep it cut until the time-scaled inter-zone alert fires for every zone pair touching the zone.
-  const expectedZonePairs = c.zones.filter((other) => other !== zone).flatMap((other) => [`${zone}>${other}`, `${other}>${zone}`]).sort();
-  const firedAfter = await waitUntil('KconmonInterZoneTCPFailure to fire for every zone pair across the cut', 120_000, async (note) => {
-    const firing = (await prom.alerts()).filter((alert) => alert.labels.alertname === 'KconmonInterZoneTCPFailure' && alert.state === 'firing');
-    const pairs = firing.map((alert) => `${alert.labels.source_zone}>${alert.labels.destination_zone}`).sort();
-    note(pairs.join(', '));
-    const unexpected = pairs.filter((pair) => !expectedZonePairs.includes(pair));
-    assert.deepEqual(unexpected, [], 'the inter-zone alert names only zone pairs across the cut');
-    return expectedZonePairs.every((pair) => pairs.includes(pair)) ? (Date.now() - faultAt) / 1000 : undefined;
-  }, 1000);
-  say(`partition: KconmonInterZoneTCPFailure firing for ${expectedZonePairs.join(', ')} ${seconds(firedAfter)} after the cut (increase[12s] > 0 for 24s)`);
-  const otherZones = c.zones.filter((other) => other !== zone);
-  const partitionStatus = await expectVerdicts(
-    c,
-    'partition',
-    otherZones.flatMap((other) => [`zone-pair:${zone}>${other}`, `zone-pair:${other}>${zone}`]),
-  );
-  say(`partition: verdicts ${partitionStatus.verdicts.map((verdict) => `"${verdict.summary}"`).join(', ')}`);
-
-  const healAt = Date.now();
-  const window = (healAt - faultAt) / 1000;
-  c.heal();
-  const atHeal = await resultCounters(c);
-  const recovered = await firstEvents('pass', healAt, cut, 8000);
-  assert.deepEqual(moreThanOne('fail', cutKeys, atHeal, await resultCounters(c)), [], 'no cut pair fails a test that started after healing');
-  const notRecovered = cut.flatMap(([a, b]) => ['udp', 'tcp'].map((test) => `${pairKey(a.name, b.name)}/${test}`)).filter((key) => !recovered.has(key));
-  assert.deepEqual(notRecovered, [], 'every cut pair passes UDP and TCP again after healing');
-  const recovery = cut.map(([a, b]) => Math.max(recovered.get(`${pairKey(a.name, b.name)}/udp`)!, recovered.get(`${pairKey(a.name, b.name)}/tcp`)!) - healAt);
-  say(`partition: recovery per pair (both UDP and TCP passed again): ${describeDelays(recovery)}`);
-  say(`partition: recovery within two intervals: ${recovery.filter((delay) => delay <= TWO_INTERVALS_MS).length}/${recovery.length} pairs`);
-
-  await sleep(2500);
-  const at = healAt / 1000;
-  for (const kind of ['udp', 'tcp'] as const) {
-    const failing = await failuresByPair(kind, window, at);
-    const cleanFailures = clean.map(([a, b]) => pairKey(a.name, b.name)).filter((key) => (failing.get(key) ?? 0) > 0);
-    assert.deepEqual(cleanFailures, [], `${kind}: no failure on intra-zone pairs or pairs outside ${zone}`);
-    const cutFailing = cut.filter(([a, b]) => (failing.get(pairKey(a.name, b.name)) ?? 0) > 0).length;
-    assert.equal(cutFailing, cut.length, `${kind}: failures on every one of the ${cut.length} cut pairs`);
-  }
-  say(`partition: ${cut.length} cut pairs failed, ${clean.length} other pairs (${clean.filter(([a, b]) => a.zone === b.zone).length} intra-zone) had 0 failures over ${seconds(window)}`);
-});
+    say(
+      `partition: ${cut.length} cut pairs failed, ${clean.length} other pairs (${clean.filter(([a, b]) => a.zone === b.zone).length} intra-zone) had 0 failures over ${seconds(window)}`,
+    );
+  },
+);
 
 scenario('DNS down: the DNS server stopped → DNS failures on every agent, no UDP or TCP failure; restarted → DNS passes again', 120_000, async (c) => {
   await settle('DNS down', 5, () => false, ['udp', 'tcp', 'dns']);
@@ -405,33 +507,48 @@ scenario('DNS down: the DNS server stopped → DNS failures on every agent, no U
   const stopAt = Date.now();
   await c.stopDns();
   const firstFailure = new Map<string, number>();
-  await waitUntil('a failed DNS test on every agent', 10_000, async (note) => {
-    for (const [source, result] of await allResults(c)) {
-      const failure = result.failures.find((entry) => entry.test === 'dns' && Date.parse(entry.at) >= stopAt);
-      if (failure && !firstFailure.has(source)) firstFailure.set(source, Date.parse(failure.at));
-    }
-    note(`${firstFailure.size} of ${nodes.length}`);
-    return firstFailure.size === nodes.length;
-  }, 100);
+  await waitUntil(
+    'a failed DNS test on every agent',
+    10_000,
+    async (note) => {
+      for (const [source, result] of await allResults(c)) {
+        const failure = result.failures.find((entry) => entry.test === 'dns' && Date.parse(entry.at) >= stopAt);
+        if (failure && !firstFailure.has(source)) firstFailure.set(source, Date.parse(failure.at));
+      }
+      note(`${firstFailure.size} of ${nodes.length}`);
+      return firstFailure.size === nodes.length;
+    },
+    100,
+  );
   await sleep(5000);
   // One DNS target, failing on every node: the target (or its servers), not the nodes.
-  const dnsStatus = await waitUntil('a dns-everywhere verdict and nothing else', 30_000, async (note) => {
-    const status = await verdictStatus(c);
-    note(status.verdicts.map((verdict) => verdict.summary).join('; '));
-    return status.verdicts.length === 1 && status.verdicts[0]!.kind === 'dns-everywhere' ? status : undefined;
-  }, 1000);
+  const dnsStatus = await waitUntil(
+    'a dns-everywhere verdict and nothing else',
+    30_000,
+    async (note) => {
+      const status = await verdictStatus(c);
+      note(status.verdicts.map((verdict) => verdict.summary).join('; '));
+      return status.verdicts.length === 1 && status.verdicts[0]!.kind === 'dns-everywhere' ? status : undefined;
+    },
+    1000,
+  );
   say(`DNS down: verdict "${dnsStatus.verdicts[0]!.summary}"`);
   const restartAt = Date.now();
   await c.startDns();
   const firstPass = new Map<string, number>();
-  await waitUntil('a passed DNS test on every agent after the restart', 10_000, async (note) => {
-    for (const [source, result] of await allResults(c)) {
-      const pass = result.latest.find((entry) => entry.test === 'dns' && entry.passed && Date.parse(entry.at) >= restartAt);
-      if (pass && !firstPass.has(source)) firstPass.set(source, Date.parse(pass.at));
-    }
-    note(`${firstPass.size} of ${nodes.length}`);
-    return firstPass.size === nodes.length;
-  }, 100);
+  await waitUntil(
+    'a passed DNS test on every agent after the restart',
+    10_000,
+    async (note) => {
+      for (const [source, result] of await allResults(c)) {
+        const pass = result.latest.find((entry) => entry.test === 'dns' && entry.passed && Date.parse(entry.at) >= restartAt);
+        if (pass && !firstPass.has(source)) firstPass.set(source, Date.parse(pass.at));
+      }
+      note(`${firstPass.size} of ${nodes.length}`);
+      return firstPass.size === nodes.length;
+    },
+    100,
+  );
   await sleep(2500);
   const at = now();
   const window = at - stopAt / 1000 + 1;
@@ -442,82 +559,126 @@ scenario('DNS down: the DNS server stopped → DNS failures on every agent, no U
   assert.equal(await totalFailures('tcp', window, at), 0, 'no TCP failure while DNS is down');
   const details = new Set<string>();
   for (const result of (await allResults(c)).values()) {
-    for (const entry of result.failures) if (entry.test === 'dns' && Date.parse(entry.at) >= stopAt) details.add(`${String(entry.summary.reason)}/${String(entry.summary.detail)}`);
+    for (const entry of result.failures)
+      if (entry.test === 'dns' && Date.parse(entry.at) >= stopAt) details.add(`${String(entry.summary.reason)}/${String(entry.summary.detail)}`);
   }
   const detection = [...firstFailure.values()].map((time) => time - stopAt);
   const recovery = [...firstPass.values()].map((time) => time - restartAt);
-  say(`DNS down: every agent failed DNS within ${ms(Math.max(...detection))} (median ${ms(median(detection))}); reasons ${reasons.map(({ labels, value }) => `${labels.reason}≈${value.toFixed(0)}`).join(', ')} (reason/detail: ${[...details].join(', ')}); 0 UDP/TCP failures`);
+  say(
+    `DNS down: every agent failed DNS within ${ms(Math.max(...detection))} (median ${ms(median(detection))}); reasons ${reasons.map(({ labels, value }) => `${labels.reason}≈${value.toFixed(0)}`).join(', ')} (reason/detail: ${[...details].join(', ')}); 0 UDP/TCP failures`,
+  );
   say(`DNS down: unbound restarted; every agent resolved again within ${ms(Math.max(...recovery))} of the restart`);
 });
 
-scenario('churn: a 7th node added and removed 10 times the Kubernetes way → zero failed tests anywhere, departed series gone everywhere', 420_000, async (c) => {
-  await settle('churn', 5, () => false, ['udp', 'tcp', 'dns']);
-  const cycles = 10;
-  const churnStart = now();
-  const permanent = c.nodes();
-  const addTimes: number[] = [];
-  const drainTimes: number[] = [];
-  let testsByNode7 = 0;
-  let testsToNode7 = 0;
-  for (let cycle = 1; cycle <= cycles; cycle++) {
-    const zone = c.zones[(cycle - 1) % c.zones.length]!;
-    const addAt = Date.now();
-    const node = await c.addNode('node-7', zone, 7);
-    const pairs = permanent.flatMap((other) => [[node, other], [other, node]] as const);
-    const passed = await firstEvents('pass', addAt, pairs, 15_000);
-    assert.equal(passed.size, pairs.length * 2, `cycle ${cycle}: node-7 and every node tested each other over UDP and TCP`);
-    addTimes.push(Math.max(...passed.values()) - addAt);
-    // The peers' counters for node-7, read directly just before it leaves (its series vanish when it does).
-    for (const other of permanent) {
-      const toNode7 = parseExposition(await c.agentMetrics(other.name)).filter((sample) => /^kconmon_(udp|tcp)_results_total$/.test(sample.name) && sample.labels.destination === 'node-7');
-      assert.equal(toNode7.filter((sample) => sample.labels.result === 'fail').reduce((sum, sample) => sum + sample.value, 0), 0, `cycle ${cycle}: ${other.name} failed no test to node-7`);
-      testsToNode7 += toNode7.filter((sample) => sample.labels.result === 'pass').reduce((sum, sample) => sum + sample.value, 0);
+scenario(
+  'churn: a 7th node added and removed 10 times the Kubernetes way → zero failed tests anywhere, departed series gone everywhere',
+  420_000,
+  async (c) => {
+    await settle('churn', 5, () => false, ['udp', 'tcp', 'dns']);
+    const cycles = 10;
+    const churnStart = now();
+    const permanent = c.nodes();
+    const addTimes: number[] = [];
+    const drainTimes: number[] = [];
+    let testsByNode7 = 0;
+    let testsToNode7 = 0;
+    for (let cycle = 1; cycle <= cycles; cycle++) {
+      const zone = c.zones[(cycle - 1) % c.zones.length]!;
+      const addAt = Date.now();
+      const node = await c.addNode('node-7', zone, 7);
+      const pairs = permanent.flatMap(
+        (other) =>
+          [
+            [node, other],
+            [other, node],
+          ] as const,
+      );
+      const passed = await firstEvents('pass', addAt, pairs, 15_000);
+      assert.equal(passed.size, pairs.length * 2, `cycle ${cycle}: node-7 and every node tested each other over UDP and TCP`);
+      addTimes.push(Math.max(...passed.values()) - addAt);
+      // The peers' counters for node-7, read directly just before it leaves (its series vanish when it does).
+      for (const other of permanent) {
+        const toNode7 = parseExposition(await c.agentMetrics(other.name)).filter(
+          (sample) => /^kconmon_(udp|tcp)_results_total$/.test(sample.name) && sample.labels.destination === 'node-7',
+        );
+        assert.equal(
+          toNode7.filter((sample) => sample.labels.result === 'fail').reduce((sum, sample) => sum + sample.value, 0),
+          0,
+          `cycle ${cycle}: ${other.name} failed no test to node-7`,
+        );
+        testsToNode7 += toNode7.filter((sample) => sample.labels.result === 'pass').reduce((sum, sample) => sum + sample.value, 0);
+      }
+      const report = await c.removeNode('node-7');
+      drainTimes.push(report.exitedAt - report.sigtermAt);
+      // node-7's own agent: its final counters (read during its grace period, after it stopped probing).
+      const own = parseExposition(report.finalMetrics).filter((sample) => /^kconmon_(udp|tcp|dns)_results_total$/.test(sample.name));
+      const ownFailures = own.filter((sample) => sample.labels.result === 'fail').reduce((sum, sample) => sum + sample.value, 0);
+      const ownPasses = own
+        .filter((sample) => sample.labels.result === 'pass' && sample.name !== 'kconmon_dns_results_total')
+        .reduce((sum, sample) => sum + sample.value, 0);
+      assert.equal(ownFailures, 0, `cycle ${cycle}: node-7's own agent failed no test`);
+      assert.ok(ownPasses >= 12, `cycle ${cycle}: node-7's agent passed UDP and TCP tests to its 6 peers (${ownPasses})`);
+      testsByNode7 += ownPasses;
+      // Departed: no series names node-7 on any agent, at once (the removal reached them before the agent exited).
+      for (const other of permanent) {
+        const lines = (await c.agentMetrics(other.name)).split('\n').filter((line) => line.includes('destination="node-7"'));
+        assert.deepEqual(lines, [], `cycle ${cycle}: ${other.name} has no series naming node-7`);
+      }
+      await waitUntil(
+        `cycle ${cycle}: Prometheus to drop node-7's series`,
+        10_000,
+        async () => (await prom.vector('count({destination="node-7"})')).length === 0,
+        250,
+      );
     }
-    const report = await c.removeNode('node-7');
-    drainTimes.push(report.exitedAt - report.sigtermAt);
-    // node-7's own agent: its final counters (read during its grace period, after it stopped probing).
-    const own = parseExposition(report.finalMetrics).filter((sample) => /^kconmon_(udp|tcp|dns)_results_total$/.test(sample.name));
-    const ownFailures = own.filter((sample) => sample.labels.result === 'fail').reduce((sum, sample) => sum + sample.value, 0);
-    const ownPasses = own.filter((sample) => sample.labels.result === 'pass' && sample.name !== 'kconmon_dns_results_total').reduce((sum, sample) => sum + sample.value, 0);
-    assert.equal(ownFailures, 0, `cycle ${cycle}: node-7's own agent failed no test`);
-    assert.ok(ownPasses >= 12, `cycle ${cycle}: node-7's agent passed UDP and TCP tests to its 6 peers (${ownPasses})`);
-    testsByNode7 += ownPasses;
-    // Departed: no series names node-7 on any agent, at once (the removal reached them before the agent exited).
-    for (const other of permanent) {
-      const lines = (await c.agentMetrics(other.name)).split('\n').filter((line) => line.includes('destination="node-7"'));
-      assert.deepEqual(lines, [], `cycle ${cycle}: ${other.name} has no series naming node-7`);
+    await sleep(2500);
+    const at = now();
+    const window = at - churnStart + 1;
+    for (const kind of ['udp', 'tcp', 'dns'] as const) {
+      const failures = await prom.vector(`increase(kconmon_${kind}_results_total{result="fail"}[${Math.ceil(window)}s]) > 0`, at);
+      assert.deepEqual(
+        failures.map(({ labels }) => `${labels.source}>${labels.destination ?? labels.host}`),
+        [],
+        `${kind}: no failed test during the churn`,
+      );
     }
-    await waitUntil(`cycle ${cycle}: Prometheus to drop node-7's series`, 10_000, async () => (await prom.vector('count({destination="node-7"})')).length === 0, 250);
-  }
-  await sleep(2500);
-  const at = now();
-  const window = at - churnStart + 1;
-  for (const kind of ['udp', 'tcp', 'dns'] as const) {
-    const failures = await prom.vector(`increase(kconmon_${kind}_results_total{result="fail"}[${Math.ceil(window)}s]) > 0`, at);
-    assert.deepEqual(failures.map(({ labels }) => `${labels.source}>${labels.destination ?? labels.host}`), [], `${kind}: no failed test during the churn`);
-  }
-  const node7Max = await prom.total(`sum(max_over_time(kconmon_udp_results_total{destination="node-7",result="fail"}[${Math.ceil(window)}s])) + sum(max_over_time(kconmon_tcp_results_total{destination="node-7",result="fail"}[${Math.ceil(window)}s]))`, at);
-  assert.equal(node7Max, 0, 'no failed test to node-7 was ever scraped');
-  say(`churn: ${cycles} add/remove cycles of node-7 in ${seconds(window)}; all pairs tested ${describeDelays(addTimes).replace('pair-tests', 'cycles')} after the add; SIGTERM→exit ${describeDelays(drainTimes).replace('pair-tests', 'cycles')}`);
-  say(`churn: UDP+TCP tests passed by node-7 (read in its grace period): ${testsByNode7}, by its peers to node-7 (read before each removal): ${testsToNode7}; 0 failed tests anywhere (udp, tcp, dns; Prometheus and the agents' own counters); node-7's series gone from all ${permanent.length} agents at once and from Prometheus after every removal`);
-});
+    const node7Max = await prom.total(
+      `sum(max_over_time(kconmon_udp_results_total{destination="node-7",result="fail"}[${Math.ceil(window)}s])) + sum(max_over_time(kconmon_tcp_results_total{destination="node-7",result="fail"}[${Math.ceil(window)}s]))`,
+      at,
+    );
+    assert.equal(node7Max, 0, 'no failed test to node-7 was ever scraped');
+    say(
+      `churn: ${cycles} add/remove cycles of node-7 in ${seconds(window)}; all pairs tested ${describeDelays(addTimes).replace('pair-tests', 'cycles')} after the add; SIGTERM→exit ${describeDelays(drainTimes).replace('pair-tests', 'cycles')}`,
+    );
+    say(
+      `churn: UDP+TCP tests passed by node-7 (read in its grace period): ${testsByNode7}, by its peers to node-7 (read before each removal): ${testsToNode7}; 0 failed tests anywhere (udp, tcp, dns; Prometheus and the agents' own counters); node-7's series gone from all ${permanent.length} agents at once and from Prometheus after every removal`,
+    );
+  },
+);
 
 scenario('controller down 60 s: agents keep probing at the same rate with no failure, and reconnect when it returns', 240_000, async (c) => {
   await settle('controller down', 5, () => false, ['udp', 'tcp', 'dns']);
   const nodes = c.nodes();
   const before = now();
-  const baseline = new Map((await prom.vector('sum by (source) (increase(kconmon_udp_results_total[30s])) / 30', before)).map(({ labels, value }) => [labels.source!, value]));
+  const baseline = new Map(
+    (await prom.vector('sum by (source) (increase(kconmon_udp_results_total[30s])) / 30', before)).map(({ labels, value }) => [labels.source!, value]),
+  );
   assert.equal(baseline.size, nodes.length);
   const downAt = now();
   await c.stopController();
   await sleep(60_000);
   const upAt = Date.now();
   await c.startController();
-  const reconnected = await waitUntil('kconmon_controller_connected_agents back to 6 in Prometheus', 60_000, async (note) => {
-    const connected = await prom.vector('kconmon_controller_connected_agents');
-    note(`${connected[0]?.value}`);
-    return connected[0]?.value === nodes.length ? Date.now() : undefined;
-  }, 250);
+  const reconnected = await waitUntil(
+    'kconmon_controller_connected_agents back to 6 in Prometheus',
+    60_000,
+    async (note) => {
+      const connected = await prom.vector('kconmon_controller_connected_agents');
+      note(`${connected[0]?.value}`);
+      return connected[0]?.value === nodes.length ? Date.now() : undefined;
+    },
+    250,
+  );
   const outageEnd = upAt / 1000;
   const rates = await prom.range('sum by (source) (rate(kconmon_udp_results_total[10s]))', downAt + 10, outageEnd, 1);
   const lines: string[] = [];
@@ -528,7 +689,10 @@ scenario('controller down 60 s: agents keep probing at the same rate with no fai
     const [lowest, highest] = [Math.min(...values), Math.max(...values)];
     lines.push(`${source} ${lowest.toFixed(2)}–${highest.toFixed(2)}/s (before ${expected.toFixed(2)}/s)`);
     assert.ok(values.length >= 45, `${source}: rate samples all through the outage (${values.length})`);
-    assert.ok(lowest >= 0.8 * expected && highest <= 1.2 * expected, `${source}: UDP test rate during the outage ${lowest.toFixed(2)}–${highest.toFixed(2)}/s stays within ±20 % of ${expected.toFixed(2)}/s`);
+    assert.ok(
+      lowest >= 0.8 * expected && highest <= 1.2 * expected,
+      `${source}: UDP test rate during the outage ${lowest.toFixed(2)}–${highest.toFixed(2)}/s stays within ±20 % of ${expected.toFixed(2)}/s`,
+    );
   }
   assert.equal(rates.length, nodes.length);
   await sleep(2500);
@@ -544,7 +708,10 @@ scenario('controller down 60 s: agents keep probing at the same rate with no fai
 scenario('apiserver restart: the controller recovers (a later API change reaches the agents), agents see no list flap', 240_000, async (c) => {
   await settle('apiserver restart', 5, () => false, ['udp', 'tcp', 'dns']);
   const nodes = c.nodes();
-  const restarts = async () => parseExposition(await c.controllerMetrics()).filter((sample) => sample.name === 'kconmon_controller_informer_restarts_total').reduce((sum, sample) => sum + sample.value, 0);
+  const restarts = async () =>
+    parseExposition(await c.controllerMetrics())
+      .filter((sample) => sample.name === 'kconmon_controller_informer_restarts_total')
+      .reduce((sum, sample) => sum + sample.value, 0);
   const restartsBefore = await restarts();
   const windowStart = now() - 2;
   const restartAt = Date.now();
@@ -556,23 +723,42 @@ scenario('apiserver restart: the controller recovers (a later API change reaches
   const window = Math.ceil(windowEnd - windowStart);
   const flat = await prom.vector(`min_over_time(kconmon_agent_peers[${window}s])`, windowEnd);
   const high = await prom.vector(`max_over_time(kconmon_agent_peers[${window}s])`, windowEnd);
-  assert.deepEqual(flat.map(({ value }) => value), nodes.map(() => nodes.length - 1), 'min_over_time(kconmon_agent_peers) == 5 on every agent');
-  assert.deepEqual(high.map(({ value }) => value), nodes.map(() => nodes.length - 1), 'max_over_time(kconmon_agent_peers) == 5 on every agent');
+  assert.deepEqual(
+    flat.map(({ value }) => value),
+    nodes.map(() => nodes.length - 1),
+    'min_over_time(kconmon_agent_peers) == 5 on every agent',
+  );
+  assert.deepEqual(
+    high.map(({ value }) => value),
+    nodes.map(() => nodes.length - 1),
+    'max_over_time(kconmon_agent_peers) == 5 on every agent',
+  );
   const connected = await prom.vector(`min_over_time(kconmon_controller_connected_agents[${window}s])`, windowEnd);
   assert.equal(connected[0]?.value, nodes.length, 'every agent stayed connected to the controller');
   // A later API change: a 7th node joins, then leaves; the agents must hear of both through the controller.
   const changeAt = Date.now();
   await c.addNode('node-7', 'zone-c', 7);
-  const reached = await waitUntil('the new node to reach every agent', 30_000, async (note) => {
-    const counts = await Promise.all(nodes.map(async (node) => (await c.agentResults(node.name)).peers));
-    note(counts.join(','));
-    return counts.every((count) => count === nodes.length) ? Date.now() : undefined;
-  }, 100);
+  const reached = await waitUntil(
+    'the new node to reach every agent',
+    30_000,
+    async (note) => {
+      const counts = await Promise.all(nodes.map(async (node) => (await c.agentResults(node.name)).peers));
+      note(counts.join(','));
+      return counts.every((count) => count === nodes.length) ? Date.now() : undefined;
+    },
+    100,
+  );
   await c.removeNode('node-7');
   const counts = await Promise.all(nodes.map(async (node) => (await c.agentResults(node.name)).peers));
-  assert.deepEqual(counts, nodes.map(() => nodes.length - 1), 'and its removal');
+  assert.deepEqual(
+    counts,
+    nodes.map(() => nodes.length - 1),
+    'and its removal',
+  );
   const restartsAfter = await restarts();
-  say(`apiserver restart: down and up again in ${ms(restartedIn)}; controller informer restarts ${restartsAfter - restartsBefore}; kconmon_agent_peers min = max = ${nodes.length - 1} on all ${nodes.length} agents over ${window} s; all agents stayed connected`);
+  say(
+    `apiserver restart: down and up again in ${ms(restartedIn)}; controller informer restarts ${restartsAfter - restartsBefore}; kconmon_agent_peers min = max = ${nodes.length - 1} on all ${nodes.length} agents over ${window} s; all agents stayed connected`,
+  );
   say(`apiserver restart: a node added afterwards reached every agent ${ms(reached - changeAt)} after the first API call (Node, pod, agent start, Ready)`);
 });
 
@@ -582,18 +768,28 @@ scenario('controller killed, a node lost meanwhile → only the controller outag
   // node-7 joins zone-a (its pairs with node-1 and node-2 are intra-zone, the others inter-zone). It is not a
   // Prometheus target, like a deleted pod under Kubernetes service discovery.
   const departed = await c.addNode('node-7', 'zone-a', 7);
-  await waitUntil('every agent to probe node-7', 15_000, async (note) => {
-    const counts = await Promise.all(permanent.map(async (node) => (await c.agentResults(node.name)).peers));
-    note(counts.join(','));
-    return counts.every((count) => count === permanent.length);
-  }, 100);
+  await waitUntil(
+    'every agent to probe node-7',
+    15_000,
+    async (note) => {
+      const counts = await Promise.all(permanent.map(async (node) => (await c.agentResults(node.name)).peers));
+      note(counts.join(','));
+      return counts.every((count) => count === permanent.length);
+    },
+    100,
+  );
   const killAt = Date.now();
   await c.killController();
-  await waitUntil('Prometheus to see every agent without a controller', 15_000, async (note) => {
-    const down = await prom.vector('kconmon_agent_controller_connected == 0');
-    note(`${down.length} of ${permanent.length}`);
-    return down.length === permanent.length;
-  }, 250);
+  await waitUntil(
+    'Prometheus to see every agent without a controller',
+    15_000,
+    async (note) => {
+      const down = await prom.vector('kconmon_agent_controller_connected == 0');
+      note(`${down.length} of ${permanent.length}`);
+      return down.length === permanent.length;
+    },
+    250,
+  );
   await c.loseNode(departed.name);
   const lostAt = now();
   await sleep(2000); // one rule evaluation past the scrape that saw the agents disconnected
@@ -604,16 +800,21 @@ scenario('controller killed, a node lost meanwhile → only the controller outag
   const violations = new Set<string>();
   const firedAt = new Map<string, number>();
   const watch = async (untilMs: number, what: string) => {
-    await waitUntil(what, untilMs - Date.now() + 30_000, async (note) => {
-      for (const alert of await prom.alerts()) {
-        const name = alert.labels.alertname ?? '';
-        seen.set(describeAlert(alert), alert);
-        if (verdicts.test(name) || namesDeparted(alert)) violations.add(describeAlert(alert));
-        if (alert.state === 'firing' && !firedAt.has(name)) firedAt.set(name, (Date.now() - killAt) / 1000);
-      }
-      note([...seen.keys()].join('; '));
-      return Date.now() >= untilMs;
-    }, 1000);
+    await waitUntil(
+      what,
+      untilMs - Date.now() + 30_000,
+      async (note) => {
+        for (const alert of await prom.alerts()) {
+          const name = alert.labels.alertname ?? '';
+          seen.set(describeAlert(alert), alert);
+          if (verdicts.test(name) || namesDeparted(alert)) violations.add(describeAlert(alert));
+          if (alert.state === 'firing' && !firedAt.has(name)) firedAt.set(name, (Date.now() - killAt) / 1000);
+        }
+        note([...seen.keys()].join('; '));
+        return Date.now() >= untilMs;
+      },
+      1000,
+    );
   };
   // Long enough for every rule window and `for` (time-scaled: 2m → 24 s, 5m → 60 s) to have fired on a stale list.
   await watch(Date.now() + 75_000, 'the time-scaled rule windows to pass with the controller down and node-7 gone');
@@ -638,12 +839,17 @@ scenario('controller killed, a node lost meanwhile → only the controller outag
   // The controller returns: the agents reconnect, drop node-7 and its series; still nothing names it.
   const restartAt = Date.now();
   await c.startController();
-  const reconnectedAt = await waitUntil('every agent reconnected, with node-7 gone from its list', 30_000, async (note) => {
-    const counts = await Promise.all(permanent.map(async (node) => (await c.agentResults(node.name)).peers));
-    const connected = await prom.vector('kconmon_agent_controller_connected == 1');
-    note(`peers ${counts.join(',')}; connected ${connected.length}`);
-    return counts.every((count) => count === permanent.length - 1) && connected.length === permanent.length ? Date.now() : undefined;
-  }, 250);
+  const reconnectedAt = await waitUntil(
+    'every agent reconnected, with node-7 gone from its list',
+    30_000,
+    async (note) => {
+      const counts = await Promise.all(permanent.map(async (node) => (await c.agentResults(node.name)).peers));
+      const connected = await prom.vector('kconmon_agent_controller_connected == 1');
+      note(`peers ${counts.join(',')}; connected ${connected.length}`);
+      return counts.every((count) => count === permanent.length - 1) && connected.length === permanent.length ? Date.now() : undefined;
+    },
+    250,
+  );
   for (const node of permanent) {
     const lines = (await c.agentMetrics(node.name)).split('\n').filter((line) => line.includes(`destination="${departed.name}"`));
     assert.deepEqual(lines, [], `${node.name} has no series naming ${departed.name}`);

@@ -46,7 +46,9 @@ export const now = () => Date.now() / 1000;
 
 export function describeAlert(alert: Alert): string {
   const { alertname, severity: _severity, ...rest } = alert.labels;
-  return `${alertname}{${Object.entries(rest).map(([key, value]) => `${key}=${value}`).join(',')}} ${alert.state}`;
+  return `${alertname}{${Object.entries(rest)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',')}} ${alert.state}`;
 }
 
 /** Ordered pairs of distinct nodes, as `source>destination`. */
@@ -67,4 +69,3 @@ export function median(values: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
-

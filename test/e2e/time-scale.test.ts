@@ -42,7 +42,9 @@ test('expressions: ranges, subqueries and offsets are scaled; strings and commen
 });
 
 test('the production rules, time-scaled 5×: every range and `for` divided by 5, everything else identical', () => {
-  const original = parse(readFileSync(ALERT_RULES, 'utf8')) as { groups: { rules: { alert: string; expr: string; for?: string; labels: unknown; annotations: unknown }[] }[] };
+  const original = parse(readFileSync(ALERT_RULES, 'utf8')) as {
+    groups: { rules: { alert: string; expr: string; for?: string; labels: unknown; annotations: unknown }[] }[];
+  };
   const scaled = scaleRuleFile(original, TIME_SCALE) as unknown as typeof original;
   const originalRules = original.groups.flatMap((group) => group.rules);
   const scaledRules = scaled.groups.flatMap((group) => group.rules);
@@ -55,7 +57,11 @@ test('the production rules, time-scaled 5×: every range and `for` divided by 5,
     const after = scaledRules[index]!;
     assert.equal(after.alert, rule.alert);
     assert.equal(skeleton(after.expr), skeleton(rule.expr), `${rule.alert}: only durations change`);
-    assert.deepEqual(ranges(after.expr), ranges(rule.expr).map((ms) => ms / TIME_SCALE), `${rule.alert}: every range divided by ${TIME_SCALE}`);
+    assert.deepEqual(
+      ranges(after.expr),
+      ranges(rule.expr).map((ms) => ms / TIME_SCALE),
+      `${rule.alert}: every range divided by ${TIME_SCALE}`,
+    );
     assert.equal(parseDuration(after.for!), parseDuration(rule.for!) / TIME_SCALE, `${rule.alert}: for`);
     assert.deepEqual(after.labels, rule.labels);
     assert.deepEqual(after.annotations, rule.annotations);

@@ -183,7 +183,11 @@ describe('20,000 pipelined scrapes on one connection that never reads', { concur
         const growth = rssAfter - rssBefore;
         t.diagnostic(`RSS ${(rssBefore / 2 ** 20).toFixed(1)} → ${(rssAfter / 2 ** 20).toFixed(1)} MiB`);
         assert.ok(growth < RSS_GROWTH_BOUND, `RSS grew by ${(growth / 2 ** 20).toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND / 2 ** 20} MiB)`);
-        assert.deepEqual(answers, Array.from({ length: 20 }, () => SILENT_PEERS), 'every agent-list request answered in full');
+        assert.deepEqual(
+          answers,
+          Array.from({ length: 20 }, () => SILENT_PEERS),
+          'every agent-list request answered in full',
+        );
         assert.equal(streamEnded, false, 'the watch stream was dropped');
         const after = await scrape(`${base}/metrics`);
         const renders = sum(after, 'kconmon_controller_metrics_renders_total') - rendersBefore;

@@ -10,16 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ApiException,
-  CoreV1Api,
-  KubeConfig,
-  RbacAuthorizationV1Api,
-  VersionApi,
-  Watch,
-  type V1Node,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, VersionApi, Watch, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { findKubeBinaries, startKubeCluster, type KubeCluster } from '../../harness/kube-cluster.ts';
 import { skipOption } from './require.ts';

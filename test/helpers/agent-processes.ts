@@ -17,7 +17,6 @@ const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const GUARD = fileURLToPath(new URL('../../bench/agent/agent-guard.mjs', import.meta.url));
 const DEADLINE_MS = 120_000;
 
-
 export interface AgentProcess {
   readonly peer: Peer;
   readonly port: number;
@@ -76,11 +75,16 @@ export async function createAgentProcessGroup(addresses: readonly string[]): Pro
       child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const base = `http://${peer.ip}:${port}`;
-      await waitUntil(`agent ${peer.nodeName} to be healthy`, 20_000, async (note) => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`agent ${peer.nodeName} exited before it was healthy:\n${output}`);
-        note(`output so far:\n${output}`);
-        return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).ok;
-      }, 50);
+      await waitUntil(
+        `agent ${peer.nodeName} to be healthy`,
+        20_000,
+        async (note) => {
+          if (child.exitCode !== null || child.signalCode !== null) throw new GiveUp(`agent ${peer.nodeName} exited before it was healthy:\n${output}`);
+          note(`output so far:\n${output}`);
+          return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).ok;
+        },
+        50,
+      );
       return {
         peer,
         port,

@@ -11,7 +11,10 @@ export interface TestNode {
 }
 
 export function testConfig(overrides: AgentConfigInput = {}) {
-  return parseAgentConfig({ logLevel: 'silent', dns: { enabled: false }, discovery: { peersFile: 'unused.yaml', newPeerDelay: 0 }, shutdownGracePeriod: 0, ...overrides }, 'test');
+  return parseAgentConfig(
+    { logLevel: 'silent', dns: { enabled: false }, discovery: { peersFile: 'unused.yaml', newPeerDelay: 0 }, shutdownGracePeriod: 0, ...overrides },
+    'test',
+  );
 }
 
 /** Starts one agent per peer; the first picks a free port, the others share it. */

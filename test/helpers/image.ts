@@ -12,7 +12,10 @@ const RUN_SCRIPT = path.join(REPO_ROOT, 'scripts/image/run.sh');
 /** Why the image cannot be built here, or undefined when it can. */
 export function imageBuildUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'building the image needs root (buildah, runc)';
-  for (const [binary, pkg] of [['/usr/bin/buildah', 'buildah'], ['/usr/sbin/runc', 'runc']] as const) {
+  for (const [binary, pkg] of [
+    ['/usr/bin/buildah', 'buildah'],
+    ['/usr/sbin/runc', 'runc'],
+  ] as const) {
     if (!existsSync(binary)) return `${binary} not installed; install the Debian package ${pkg} (scripts/setup/system-packages.sh)`;
   }
   if (!existsSync(path.join(REPO_ROOT, 'node_modules/node/bin/node'))) return 'node_modules/node/bin/node missing (npm ci)';

@@ -83,7 +83,7 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   const unreachable = Array.from({ length: unreachableCount }, (_, index) => peerAt(agents + index));
   const peers = [...own, ...unreachable];
 
-  const dns = options.dns === undefined || options.dns === false ? undefined : { failing: options.dns === true ? false : options.dns.failing ?? false };
+  const dns = options.dns === undefined || options.dns === false ? undefined : { failing: options.dns === true ? false : (options.dns.failing ?? false) };
   const resolver = dns ? await startDemoResolver({ address: '127.0.0.1', names: [{ name: `mesh.${DNS_DOMAIN}`, ip: own[0]!.ip }] }) : undefined;
   const dnsTargets = resolver
     ? [
@@ -173,11 +173,13 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
       for (const entry of nodes) entry.agent?.setPeers(next);
     },
     async close() {
-      await Promise.all(nodes.map(async (entry) => {
-        const agent = entry.agent;
-        entry.agent = undefined;
-        await agent?.close();
-      }));
+      await Promise.all(
+        nodes.map(async (entry) => {
+          const agent = entry.agent;
+          entry.agent = undefined;
+          await agent?.close();
+        }),
+      );
       await resolver?.close();
     },
   };

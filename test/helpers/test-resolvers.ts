@@ -39,7 +39,21 @@ export async function startTestResolvers(): Promise<TestResolvers> {
   const dir = await mkdtemp(join(tmpdir(), 'kconmon-dns-'));
   const [unboundPort, dnsmasqPort, closedPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
   const children: ChildProcess[] = [];
-  const dnsmasq = spawn(DNSMASQ, ['-k', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${dnsmasqPort}`, '--log-facility=/dev/null', '--pid-file=', '--user=root'], { stdio: 'ignore' });
+  const dnsmasq = spawn(
+    DNSMASQ,
+    [
+      '-k',
+      '--no-resolv',
+      '--no-hosts',
+      '--bind-interfaces',
+      '--listen-address=127.0.0.1',
+      `--port=${dnsmasqPort}`,
+      '--log-facility=/dev/null',
+      '--pid-file=',
+      '--user=root',
+    ],
+    { stdio: 'ignore' },
+  );
   children.push(dnsmasq);
   const config = `server:
   interface: 127.0.0.1@${unboundPort}

@@ -190,7 +190,7 @@ async function setUp(t: TestContext, api: KubeApi): Promise<Fixture> {
   return fixture;
 }
 
-test('the controller\'s token (chart RBAC) may read nodes and agent pods, and nothing else', async (t) => {
+test("the controller's token (chart RBAC) may read nodes and agent pods, and nothing else", async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
   const f = await setUp(t, kube!.api);
   const api = f.controllerKubeConfig.makeApiClient(CoreV1Api);
@@ -223,11 +223,15 @@ test('add: ready agent pods on labelled nodes reach the connected agent with the
   await f.createNode(1, 'zone-a');
   await f.createNode(2, undefined, 'zone-legacy');
   await f.createNode(3, undefined);
-  await expectPushed('add', async () => {
-    await f.createAgentPod('agent-node-1', 1, '127.0.0.61');
-    await f.createAgentPod('agent-node-2', 2, '127.0.0.62');
-    await f.createAgentPod('agent-node-3', 3, '127.0.0.63');
-  }, () => watcher.last()?.agents.length === 3);
+  await expectPushed(
+    'add',
+    async () => {
+      await f.createAgentPod('agent-node-1', 1, '127.0.0.61');
+      await f.createAgentPod('agent-node-2', 2, '127.0.0.62');
+      await f.createAgentPod('agent-node-3', 3, '127.0.0.63');
+    },
+    () => watcher.last()?.agents.length === 3,
+  );
   assert.deepEqual(
     [...watcher.last()!.agents].sort((a, b) => a.name.localeCompare(b.name)),
     [
@@ -244,38 +248,78 @@ test('add: ready agent pods on labelled nodes reach the connected agent with the
 test('zone label change: the agent on that node moves zone', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
   const f = await setUp(t, kube!.api);
-  const { watcher } = await f.startWithAgents([{ node: 1, ip: '127.0.0.61', zone: 'zone-a' }, { node: 3, ip: '127.0.0.63' }]);
+  const { watcher } = await f.startWithAgents([
+    { node: 1, ip: '127.0.0.61', zone: 'zone-a' },
+    { node: 3, ip: '127.0.0.63' },
+  ]);
   assert.equal(watcher.entryOf('agent-node-3')?.zone, 'unknown');
   const addZone = [{ op: 'add', path: '/metadata/labels/topology.kubernetes.io~1zone', value: 'zone-c' }];
-  await expectPushed('zone label change', () => f.core.patchNode({ name: f.node(3), body: addZone }), () => watcher.entryOf('agent-node-3')?.zone === 'zone-c');
+  await expectPushed(
+    'zone label change',
+    () => f.core.patchNode({ name: f.node(3), body: addZone }),
+    () => watcher.entryOf('agent-node-3')?.zone === 'zone-c',
+  );
   const replaceZone = [{ op: 'replace', path: '/metadata/labels/topology.kubernetes.io~1zone', value: 'zone-b' }];
-  await expectPushed('own zone change', () => f.core.patchNode({ name: f.node(1), body: replaceZone }), () => watcher.last()?.zone === 'zone-b');
+  await expectPushed(
+    'own zone change',
+    () => f.core.patchNode({ name: f.node(1), body: replaceZone }),
+    () => watcher.last()?.zone === 'zone-b',
+  );
 });
 
 test('pod IP change: the new address replaces the old', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
   const f = await setUp(t, kube!.api);
-  const { watcher } = await f.startWithAgents([{ node: 1, ip: '127.0.0.61' }, { node: 2, ip: '127.0.0.62' }]);
-  await expectPushed('pod IP change', () => f.setPodStatus('agent-node-2', '127.0.0.72', true), () => watcher.entryOf('agent-node-2')?.ip === '127.0.0.72');
+  const { watcher } = await f.startWithAgents([
+    { node: 1, ip: '127.0.0.61' },
+    { node: 2, ip: '127.0.0.62' },
+  ]);
+  await expectPushed(
+    'pod IP change',
+    () => f.setPodStatus('agent-node-2', '127.0.0.72', true),
+    () => watcher.entryOf('agent-node-2')?.ip === '127.0.0.72',
+  );
 });
 
 test('pod NotReady: listed but not a probe target; Ready again restores it', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
   const f = await setUp(t, kube!.api);
-  const { watcher } = await f.startWithAgents([{ node: 1, ip: '127.0.0.61' }, { node: 2, ip: '127.0.0.62' }]);
+  const { watcher } = await f.startWithAgents([
+    { node: 1, ip: '127.0.0.61' },
+    { node: 2, ip: '127.0.0.62' },
+  ]);
   assert.equal(watcher.entryOf('agent-node-2')?.ready, true);
-  await expectPushed('pod NotReady', () => f.setPodStatus('agent-node-2', '127.0.0.62', false), () => watcher.entryOf('agent-node-2')?.ready === false);
-  await expectPushed('pod Ready', () => f.setPodStatus('agent-node-2', '127.0.0.62', true), () => watcher.entryOf('agent-node-2')?.ready === true);
+  await expectPushed(
+    'pod NotReady',
+    () => f.setPodStatus('agent-node-2', '127.0.0.62', false),
+    () => watcher.entryOf('agent-node-2')?.ready === false,
+  );
+  await expectPushed(
+    'pod Ready',
+    () => f.setPodStatus('agent-node-2', '127.0.0.62', true),
+    () => watcher.entryOf('agent-node-2')?.ready === true,
+  );
 });
 
 test('two agent pods on one node (a surge rollout): only the newest Ready one is a probe target, both are listed', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
   const f = await setUp(t, kube!.api);
-  const { watcher } = await f.startWithAgents([{ node: 1, ip: '127.0.0.61' }, { node: 3, ip: '127.0.0.63' }]);
+  const { watcher } = await f.startWithAgents([
+    { node: 1, ip: '127.0.0.61' },
+    { node: 3, ip: '127.0.0.63' },
+  ]);
   const surge = 'agent-node-3-surge';
-  await expectPushed('surge pod created, not ready yet', () => f.createAgentPod(surge, 3, '127.0.0.83', false), () => watcher.entryOf(surge)?.ready === false);
+  await expectPushed(
+    'surge pod created, not ready yet',
+    () => f.createAgentPod(surge, 3, '127.0.0.83', false),
+    () => watcher.entryOf(surge)?.ready === false,
+  );
   assert.equal(watcher.entryOf('agent-node-3')?.ready, true, 'the old pod stays the probe target until the new one is Ready');
-  await expectPushed('surge pod Ready', () => f.setPodStatus(surge, '127.0.0.83', true), () => watcher.entryOf(surge)?.ready === true);
+  await expectPushed(
+    'surge pod Ready',
+    () => f.setPodStatus(surge, '127.0.0.83', true),
+    () => watcher.entryOf(surge)?.ready === true,
+  );
   assert.equal(watcher.entryOf('agent-node-3')?.ready, false, 'the old pod is listed (the echo answers it) but no probe target any more');
   assert.equal(watcher.last()?.agents.filter((entry) => entry.nodeName === f.node(3) && entry.ready).length, 1, 'one probe target on the node');
   const deleteOld = () => f.core.deleteNamespacedPod({ name: 'agent-node-3', namespace: f.namespace, gracePeriodSeconds: 0 });
@@ -286,7 +330,10 @@ test('two agent pods on one node (a surge rollout): only the newest Ready one is
 test('pod terminating: dropped at once, while the pod object still exists', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
   const f = await setUp(t, kube!.api);
-  const { watcher } = await f.startWithAgents([{ node: 1, ip: '127.0.0.61' }, { node: 2, ip: '127.0.0.62' }]);
+  const { watcher } = await f.startWithAgents([
+    { node: 1, ip: '127.0.0.61' },
+    { node: 2, ip: '127.0.0.62' },
+  ]);
   const terminate = () => f.core.deleteNamespacedPod({ name: 'agent-node-2', namespace: f.namespace, gracePeriodSeconds: 300 });
   await expectPushed('pod terminating', terminate, () => watcher.entryOf('agent-node-2') === undefined);
   const pod = await f.core.readNamespacedPod({ name: 'agent-node-2', namespace: f.namespace });
@@ -296,9 +343,19 @@ test('pod terminating: dropped at once, while the pod object still exists', asyn
 test('node deleted: its agent is dropped', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
   const f = await setUp(t, kube!.api);
-  const { watcher } = await f.startWithAgents([{ node: 1, ip: '127.0.0.61' }, { node: 3, ip: '127.0.0.63' }]);
-  await expectPushed('node deleted', () => f.core.deleteNode({ name: f.node(3) }), () => watcher.entryOf('agent-node-3') === undefined);
-  assert.deepEqual(watcher.last()?.agents.map((entry) => entry.name), ['agent-node-1']);
+  const { watcher } = await f.startWithAgents([
+    { node: 1, ip: '127.0.0.61' },
+    { node: 3, ip: '127.0.0.63' },
+  ]);
+  await expectPushed(
+    'node deleted',
+    () => f.core.deleteNode({ name: f.node(3) }),
+    () => watcher.entryOf('agent-node-3') === undefined,
+  );
+  assert.deepEqual(
+    watcher.last()?.agents.map((entry) => entry.name),
+    ['agent-node-1'],
+  );
 });
 
 test('kube-apiserver restart: the controller recovers with no lost state and no flap, then sees new changes', async (t) => {
@@ -311,12 +368,18 @@ test('kube-apiserver restart: the controller recovers with no lost state and no 
   } finally {
     t.after(() => cluster.stop()); // after the fixture's own clean-up, which still talks to it
   }
-  const { controller, watcher } = await f.startWithAgents([{ node: 1, ip: '127.0.0.61', zone: 'zone-a' }, { node: 4, ip: '127.0.0.64', zone: 'zone-b' }]);
+  const { controller, watcher } = await f.startWithAgents([
+    { node: 1, ip: '127.0.0.61', zone: 'zone-a' },
+    { node: 4, ip: '127.0.0.64', zone: 'zone-b' },
+  ]);
   const before = watcher.updates.length;
   const listBefore = JSON.stringify(watcher.last()?.agents);
   await cluster.restartApiServer();
   await sleep(2000);
-  assert.ok(watcher.updates.slice(before).every((update) => JSON.stringify(update.agents) === listBefore), 'no update changed the list during the restart');
+  assert.ok(
+    watcher.updates.slice(before).every((update) => JSON.stringify(update.agents) === listBefore),
+    'no update changed the list during the restart',
+  );
   assert.ok(watcher.client.connected(), 'the agent stayed connected to the controller');
   const change = () => f.setPodStatus('agent-node-4', '127.0.0.74', true);
   await expectPushed('change after apiserver restart', change, () => watcher.entryOf('agent-node-4')?.ip === '127.0.0.74');
@@ -327,7 +390,10 @@ test('kube-apiserver restart: the controller recovers with no lost state and no 
 test('controller restart: agents keep probing with their last list, then resync', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
   const f = await setUp(t, kube!.api);
-  const { controller } = await f.startWithAgents([{ node: 1, ip: '127.0.0.61', zone: 'zone-b' }, { node: 4, ip: '127.0.0.64', zone: 'zone-b' }]);
+  const { controller } = await f.startWithAgents([
+    { node: 1, ip: '127.0.0.61', zone: 'zone-b' },
+    { node: 4, ip: '127.0.0.64', zone: 'zone-b' },
+  ]);
   const port = controller.port;
   // Two real agents on the loopback addresses their pods report.
   const nodes: TestNode[] = await startTestNodes(
@@ -353,12 +419,19 @@ test('controller restart: agents keep probing with their last list, then resync'
     const bothProbing = async () => (await udpResults(nodes[0]!, 'pass')) > 0 && (await udpResults(nodes[1]!, 'pass')) > 0;
     await waitUntil('both agents probing each other', 10_000, bothProbing);
     assert.equal(nodes[0]!.agent.zone(), 'zone-b', 'the agent on node 1 took its zone from the controller');
-    assert.deepEqual(nodes[0]!.agent.peers().map((peer) => peer.nodeName), [f.node(4)]);
+    assert.deepEqual(
+      nodes[0]!.agent.peers().map((peer) => peer.nodeName),
+      [f.node(4)],
+    );
     await controller.stop();
     const during = await udpResults(nodes[0]!, 'pass');
     await sleep(1500);
     assert.ok((await udpResults(nodes[0]!, 'pass')) > during, 'still probing while the controller is down');
-    assert.deepEqual(nodes[0]!.agent.peers().map((peer) => peer.nodeName), [f.node(4)], 'with the last list');
+    assert.deepEqual(
+      nodes[0]!.agent.peers().map((peer) => peer.nodeName),
+      [f.node(4)],
+      'with the last list',
+    );
     await f.startController(port);
     await waitUntil('agents reconnected', 10_000, () => clients.every((client) => client.connected()));
     const notReady = () => f.setPodStatus('agent-node-4', '127.0.0.64', false);

@@ -61,7 +61,12 @@ test('a render lets the event loop read a datagram that was waiting when it star
   try {
     const order: string[] = [];
     const rendered = async (name: string, render: () => Promise<string>) => {
-      const received = new Promise<void>((resolve) => receiver.once('message', () => (order.push(`${name}: datagram read`), resolve())));
+      const received = new Promise<void>((resolve) =>
+        receiver.once('message', () => {
+          order.push(`${name}: datagram read`);
+          resolve();
+        }),
+      );
       // Loopback delivery is synchronous: once send() has called back, the datagram waits in the receiver's buffer.
       await new Promise<void>((resolve, reject) => sender.send('x', receiver.address().port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
       await render();

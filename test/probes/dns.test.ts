@@ -65,7 +65,7 @@ test('timeout: a resolver that never answers fails with reason timeout at the co
   }
 });
 
-test('timeout above c-ares\'s default 5 s cap per try: the configured timeout is honoured', async () => {
+test("timeout above c-ares's default 5 s cap per try: the configured timeout is honoured", async () => {
   const silent = await startSilentResolver();
   try {
     const dnsTarget = { host: TEST_ZONE.pass, label: 'silent', type: 'A' as const, resolvers: [silent.server] };
@@ -95,7 +95,7 @@ test('abort: a query in flight to a resolver that never answers settles as abort
   }
 });
 
-test('unreachable: nothing listens on the resolver\'s port', async () => {
+test("unreachable: nothing listens on the resolver's port", async () => {
   const closed = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => closed.bind({ address: '127.0.0.1', port: 0 }, () => resolve()));
   const port = closed.address().port;

@@ -38,7 +38,10 @@ test('passes against /readiness: connect < total, sub-millisecond precision, a n
       assert.ok(!Number.isInteger(result.connectMs), 'connect time has sub-millisecond resolution');
     }
     assert.equal(connections, 3, 'one new TCP connection per test');
-    assert.deepEqual(requests, Array.from({ length: 3 }, () => ({ path: '/readiness', connection: 'close' })));
+    assert.deepEqual(
+      requests,
+      Array.from({ length: 3 }, () => ({ path: '/readiness', connection: 'close' })),
+    );
   } finally {
     await close(server);
   }

@@ -125,7 +125,10 @@ test('RTTs are microseconds from the monotonic clock; average and spread follow 
     assert.equal(result.received, 4);
     assert.equal(result.rttMicros.length, 4);
     for (const rtt of result.rttMicros) assert.ok(rtt > 0 && rtt < 200_000);
-    assert.ok(result.rttMicros.some((rtt) => !Number.isInteger(rtt / 1000)), 'sub-millisecond resolution');
+    assert.ok(
+      result.rttMicros.some((rtt) => !Number.isInteger(rtt / 1000)),
+      'sub-millisecond resolution',
+    );
     const slowest = Math.max(...result.rttMicros);
     const fastest = Math.min(...result.rttMicros);
     // Node timers run on a cached millisecond loop clock and may fire ~1 ms early in real time.
@@ -133,7 +136,10 @@ test('RTTs are microseconds from the monotonic clock; average and spread follow 
     assert.ok(Math.abs(result.spreadMs - (slowest - fastest) / 1000) < 1e-9);
     const mean = result.rttMicros.reduce((a, b) => a + b, 0) / 4 / 1000;
     assert.ok(Math.abs(result.averageMs - mean) < 1e-9);
-    assert.ok(echo.received.every((message) => message.length === 1472), 'packets padded to packetSize');
+    assert.ok(
+      echo.received.every((message) => message.length === 1472),
+      'packets padded to packetSize',
+    );
   } finally {
     await pinger.close();
     await echo.close();
@@ -173,7 +179,12 @@ test('aborting a probe stops it at once and marks the result aborted', async () 
   try {
     const controller = new AbortController();
     const started = performance.now();
-    const running = probeUdp(pinger, { ip: echo.address, port: echo.port }, { packets: 5, packetSize: 4, packetSpacingMs: 50, timeoutMs: 1000 }, controller.signal);
+    const running = probeUdp(
+      pinger,
+      { ip: echo.address, port: echo.port },
+      { packets: 5, packetSize: 4, packetSpacingMs: 50, timeoutMs: 1000 },
+      controller.signal,
+    );
     setTimeout(() => controller.abort(), 20);
     const result = await running;
     assert.equal(result.aborted, true);

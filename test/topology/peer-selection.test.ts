@@ -195,7 +195,17 @@ describe('peer selection: fixed cases', () => {
   });
 
   it('a duplicate node name or a budget below 1 is refused with a message naming it', () => {
-    assert.throws(() => selectPeers([{ name: 'a', zone: 'z' }, { name: 'a', zone: 'y' }], { maxPeers: 12 }), /duplicate node name "a"/);
+    assert.throws(
+      () =>
+        selectPeers(
+          [
+            { name: 'a', zone: 'z' },
+            { name: 'a', zone: 'y' },
+          ],
+          { maxPeers: 12 },
+        ),
+      /duplicate node name "a"/,
+    );
     assert.throws(() => selectPeers([], { maxPeers: 0 }), /maxPeers must be an integer ≥ 1 \(got 0\)/);
     assert.throws(() => selectPeers([], { maxPeers: 12, probersPerNode: 13 }), /probersPerNode \(13\) must be ≤ maxPeers \(12\)/);
   });

@@ -20,7 +20,12 @@ describe('series model', () => {
     assert.equal(SERIES_PER_PEER, 13);
     assert.equal(SERIES_PER_DESTINATION_ZONE, 72);
     assert.equal(SERIES_PER_DNS_TARGET, 27);
-    for (const [peers, zones, dns] of [[1, 1, 0], [10, 1, 1], [10, 3, 2], [40, 7, 1]] as const) {
+    for (const [peers, zones, dns] of [
+      [1, 1, 0],
+      [10, 1, 1],
+      [10, 3, 2],
+      [40, 7, 1],
+    ] as const) {
       const expected = agentSeries({ baseSeries: base, dnsTargets: dns, peers, destinationZones: Math.min(peers, zones) });
       assert.equal(await seriesOf(peers, zones, dns), expected, `${peers} peers, ${zones} zones, ${dns} DNS`);
     }

@@ -13,5 +13,8 @@ test('step 0 waits between min/2 and min; each step doubles the ceiling; max cap
 });
 
 test('a negative step (no failure counted yet) waits like step 0', () => {
-  assert.equal(backoffDelay(range, -1, () => 1), 100);
+  assert.equal(
+    backoffDelay(range, -1, () => 1),
+    100,
+  );
 });
