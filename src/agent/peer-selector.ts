@@ -1,7 +1,9 @@
 // Which listed peers this agent probes: every one while the list fits `probing.maxPeers` (a full mesh, applied at
 // once), else the agent's own row of `selectPeers` over the whole list (docs/design/peer-selection.md), recomputed at
-// most once per `minIntervalMs` for a burst of list changes; the last list of a burst is always applied. Also counts
-// the agents expected to probe this node (the alerts' denominator).
+// most once per `minIntervalMs` for a burst of list changes; the last list of a burst is always applied. A peer that
+// leaves the list is never probed a moment longer: while a computation waits, the current targets still listed are
+// applied at once (new peers wait for the computation). Also counts the agents expected to probe this node (the
+// alerts' denominator).
 import type { Peer } from '../discovery/peer.ts';
 import type { Logger } from '../log.ts';
 import { peersOf, selectPeers, type TopologyNode } from '../topology/peer-selection.ts';
@@ -48,6 +50,22 @@ export function createPeerSelector(options: PeerSelectorOptions): PeerSelector {
   let pending: readonly Peer[] | undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastComputedAt = Number.NEGATIVE_INFINITY;
+  /** The selection applied last. */
+  let current: PeerSelection | undefined;
+
+  function applyAndKeep(selection: PeerSelection): void {
+    current = selection;
+    apply(selection);
+  }
+
+  /** Until the next computation: the current targets that are still listed; a departed peer drops out at once. */
+  function pruneNow(peers: readonly Peer[]): void {
+    if (current === undefined) return;
+    const probed = current.selected ?? new Set(current.peers.map((peer) => peer.nodeName));
+    const listed = new Set(peers.map((peer) => peer.nodeName));
+    if ([...probed].every((name) => listed.has(name))) return; // nothing departed: wait for the computation
+    applyAndKeep({ peers, selected: new Set([...probed].filter((name) => listed.has(name))), expectedProbers: current.expectedProbers });
+  }
 
   function compute(peers: readonly Peer[]): void {
     lastComputedAt = now();
@@ -64,7 +82,7 @@ export function createPeerSelector(options: PeerSelectorOptions): PeerSelector {
       log.error({ nodes: nodes.length, err: (error as Error).message }, 'peer selection failed; keeping the last selection');
       return;
     }
-    apply({ peers, selected: new Set(targets), expectedProbers });
+    applyAndKeep({ peers, selected: new Set(targets), expectedProbers });
   }
 
   function flush(): void {
@@ -83,11 +101,12 @@ export function createPeerSelector(options: PeerSelectorOptions): PeerSelector {
         clearTimeout(timer);
         timer = undefined;
         pending = undefined;
-        apply({ peers, selected: undefined, expectedProbers: others });
+        applyAndKeep({ peers, selected: undefined, expectedProbers: others });
         return;
       }
       if (timer !== undefined) {
         pending = peers;
+        pruneNow(peers);
         return;
       }
       const wait = lastComputedAt + minIntervalMs - now();
@@ -96,6 +115,7 @@ export function createPeerSelector(options: PeerSelectorOptions): PeerSelector {
         return;
       }
       pending = peers;
+      pruneNow(peers);
       timer = setTimeout(flush, wait);
       timer.unref();
     },

@@ -67,3 +67,37 @@ test("the agent's own node joins the computation when the list lacks it", () => 
   assert.ok(row.length > 0);
   assert.deepEqual([...applied[0]!.selected!].sort(), [...row].sort());
 });
+
+// Regression (budgeted e2e churn): a departing node stayed probed until the burst's computation, up to a second
+// after it left the list, so tests to it failed once its agent had stopped.
+test('a peer that leaves the list while a computation waits is dropped at once; new peers wait for the computation', { timeout: 20_000 }, async () => {
+  const applied: PeerSelection[] = [];
+  const self = testPeer(1, 'zone-a');
+  const selector = createPeerSelector({
+    maxPeers: 3,
+    self: () => ({ name: self.nodeName, zone: self.zone }),
+    minIntervalMs: 1000,
+    apply: (selection) => applied.push(selection),
+    log: createLogger('silent'),
+  });
+  try {
+    const list = cluster(10);
+    selector.offer(list);
+    const first = [...applied[0]!.selected!];
+    const departed = first[0]!;
+    const newcomer = testPeer(40, 'zone-b');
+    const next = [...list.filter((peer) => peer.nodeName !== departed), newcomer];
+    selector.offer(next);
+    assert.equal(applied.length, 2, 'applied at once, not after the interval');
+    assert.equal(applied[1]!.peers, next);
+    assert.deepEqual([...applied[1]!.selected!].sort(), first.filter((name) => name !== departed).sort(), 'the departed peer is dropped; no newcomer yet');
+    // A list with nothing departed (only a newcomer) waits for the computation.
+    selector.offer([...next, testPeer(41, 'zone-c')]);
+    assert.equal(applied.length, 2);
+    await waitUntil('the computation of the burst', 10_000, () => applied.length === 3);
+    const nodes = [...next, testPeer(41, 'zone-c')].map((peer) => ({ name: peer.nodeName, zone: peer.zone }));
+    assert.deepEqual([...applied[2]!.selected!].sort(), [...peersOf(selectPeers(nodes, { maxPeers: 3 }), self.nodeName)].sort());
+  } finally {
+    selector.close();
+  }
+});
