@@ -396,15 +396,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     });
     // The readiness probes pass: the controller now lists the agents as ready, and they start testing each other.
     for (const node of nodes) await objects.setPodReady(node.podName, node.ip, true);
-    // Every peer in a full mesh; past the budget, the peers the assignment gives each agent (as the agents compute it).
-    const assignment =
-      options.maxPeers === undefined
-        ? undefined
-        : selectPeers(
-            nodes.map(({ name, zone }) => ({ name, zone })),
-            { maxPeers: options.maxPeers },
-          );
-    const expectedPeers = (node: ClusterNode) => (assignment === undefined ? nodes.length - 1 : peersOf(assignment, node.name).length);
+    // Every peer in a full mesh; past the budget, the peers the assignment over every node gives this agent (as the
+    // agents compute it).
+    const expectedPeers = (node: ClusterNode) => {
+      if (options.maxPeers === undefined) return nodes.length - 1;
+      const assignment = selectPeers(
+        nodes.map(({ name, zone }) => ({ name, zone })),
+        { maxPeers: options.maxPeers },
+      );
+      return peersOf(assignment, node.name).length;
+    };
     await waitUntil('every agent to probe all its peers', 20_000, async (note) => {
       const counts = await Promise.all(nodes.map(async (node) => (await agentResults(node.name)).peers));
       note(`peers per agent: ${counts.join(', ')} (expected ${nodes.map(expectedPeers).join(', ')})`);
@@ -514,14 +515,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         nodes.push(node);
         await objects.createAgentPod(node.podName, name, ip);
         await startAgentProcess(node);
-        const others = nodes.length - 1;
+        const expected = expectedPeers(node);
         await waitUntil(
           `agent ${name} to get its peer list from the controller`,
           15_000,
           async (note) => {
             const results = await agentResults(name);
-            note(`${results.peers} peers`);
-            return results.peers === others;
+            note(`${results.peers} peers (expected ${expected})`);
+            return results.peers === expected;
           },
           100,
         );
