@@ -493,6 +493,7 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
     const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
     const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } };
     const oldPods = new Set((await pods()).map((pod) => pod.metadata?.uid));
+    const oldAgentNames = theAgents().map((agent) => agent.metadata?.name as string);
     const expectedPods = 2 + NODES.length;
     await apps.patchNamespacedDaemonSet({ name: `${RELEASE}-agent`, namespace: NAMESPACE, body: patch }, strategic);
     await apps.patchNamespacedDeployment({ name: `${RELEASE}-controller`, namespace: NAMESPACE, body: patch }, strategic);
@@ -525,18 +526,28 @@ describe('the chart on real kubelet nodes', { skip: skipOption(unavailable) }, (
         return passed && zoned ? true : undefined;
       });
     }
-    // Over the whole run, as Prometheus saw every agent pod, old and new.
+    // Over the whole run, as Prometheus saw every agent pod, old and new. A new agent's first passed DNS test reaches
+    // Prometheus at its next scrape after /metrics showed it, so wait for that scrape (not for `up`, which an earlier
+    // scrape already set) and name any pod that never showed one.
     const p = prometheus as Prometheus;
-    const newAgents = theAgents()
-      .map((agent) => agent.metadata?.name)
-      .join('|');
-    await waitFor('Prometheus scraped the new agents', 30_000, async () =>
-      ((await p.query(`up{job="${DOCUMENTED_JOB}", pod=~"${newAgents}"} == 1`)).result as unknown[]).length === NODES.length ? true : undefined,
+    const everyAgentPod = [...oldAgentNames, ...theAgents().map((agent) => agent.metadata?.name as string)].sort();
+    const podsThatPassed = async () =>
+      ((await p.query('count by (pod) (max_over_time(kconmon_dns_results_total{result="pass"}[15m]) > 0)')).result as { metric: { pod: string } }[])
+        .map(({ metric }) => metric.pod)
+        .sort();
+    let seen: string[] = [];
+    await waitFor(
+      'Prometheus scraped a passed DNS test from every agent pod, old and new',
+      30_000,
+      async () => {
+        seen = await podsThatPassed();
+        return JSON.stringify(seen) === JSON.stringify(everyAgentPod) ? true : undefined;
+      },
+      () => `expected ${everyAgentPod.join(', ')}; Prometheus has ${seen.join(', ')}`,
     );
     const failed = await p.query('max by (pod, host) (max_over_time(kconmon_dns_results_total{result="fail"}[15m])) > 0');
     assert.deepEqual(failed.result, [], 'failed DNS tests over the run');
-    const passedPods = await p.query('count(count by (pod) (max_over_time(kconmon_dns_results_total{result="pass"}[15m]) > 0))');
-    assert.equal(Number((passedPods.result as { value: [number, string] }[])[0]?.value[1]), 2 * NODES.length, 'every agent pod, old and new, passed DNS tests');
+    assert.deepEqual(await podsThatPassed(), everyAgentPod, 'every agent pod, old and new, passed DNS tests');
   });
 
   // Both workloads rolled at once: each agent must keep a current peer list while its controller replica is replaced
