@@ -26,6 +26,7 @@ const CONTROLLER_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['zoneLabels', 'source.kubernetes.zoneLabels'],
   ['restartBackoff', 'source.kubernetes.restartBackoff'],
   ['maxAgentStreams', 'maxAgentStreams'],
+  ['events', 'events'],
 ];
 
 /** The zod schema's input (what a user writes) as draft-07 JSON Schema. */

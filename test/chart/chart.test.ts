@@ -326,6 +326,32 @@ describe('chart: RBAC is exactly nodes and pods get/list/watch, for the controll
     });
   }
 
+  it('controller.config.events.enabled=true adds only get/create/patch on events in namespace default, for the controller', { skip }, () => {
+    const manifests = renderChart({ setJson: ['controller.config.events.enabled=true'] });
+    const controller = parseControllerConfig(renderedConfig(manifests, 'controller'), 'controller');
+    assert.deepEqual(controller.events, { enabled: true, minInterval: 60000 });
+    const roles = manifests.filter((m) => m.kind === 'ClusterRole' || m.kind === 'Role');
+    assert.deepEqual(
+      roles.map((r) => [r.kind, r.metadata.namespace, r.rules]),
+      [
+        ['ClusterRole', undefined, [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]],
+        ['Role', 'monitoring', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]],
+        ['Role', 'default', [{ apiGroups: [''], resources: ['events'], verbs: ['get', 'create', 'patch'] }]],
+      ],
+    );
+    const eventsRole = roles.find((r) => r.metadata.namespace === 'default');
+    const binding = findManifest(manifests, 'RoleBinding', (m) => m.metadata.namespace === 'default');
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: eventsRole?.metadata.name });
+    const controllerSa = findManifest(manifests, 'ServiceAccount', byComponent('controller'));
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: controllerSa.metadata.name, namespace: 'monitoring' }]);
+    // Off (the default): the controller config says so, and no events permission exists (the test above: exactly two roles).
+    assert.equal(parseControllerConfig(renderedConfig(renderChart(), 'controller'), 'controller').events.enabled, false);
+    assert.equal(
+      renderChart({ setJson: ['controller.config.events.enabled=true', 'rbac.create=false'] }).filter((m) => m.apiVersion.startsWith('rbac.')).length,
+      0,
+    );
+  });
+
   it('rbac.create=false renders no RBAC object', { skip }, () => {
     const manifests = renderChart({ setJson: ['rbac.create=false'] });
     assert.deepEqual(

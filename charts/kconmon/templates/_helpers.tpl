@@ -193,6 +193,9 @@ metricsPrefix: {{ .Values.config.metricsPrefix }}
 heartbeatInterval: {{ int64 $c.heartbeatInterval }}
 shutdownGracePeriod: {{ int64 $c.shutdownGracePeriod }}
 maxAgentStreams: {{ int64 $c.maxAgentStreams }}
+events:
+  enabled: {{ $c.events.enabled }}
+  minInterval: {{ int64 $c.events.minInterval }}
 {{- /* The agents' probing budget: verdicts judge a node by the agents assigned to probe it. */}}
 probing:
   maxPeers: {{ int64 .Values.config.probing.maxPeers }}
