@@ -13,7 +13,7 @@ import { GiveUp, waitUntil } from '../../harness/wait.ts';
 
 const children = new Set<ChildProcess>();
 
-function launch(argv: readonly string[], options: { logPath?: string; ipc?: boolean; env?: NodeJS.ProcessEnv }): ChildProcess {
+export function launch(argv: readonly string[], options: { logPath?: string; ipc?: boolean; env?: NodeJS.ProcessEnv }): ChildProcess {
   const guard = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'] : [];
   const fd = options.logPath ? openSync(options.logPath, 'a') : undefined;
   try {
