@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeSection } from '../common/docs-section.ts';
 import { summarise } from '../common/quantiles.ts';
-import { parseExposition, sampleSum } from '../../harness/exposition.ts';
+import { parseExposition, sampleSum, type Sample } from '../../harness/exposition.ts';
 import { freePort } from '../../harness/ports.ts';
 import { createProcReader } from '../../harness/proc-stats.ts';
 import { buildProductionCli } from '../../harness/production-build.ts';
@@ -121,6 +121,10 @@ async function withRetries<T>(request: () => Promise<T>, attempts = 5): Promise<
     }
   }
 }
+
+const heapOf = (scrape: Sample[]) => `${mib(sampleSum(scrape, 'nodejs_heap_size_used_bytes'))} / ${mib(sampleSum(scrape, 'nodejs_heap_size_total_bytes'))}`;
+const recordedBetween = (before: Sample[], after: Sample[]) =>
+  sampleSum(after, 'kconmon_verdict_reports_total', { result: 'recorded' }) - sampleSum(before, 'kconmon_verdict_reports_total', { result: 'recorded' });
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(0)} ms` : 'n/a');
@@ -278,15 +282,17 @@ async function main(argv: readonly string[]): Promise<number> {
     const sideBySide = compared
       ? [
           '',
-          `Side by side in the same run, fed the same reports at the same time: the controller as shipped (\`${options.controllerFlags.join(' ') || 'no extra flags'}\`) and with \`${compared.flags.join(' ')}\`:`,
+          'Side by side in the same run, fed the same reports at the same time: the controller as shipped (its own runtime flags, ' +
+            `src/util/runtime-flags.ts${options.controllerFlags.length > 0 ? `, plus \`${options.controllerFlags.join(' ')}\`` : ''}) ` +
+            `and with \`${compared.flags.join(' ')}\`:`,
           '',
           `| steady ${wall.toFixed(0)} s | as shipped | ${compared.flags.join(' ')} |`,
           '|---|---:|---:|',
           `| CPU | ${cpu.toFixed(0)} m | ${comparedCpu.toFixed(0)} m |`,
           `| RSS mean / max | ${mib(mean(rss))} / ${mib(summarise(rss).max)} | ${mib(mean(comparedRss))} / ${mib(summarise(comparedRss).max)} |`,
           `| RSS peak (VmHWM, whole run so far) | ${mib(proc.rss(pid).peak)} | ${mib(proc.rss(compared.pid).peak)} |`,
-          `| V8 heap used / total at the end | ${mib(sampleSum(after, 'nodejs_heap_size_used_bytes'))} / ${mib(sampleSum(after, 'nodejs_heap_size_total_bytes'))} | ${mib(sampleSum(comparedAfter!, 'nodejs_heap_size_used_bytes'))} / ${mib(sampleSum(comparedAfter!, 'nodejs_heap_size_total_bytes'))} |`,
-          `| outcomes recorded per s | ${recordedPerSecond.toFixed(0)} | ${((sampleSum(comparedAfter!, 'kconmon_verdict_reports_total', { result: 'recorded' }) - sampleSum(comparedBefore!, 'kconmon_verdict_reports_total', { result: 'recorded' })) / wall).toFixed(0)} |`,
+          `| V8 heap used / total at the end | ${heapOf(after)} | ${heapOf(comparedAfter!)} |`,
+          `| outcomes recorded per s | ${recordedPerSecond.toFixed(0)} | ${(recordedBetween(comparedBefore!, comparedAfter!) / wall).toFixed(0)} |`,
         ]
       : [];
     if (compared) log(sideBySide.join('\n'));
@@ -320,7 +326,8 @@ async function main(argv: readonly string[]): Promise<number> {
       faultToVerdict.push(seen.visibleAt - faultAt);
       otherVerdicts = Math.max(otherVerdicts, seen.others);
       log(
-        `fault ${k}: ${seen.verdict.summary} — visible ${seen.visibleAt - Date.parse(seen.verdict.raisedAt)} ms after its window's end (${seen.verdict.raisedAt}; status window ${seen.shownWindow})`,
+        `fault ${k}: ${seen.verdict.summary} — visible ${seen.visibleAt - Date.parse(seen.verdict.raisedAt)} ms after its window's end ` +
+          `(${seen.verdict.raisedAt}; status window ${seen.shownWindow})`,
       );
       await Promise.all(children.map((child) => child.request({ type: 'fault', node: null }, 'faulted', 10_000)));
       const healAt = Date.now();
@@ -340,14 +347,22 @@ async function main(argv: readonly string[]): Promise<number> {
       HEADING,
       '',
       `Command: \`npm run bench:controller:reports\` (\`node bench/controller/reporting.ts ${process.argv.slice(2).join(' ')}\`).`,
-      `Machine: ${machine.cpus} CPUs (${machine.model}), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}, Linux ${machine.kernel}. Date: ${machine.date}.`,
+      `Machine: ${machine.cpus} CPUs (${machine.model}), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}, Linux ${machine.kernel}. ` +
+        `Date: ${machine.date}.`,
       '**Shared host**: other jobs ran on the same 2 CPUs during the run (other benchmarks and test suites); the',
-      `simulated agents ran on them too (${childCpu.map((value) => `${value.toFixed(0)} m`).join(' + ')} in ${options.children} processes). Load average (1 min) at the end: ${load.toFixed(2)}.`,
+      `simulated agents ran on them too (${childCpu.map((value) => `${value.toFixed(0)} m`).join(' + ')} in ${options.children} processes). ` +
+        `Load average (1 min) at the end: ${load.toFixed(2)}.`,
       '',
-      `Set-up: the controller as the image runs it (the esbuild bundle, \`kconmon controller\`, own process; CPU utime+stime and RSS from /proc) with a peers-file source of ${options.agents} agents in ${options.zones} zones, the default verdict window (5 s) and grace (1 s), \`probing.maxPeers\` ${options.maxPeers}.`,
-      `${options.agents} simulated agents (harness/reporting-agents.ts) each hold their own \`POST /v1/reports\` stream and report at the agents' default rates: every 5 s one UDP test (5 packets) and one TCP test per assigned peer (the bounded-probing assignment the agents compute: ${assigned} pairs) and one DNS query, batched once a second — ${outcomesPerWindow} outcomes per window, ${(outcomesPerWindow / 5).toFixed(0)}/s.`,
-      `Steady: ${wall.toFixed(0)} s healthy after 3 windows of warm-up. Faults: ${options.faults} nodes black-holed one after the other (every pair to and from it fails), each until its verdict is visible in \`/api/v1/status\` (polled every 100 ms), then healed until it clears.`,
-      "Verdict latency = visible in the status − the end of the window that raised it (the last reports of that window are sent just before its end; the window closes after the 1 s grace for reports in flight, which is part of the figure; both clocks are this machine's).",
+      'Set-up: the controller as the image runs it (the esbuild bundle, `kconmon controller`, own process; CPU utime+stime and RSS from',
+      `/proc) with a peers-file source of ${options.agents} agents in ${options.zones} zones, the default verdict window (5 s) and grace (1 s),`,
+      `\`probing.maxPeers\` ${options.maxPeers}. ${options.agents} simulated agents (harness/reporting-agents.ts) each hold their own`,
+      "`POST /v1/reports` stream and report at the agents' default rates: every 5 s one UDP test (5 packets) and one TCP test per",
+      `assigned peer (the bounded-probing assignment the agents compute: ${assigned} pairs) and one DNS query, batched once a second —`,
+      `${outcomesPerWindow} outcomes per window, ${(outcomesPerWindow / 5).toFixed(0)}/s. Steady: ${wall.toFixed(0)} s healthy after 3 windows of warm-up,`,
+      'the status read as soon as each window is due. Faults: nodes black-holed one after the other (every pair to and from it',
+      'fails), each until its verdict is visible in `/api/v1/status` (polled every 100 ms), then healed until it clears.',
+      'Latency = seen in the status − the end of the window (the last reports of a window are sent just before its end; it closes',
+      "after the 1 s grace for reports in flight, which is part of the figure; both clocks are this machine's).",
       '',
       '| | value |',
       '|---|---:|',
@@ -357,7 +372,8 @@ async function main(argv: readonly string[]): Promise<number> {
       `| window close (rules + hysteresis), p50 / max | ${ms(closes.p50)} / ${ms(closes.max)} over ${closes.count} windows |`,
       `| **RSS steady mean / max; peak (VmHWM)** | ${mib(rss.reduce((a, b) => a + b, 0) / rss.length)} / ${mib(steadyRss.max)}; **${mib(peak)}** |`,
       `| V8 heap used / total; external (end of the steady window) | ${mib(heap.used)} / ${mib(heap.total)}; ${mib(heap.external)} |`,
-      `| **every window: its end → shown by the status, p50 / max** | **${ms(windowLatency.p50)} / ${ms(windowLatency.max)}** (${windowLatency.count} windows) |`,
+      `| **every window: its end → shown by the status, p50 / max** | **${ms(windowLatency.p50)} / ${ms(windowLatency.max)}** ` +
+        `(${windowLatency.count} windows) |`,
       `| agents reporting per window (min) / windows not healthy | ${Math.min(...reporting)} of ${options.agents} / ${unhealthy} of ${reporting.length} |`,
       `| **verdict latency: window end → visible, p50 / max** | **${ms(latency.p50)} / ${ms(latency.max)}** (${latency.count} faults) |`,
       `| fault → verdict visible, p50 / max (design: ≤ 3 windows) | ${ms(raise.p50)} / ${ms(raise.max)} |`,
@@ -369,8 +385,8 @@ async function main(argv: readonly string[]): Promise<number> {
       '',
       `- **${cpu <= 500 ? 'PASS' : 'FAIL'}** controller CPU ≤ 500 m with ${options.agents} agents reporting: ${cpu.toFixed(0)} m (steady)`,
       `- **${peak <= 384 * 1024 * 1024 ? 'PASS' : 'FAIL'}** controller RSS ≤ 384 MiB: peak ${mib(peak)}`,
-      `- **${Math.max(latency.max, windowLatency.max) <= 2000 ? 'PASS' : 'FAIL'}** verdicts ≤ 2 s behind the reports: max ${ms(latency.max)} over ${latency.count} faults, ` +
-        `${ms(windowLatency.max)} over ${windowLatency.count} steady windows`,
+      `- **${Math.max(latency.max, windowLatency.max) <= 2000 ? 'PASS' : 'FAIL'}** verdicts ≤ 2 s behind the reports: ` +
+        `max ${ms(latency.max)} over ${latency.count} faults, ${ms(windowLatency.max)} over ${windowLatency.count} steady windows`,
       '',
     ].join('\n');
     log(`\n${body}`);
