@@ -346,7 +346,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const body = [
       HEADING,
       '',
-      `Command: \`npm run bench:controller:reports\` (\`node bench/controller/reporting.ts ${process.argv.slice(2).join(' ')}\`).`,
+      `Command: \`npm run bench:controller:reports\` (\`${['node bench/controller/reporting.ts', ...process.argv.slice(2)].join(' ')}\`).`,
       `Machine: ${machine.cpus} CPUs (${machine.model}), ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}, Linux ${machine.kernel}. ` +
         `Date: ${machine.date}.`,
       '**Shared host**: other jobs ran on the same 2 CPUs during the run (other benchmarks and test suites); the',
