@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { freePort, freePorts, freeUdpPort } from '../../harness/ports.ts';
+import { freePort, freePorts, freeUdpAndTcpPort, freeUdpPort } from '../../harness/ports.ts';
 
 async function listenTcp(port: number): Promise<net.Server> {
   const server = net.createServer();
@@ -32,4 +32,17 @@ test('freePort and freeUdpPort give ports that can be bound', async () => {
   });
   assert.equal(socket.address().port, port);
   socket.close();
+});
+
+test('freeUdpAndTcpPort gives a port that a UDP socket and a TCP server can bind at once (a DNS server binds both)', async () => {
+  const port = await freeUdpAndTcpPort();
+  const server = await listenTcp(port);
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ address: '127.0.0.1', port }, () => resolve());
+  });
+  assert.equal(socket.address().port, port);
+  socket.close();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 });
