@@ -153,7 +153,8 @@ function drawMatrix(container, matrix, options) {
       element(
         'p',
         { class: 'note' },
-        `showing ${rows.length} of ${matrix.rows.length} rows and ${columns.length} of ${matrix.columns.length} columns, troubled first; find a node to see all its pairs`,
+        `showing ${rows.length} of ${matrix.rows.length} rows and ${columns.length} of ${matrix.columns.length} columns, troubled first; ` +
+          'find a node to see all its pairs',
       ),
     );
   }
@@ -214,7 +215,8 @@ function drawCrumbs(query, data) {
   let title = 'Zones: from × to';
   if (query.zones) {
     const [from, to] = query.zones;
-    crumbs.push(element('span', {}, '›'), element('a', { href: `#zones=${encodeURIComponent(to)},${encodeURIComponent(from)}` }, `reverse: ${to} → ${from}`));
+    const reverse = `#zones=${encodeURIComponent(to)},${encodeURIComponent(from)}`;
+    crumbs.push(element('span', {}, '›'), element('a', { href: reverse }, `reverse: ${to} → ${from}`));
     title = `Nodes: ${from} → ${to}`;
   } else if (query.node) {
     title = `Node ${query.node}: its probes (first table) and its probers (second table)`;

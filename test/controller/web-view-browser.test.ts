@@ -97,7 +97,7 @@ describe('the web view in headless Chromium', () => {
 
   it('turns a stopped node red and shows its verdict without a reload, then clears both', async (t) => {
     if (!skipUnlessAvailable(t, chromiumMissing)) return;
-    const page = await browser!.newPage({ viewport: { width: 1200, height: 760 } });
+    const page = await browser!.newPage({ viewport: { width: 1200, height: 480 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
@@ -133,7 +133,8 @@ describe('the web view in headless Chromium', () => {
         note(JSON.stringify(state));
         return state.cells.join() === 'down,down' && state.blamed.join() === 'node-4' && state.verdicts.join() === 'node:node-4';
       });
-      assert.match((await page.locator('#verdicts li.verdict .summary').textContent()) ?? '', /^node-4 unreachable from 3 of 3 probers since .* \(destination problem\)$/);
+      const summary = (await page.locator('#verdicts li.verdict .summary').textContent()) ?? '';
+      assert.match(summary, /^node-4 unreachable from 3 of 3 probers since .* \(destination problem\)$/);
       assert.deepEqual([await level(page, 'node-1', 'node-3'), await level(page, 'node-2', 'node-3')], ['ok', 'ok'], 'only node-4 is red');
       assert.equal(await page.locator('#health').getAttribute('data-health'), 'unhealthy');
       assert.equal(await marker(), 'no reload');

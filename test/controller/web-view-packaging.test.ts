@@ -23,7 +23,8 @@ describe('the web view from the production builds', () => {
       const port = await freePort();
       await writeFile(join(dir, 'peers.json'), JSON.stringify([{ name: 'agent-1', nodeName: 'node-1', ip: '127.0.0.1', zone: 'zone-a' }]));
       await writeFile(join(dir, 'controller.json'), JSON.stringify({ port, listenAddress: '127.0.0.1', source: { peersFile: join(dir, 'peers.json') } }));
-      const controller = startLoggedProcess(`controller-${kind}`, process.execPath, [build.entry, 'controller', '--config', join(dir, 'controller.json')], join(dir, 'log'));
+      const args = [build.entry, 'controller', '--config', join(dir, 'controller.json')];
+      const controller = startLoggedProcess(`controller-${kind}`, process.execPath, args, join(dir, 'log'));
       try {
         const base = `http://127.0.0.1:${port}`;
         await waitUntil(`the ${kind} controller to be ready`, 30_000, async (note) => {
