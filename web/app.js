@@ -258,6 +258,12 @@ async function poll() {
     if (query !== state.query) return; // the hash changed meanwhile: that poll draws
     if (!response.ok) {
       showProblem(`${path}: ${response.status} ${(await response.text()).trim()}`);
+      if (!state.drawn.endsWith(` ${path}`)) {
+        // Nothing to show for this query (an unknown node or zone): no matrix of another query under its name.
+        $('matrix-title').textContent = 'Nothing to show';
+        $('matrix').replaceChildren();
+        $('incoming').replaceChildren();
+      }
     } else {
       const data = await response.json();
       const key = `${data.version} ${path}`;
