@@ -16,6 +16,7 @@ import { waitUntil } from '../../harness/wait.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 import { allResults, describeAlert, median, now, observer, pairKey, type Alert, type Observer } from './observe.ts';
 import type { StatusDocument } from '../../src/controller/verdict-status.ts';
+import { checkWebViewNamesNode } from './web-view-check.ts';
 
 const unavailable = clusterUnavailable();
 const INTERVAL_MS = 1000;
@@ -310,6 +311,7 @@ scenario('black hole: one node drops everything (except the host) → the destin
   const blackHoleStatus = await expectVerdicts(c, 'black hole', [`node:${target.name}`]);
   assert.equal(blackHoleStatus.verdicts[0]!.kind, 'node-destination');
   say(`black hole: verdict "${blackHoleStatus.verdicts[0]!.summary}"`);
+  await checkWebViewNamesNode(c, target.name, say);
   const healAt = Date.now();
   c.heal();
   const pairs = orderedPairs(c.nodes()).filter(([a, b]) => a === target || b === target);
