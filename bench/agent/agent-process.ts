@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import type { ChildGroup } from './children.ts';
+import type { ChildGroup } from '../../harness/child-group.ts';
 import type { AddressPlan } from './addresses.ts';
 import { parseExposition as parseMetrics, type Scrape } from '../../harness/exposition.ts';
 

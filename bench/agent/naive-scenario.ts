@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { agentConfigSchema } from '../../src/config/schema.ts';
 import { addressPlan } from './addresses.ts';
-import type { ChildGroup } from './children.ts';
+import type { ChildGroup } from '../../harness/child-group.ts';
 import { controlChannel } from './ipc.ts';
 import { sampleRss, type ProcReader } from '../../harness/proc-stats.ts';
 import type { SyntheticPeersConfig } from './synthetic-peers.ts';

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createChildGroup } from './children.ts';
+import { createChildGroup } from '../../harness/child-group.ts';
 import { createProcReader } from '../../harness/proc-stats.ts';
 import { addressPlan } from './addresses.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';

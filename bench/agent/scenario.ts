@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentConfigSchema } from '../../src/config/schema.ts';
 import { addressPlan } from './addresses.ts';
-import type { ChildGroup } from './children.ts';
+import type { ChildGroup } from '../../harness/child-group.ts';
 import { controlChannel } from './ipc.ts';
 import { startAgentProcess, type AgentProcess } from './agent-process.ts';
 import { sampleRss, type CpuTimes, type ProcReader } from '../../harness/proc-stats.ts';

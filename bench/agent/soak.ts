@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentConfigSchema } from '../../src/config/schema.ts';
 import { addressPlan } from './addresses.ts';
-import type { ChildGroup } from './children.ts';
+import type { ChildGroup } from '../../harness/child-group.ts';
 import { controlChannel } from './ipc.ts';
 import { startAgentProcess } from './agent-process.ts';
 import type { ProcReader } from '../../harness/proc-stats.ts';
