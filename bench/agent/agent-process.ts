@@ -44,6 +44,8 @@ export interface AgentProcess {
   exit(): string;
   /** The end of the agent's log (stdout and stderr), for error messages. */
   logTail(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
+  stop(): Promise<void>;
 }
 
 export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
@@ -122,6 +124,7 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
     alive,
     exit: () => child.signalCode ?? `status ${child.exitCode}`,
     logTail,
+    stop: () => options.group.stop(child, 5000),
     async metrics() {
       const startedAt = performance.now();
       const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) });
