@@ -15,7 +15,7 @@ import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { peersOf, selectPeers, type PeerAssignment } from '../../src/topology/peer-selection.ts';
-import { allResults, describeAlert, now, observer, pairKey, scenarioRunner, type Alert, type Observer } from './observe.ts';
+import { allResults, describeAlert, now, observer, pairKey, passedSeries, scenarioRunner, waitForPassedSeries, type Alert, type Observer } from './observe.ts';
 
 const unavailable = clusterUnavailable();
 const INTERVAL_MS = 1000;
@@ -69,18 +69,9 @@ scenario('budgeted healthy: exactly the selected pairs tested, agents export the
   assert.equal(assignment.fullMesh, false, 'the budget is smaller than the cluster');
   const expected = selectedPairs(nodes);
   assert.ok(expected.length < nodes.length * (nodes.length - 1), 'fewer pairs than the full mesh');
-  const tested = async (kind: string) =>
-    (await prom.vector(`kconmon_${kind}_results_total{result="pass"} > 0`)).map(({ labels }) => pairKey(labels.source!, labels.destination!)).sort();
-  await waitUntil(
-    'every selected pair to pass UDP and TCP tests in Prometheus',
-    60_000,
-    async (note) => {
-      const [udp, tcp] = [await tested('udp'), await tested('tcp')];
-      note(`udp ${udp.length}, tcp ${tcp.length} of ${expected.length}`);
-      return udp.length === expected.length && tcp.length === expected.length;
-    },
-    1000,
-  );
+  const keyOf = (labels: Record<string, string>) => pairKey(labels.source!, labels.destination!);
+  const tested = (kind: string) => passedSeries(prom, kind, keyOf);
+  await waitForPassedSeries(prom, 'every selected pair to pass UDP and TCP tests in Prometheus', expected, keyOf);
   await sleep(5000);
   for (const kind of ['udp', 'tcp'] as const) {
     assert.deepEqual(await tested(kind), expected, `${kind}: exactly the selected pairs`);

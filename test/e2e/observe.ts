@@ -47,6 +47,30 @@ export function observer(prometheus: Prometheus) {
 
 export type Observer = ReturnType<typeof observer>;
 
+/** The sorted keys (`keyOf` a series' labels) of the series of `kind` (udp, tcp…) that have a passed test. */
+export async function passedSeries(prom: Observer, kind: string, keyOf: (labels: Record<string, string>) => string): Promise<string[]> {
+  return (await prom.vector(`kconmon_${kind}_results_total{result="pass"} > 0`)).map(({ labels }) => keyOf(labels)).sort();
+}
+
+/** Waits (60 s at most) until as many series as `expected` holds have passed UDP tests, and as many TCP tests. */
+export async function waitForPassedSeries(
+  prom: Observer,
+  what: string,
+  expected: readonly string[],
+  keyOf: (labels: Record<string, string>) => string,
+): Promise<void> {
+  await waitUntil(
+    what,
+    60_000,
+    async (note) => {
+      const [udp, tcp] = [await passedSeries(prom, 'udp', keyOf), await passedSeries(prom, 'tcp', keyOf)];
+      note(`udp ${udp.length}, tcp ${tcp.length} of ${expected.length}`);
+      return udp.length === expected.length && tcp.length === expected.length;
+    },
+    1000,
+  );
+}
+
 export const now = () => Date.now() / 1000;
 
 export function describeAlert(alert: Alert): string {
