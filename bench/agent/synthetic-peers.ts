@@ -6,7 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { exitWithParent, sendToParent, type ControlMessage } from './ipc.ts';
+import { exitWithParent, runChildMain, sendToParent, type ControlMessage } from './ipc.ts';
 import { isLoopback } from './addresses.ts';
 import { summarise, type Summary } from '../common/quantiles.ts';
 import { createUdpRounds } from './udp-rounds.mjs';
@@ -212,8 +212,4 @@ async function main(): Promise<void> {
   sendToParent({ type: 'ready' });
 }
 
-main().catch((error: unknown) => {
-  sendToParent({ type: 'failed', message: (error as Error).message });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChildMain(main);

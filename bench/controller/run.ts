@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchCluster, type BenchCluster } from './cluster.ts';
-import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options.ts';
+import { USAGE, parseOptions } from './options.ts';
+import { readCommandLine } from '../common/command-line.ts';
 import { createChildGroup } from '../../harness/child-group.ts';
 import { describeMachine, renderSection, resultsTable, changesTable, verdictList, verdicts, writeSection } from './report.ts';
 import { runSize, type SizeResult } from './scenario.ts';
@@ -18,21 +19,8 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const AGENTS_SCRIPT = fileURLToPath(new URL('./agents.ts', import.meta.url));
 
 async function main(argv: readonly string[]): Promise<number> {
-  if (Number(process.versions.node.split('.')[0]) < 24) {
-    console.error(`bench:controller needs Node ≥ 24 (this is ${process.version}); run it with node_modules/.bin/node or npm run`);
-    return 2;
-  }
-  let options: BenchOptions;
-  try {
-    options = parseOptions(argv, REPO);
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const options = readCommandLine('bench:controller', USAGE, () => parseOptions(argv, REPO));
+  if (typeof options === 'number') return options;
   const missing = findKubeBinaries().reason;
   if (missing) {
     console.error(`bench:controller needs etcd and kube-apiserver: ${missing}`);
