@@ -11,6 +11,7 @@ import { parseExposition, sampleValue } from '../../harness/exposition.ts';
 import { freePort } from '../../harness/ports.ts';
 import { GiveUp, waitUntil } from '../../harness/wait.ts';
 import { isRunning, type ChildGroup } from '../../harness/child-group.ts';
+import { fileTail } from '../../harness/logged-process.ts';
 
 function launch(group: ChildGroup, argv: readonly string[], options: { logPath?: string; ipc?: boolean; env?: NodeJS.ProcessEnv }): ChildProcess {
   const guard = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'] : [];
@@ -86,16 +87,7 @@ export async function startControllerProcess(launchOptions: ControllerLaunch): P
   );
   if (child.pid === undefined) throw new Error('the controller did not start');
   const pid = child.pid;
-  const tailLog = (lines = 30) => {
-    try {
-      return readFileSync(logPath, 'utf8')
-        .split('\n')
-        .slice(-lines - 1)
-        .join('\n');
-    } catch {
-      return '(no log)';
-    }
-  };
+  const tailLog = (lines = 30) => fileTail(logPath, lines);
   return {
     child,
     pid,
