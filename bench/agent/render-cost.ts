@@ -17,7 +17,7 @@ interface Cost {
 }
 
 function agentRegistry(peers: number): Registry {
-  return createFilledAgentRegistry({
+  const { registry } = createFilledAgentRegistry({
     prefix: 'kconmon',
     source: { nodeName: 'bench-node', zone: 'zone-a' },
     version: 'bench',
@@ -35,6 +35,7 @@ function agentRegistry(peers: number): Registry {
     udpRttMicros: [210, 230, 250, 190, 220],
     dnsTargets: undefined,
   });
+  return registry;
 }
 
 async function measure(render: (yieldToLoop: () => Promise<void>) => Promise<string>): Promise<Cost> {

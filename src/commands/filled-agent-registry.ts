@@ -4,7 +4,7 @@
 import { Registry } from 'prom-client';
 import type { DnsTarget } from '../config/schema.ts';
 import type { Peer } from '../discovery/peer.ts';
-import { createAgentMetrics } from '../metrics/agent-metrics.ts';
+import { createAgentMetrics, type AgentMetrics } from '../metrics/agent-metrics.ts';
 import { createDnsMetrics } from '../metrics/dns-metrics.ts';
 import { createSourceLabels } from '../metrics/kind-metrics.ts';
 import { createTcpMetrics } from '../metrics/tcp-metrics.ts';
@@ -26,11 +26,17 @@ export interface FilledAgentRegistryOptions {
   readonly dnsTargets: readonly DnsTarget[] | undefined;
 }
 
-export function createFilledAgentRegistry(options: FilledAgentRegistryOptions): Registry {
+export interface FilledAgentRegistry {
+  readonly registry: Registry;
+  /** The agent's own metrics in it, for a caller to record more (an echoed request…). */
+  readonly agentMetrics: AgentMetrics;
+}
+
+export function createFilledAgentRegistry(options: FilledAgentRegistryOptions): FilledAgentRegistry {
   const { prefix, version, processMetrics, controllerDiscovery, peers, udpRttMicros, dnsTargets } = options;
   const registry = new Registry();
   const labels = createSourceLabels(options.source);
-  createAgentMetrics({ registry, prefix, labels, version, processMetrics, controllerDiscovery });
+  const agentMetrics = createAgentMetrics({ registry, prefix, labels, version, processMetrics, controllerDiscovery });
   const deps = { registry, prefix, labels, peerAt: () => undefined };
   const [udp, tcp] = [createUdpMetrics(deps), createTcpMetrics(deps)];
   const dns = dnsTargets === undefined ? undefined : createDnsMetrics(deps);
@@ -55,5 +61,5 @@ export function createFilledAgentRegistry(options: FilledAgentRegistryOptions): 
     dns?.add(target);
     dns?.record(target, { kind: 'dns', passed: true, aborted: false, durationMs: 1, answers: ['10.0.0.1'], reason: undefined, detail: undefined });
   }
-  return registry;
+  return { registry, agentMetrics };
 }

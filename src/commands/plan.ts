@@ -196,7 +196,7 @@ export async function renderAgent(
   peers: readonly Peer[],
   dnsTargets: number,
 ): Promise<Rendered> {
-  const registry = createFilledAgentRegistry({
+  const { registry } = createFilledAgentRegistry({
     prefix: config.metricsPrefix,
     source,
     version: 'plan',
