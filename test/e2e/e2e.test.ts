@@ -13,19 +13,7 @@ import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
-import {
-  allResults,
-  describeAlert,
-  median,
-  now,
-  observer,
-  pairKey,
-  passedSeries,
-  scenarioRunner,
-  waitForPassedSeries,
-  type Alert,
-  type Observer,
-} from './observe.ts';
+import { allResults, describeAlert, median, now, observer, pairKey, scenarioRunner, type Alert, type Observer } from './observe.ts';
 import type { StatusDocument } from '../../src/controller/verdict-status.ts';
 
 const unavailable = clusterUnavailable();
@@ -186,9 +174,20 @@ scenario('healthy: every ordered pair tested over UDP and TCP with correct zone 
   const expected = orderedPairs(nodes)
     .map(([a, b]) => `${a.name}>${b.name} ${a.zone}>${b.zone}`)
     .sort();
-  const keyOf = (labels: Record<string, string>) => `${labels.source}>${labels.destination} ${labels.source_zone}>${labels.destination_zone}`;
-  const seriesOf = (kind: string) => passedSeries(prom, kind, keyOf);
-  await waitForPassedSeries(prom, 'every pair to have passed UDP and TCP tests in Prometheus', expected, keyOf);
+  const seriesOf = async (kind: string) =>
+    (await prom.vector(`kconmon_${kind}_results_total{result="pass"} > 0`))
+      .map(({ labels }) => `${labels.source}>${labels.destination} ${labels.source_zone}>${labels.destination_zone}`)
+      .sort();
+  await waitUntil(
+    'every pair to have passed UDP and TCP tests in Prometheus',
+    60_000,
+    async (note) => {
+      const [udp, tcp] = [await seriesOf('udp'), await seriesOf('tcp')];
+      note(`udp ${udp.length}, tcp ${tcp.length} of ${expected.length}`);
+      return udp.length === expected.length && tcp.length === expected.length;
+    },
+    1000,
+  );
   // Warm-up done: watch a quiet window.
   const windowStart = now();
   await sleep(10_000);
