@@ -396,20 +396,23 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     });
     // The readiness probes pass: the controller now lists the agents as ready, and they start testing each other.
     for (const node of nodes) await objects.setPodReady(node.podName, node.ip, true);
-    // Every peer in a full mesh; past the budget, the peers the assignment over every node gives this agent (as the
-    // agents compute it).
-    const expectedPeers = (node: ClusterNode) => {
-      if (options.maxPeers === undefined) return nodes.length - 1;
+    // Each agent's peer count for the current node list: every peer in a full mesh; past the budget, the peers the
+    // assignment over every node gives it (as the agents compute it). One assignment per call: call it once per check.
+    const expectedPeerCounts = (): Map<string, number> => {
+      const budget = options.maxPeers;
+      if (budget === undefined) return new Map(nodes.map((node) => [node.name, nodes.length - 1]));
       const assignment = selectPeers(
         nodes.map(({ name, zone }) => ({ name, zone })),
-        { maxPeers: options.maxPeers },
+        { maxPeers: budget },
       );
-      return peersOf(assignment, node.name).length;
+      return new Map(nodes.map((node) => [node.name, peersOf(assignment, node.name).length]));
     };
+    const initialCounts = expectedPeerCounts();
+    const expectedCounts = nodes.map((node) => initialCounts.get(node.name));
     await waitUntil('every agent to probe all its peers', 20_000, async (note) => {
       const counts = await Promise.all(nodes.map(async (node) => (await agentResults(node.name)).peers));
-      note(`peers per agent: ${counts.join(', ')} (expected ${nodes.map(expectedPeers).join(', ')})`);
-      return nodes.every((node, index) => counts[index] === expectedPeers(node));
+      note(`peers per agent: ${counts.join(', ')} (expected ${expectedCounts.join(', ')})`);
+      return nodes.every((_node, index) => counts[index] === expectedCounts[index]);
     });
 
     // Prometheus with the production alert rules, time-scaled.
@@ -515,7 +518,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         nodes.push(node);
         await objects.createAgentPod(node.podName, name, ip);
         await startAgentProcess(node);
-        const expected = expectedPeers(node);
+        const expected = expectedPeerCounts().get(name);
         await waitUntil(
           `agent ${name} to get its peer list from the controller`,
           15_000,

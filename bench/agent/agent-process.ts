@@ -1,13 +1,15 @@
 // The agent under test as a separate child process (`node src/cli.ts agent`), configured like a DaemonSet pod at
 // default settings except DNS (off) and the shutdown grace period (0, so runs end quickly), and its HTTP endpoints.
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
-import type { ChildGroup } from './children.ts';
+import type { ChildGroup } from '../../harness/child-group.ts';
 import type { AddressPlan } from './addresses.ts';
 import { parseExposition as parseMetrics, type Scrape } from '../../harness/exposition.ts';
+import { GiveUp, waitUntil } from '../../harness/wait.ts';
+import { fileTail } from '../../harness/logged-process.ts';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 const GUARD = fileURLToPath(new URL('./agent-guard.mjs', import.meta.url));
@@ -44,6 +46,8 @@ export interface AgentProcess {
   exit(): string;
   /** The end of the agent's log (stdout and stderr), for error messages. */
   logTail(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
+  stop(): Promise<void>;
 }
 
 export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
@@ -93,28 +97,16 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   if (pid === undefined) throw new Error('agent: failed to start');
 
   const base = `http://${plan.agent}:${port}`;
-  const logTail = () => {
-    try {
-      return readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
-    } catch {
-      return '';
-    }
-  };
+  const logTail = () => fileTail(logFile, 20);
   const alive = () => child.exitCode === null && child.signalCode === null;
 
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (!alive()) throw new Error(`agent exited (${child.signalCode ?? `status ${child.exitCode}`}) before it was healthy:\n${logTail()}`);
-    try {
-      const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
-      await response.text();
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`agent not healthy within 20 s:\n${logTail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitUntil('the agent to be healthy', 20_000, async (note) => {
+    if (!alive()) throw new GiveUp(`agent exited (${child.signalCode ?? `status ${child.exitCode}`}) before it was healthy:\n${logTail()}`);
+    note(`its log:\n${logTail()}`);
+    const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
+    await response.text();
+    return response.ok;
+  });
 
   return {
     child,
@@ -122,6 +114,7 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
     alive,
     exit: () => child.signalCode ?? `status ${child.exitCode}`,
     logTail,
+    stop: () => options.group.stop(child, 5000),
     async metrics() {
       const startedAt = performance.now();
       const response = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) });

@@ -6,11 +6,12 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createChildGroup } from './children.ts';
+import { createChildGroup } from '../../harness/child-group.ts';
 import { createProcReader } from '../../harness/proc-stats.ts';
 import { addressPlan } from './addresses.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
-import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options.ts';
+import { USAGE, parseOptions } from './options.ts';
+import { readCommandLine } from '../common/command-line.ts';
 import { newestProfile, runScenario, type ScenarioResult } from './scenario.ts';
 import { describeMachine } from './machine.ts';
 import { accuracyTable, comparisonTable, loadTable, peersTable, proberFloor, renderSection, rttTable, targetList, targets } from './report.ts';
@@ -25,22 +26,8 @@ import { missingRuntimeFlags } from '../../src/util/runtime-flags.ts';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 async function main(argv: readonly string[]): Promise<number> {
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < 24) {
-    console.error(`bench:agent needs Node ≥ 24 (this is ${process.version}); run it with node_modules/.bin/node or npm run`);
-    return 2;
-  }
-  let options: BenchOptions;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const options = readCommandLine('bench:agent', USAGE, () => parseOptions(argv));
+  if (typeof options === 'number') return options;
 
   const group = createChildGroup();
   const proc = createProcReader();

@@ -6,9 +6,10 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { exitWithParent, sendToParent, type ControlMessage } from './ipc.ts';
+import { exitWithParent, runChildMain, sendToParent, type ControlMessage } from './ipc.ts';
 import { isLoopback } from './addresses.ts';
 import { summarise, type Summary } from '../common/quantiles.ts';
+import { createUdpRounds } from './udp-rounds.mjs';
 
 export interface SyntheticPeersConfig {
   readonly agent: string;
@@ -63,11 +64,15 @@ async function main(): Promise<void> {
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loopDelay.enable();
 
-  // Outstanding probe packets of the peers (bidirectional mode): id → send time; insertion order is send order.
-  const outstanding = new Map<number, bigint>();
-  let nextId = 1;
+  // The peers' own probe packets (bidirectional mode).
+  const rounds = createUdpRounds({
+    ...config.udp,
+    port: config.port,
+    onSent: () => counters.udpSent++,
+    onLost: () => counters.udpLost++,
+  });
 
-  const sockets = await Promise.all(config.peers.map((address) => bindUdp(address)));
+  await Promise.all(config.peers.map((address) => bindUdp(address)));
   const probeSockets = config.bidirectional ? await Promise.all(config.peers.map((address) => bindProbeSocket(address))) : [];
   await Promise.all(config.peers.map((address) => listenTcp(address)));
 
@@ -132,16 +137,14 @@ async function main(): Promise<void> {
   }
 
   function onReply(message: Buffer): void {
-    const receivedAt = process.hrtime.bigint();
-    if (message.length < 4) return;
-    const sentAt = outstanding.get(message.readUInt32BE(0));
-    if (sentAt === undefined) {
+    const rttMicros = rounds.reply(message, process.hrtime.bigint());
+    if (rttMicros === 'short') return;
+    if (rttMicros === 'unknown') {
       counters.udpLate++;
       return;
     }
-    outstanding.delete(message.readUInt32BE(0));
     counters.udpReceived++;
-    rtts.push(Number(receivedAt - sentAt) / 1000);
+    rtts.push(rttMicros);
   }
 
   const jitter = () => config.jitter.min + Math.random() * (config.jitter.max - config.jitter.min);
@@ -149,18 +152,7 @@ async function main(): Promise<void> {
   function udpRound(index: number): void {
     const socket = probeSockets[index] as dgram.Socket;
     counters.udpRounds++;
-    let sent = 0;
-    const sendOne = () => {
-      const id = nextId;
-      nextId = (nextId + 1) >>> 0 || 1;
-      const payload = Buffer.alloc(config.udp.packetSize);
-      payload.writeUInt32BE(id, 0);
-      outstanding.set(id, process.hrtime.bigint());
-      socket.send(payload, config.port, config.agent);
-      counters.udpSent++;
-      if (++sent < config.udp.packets) setTimeout(sendOne, config.udp.spacingMs);
-    };
-    sendOne();
+    rounds.send(socket, config.agent);
     setTimeout(udpRound, config.intervalMs + jitter(), index);
   }
 
@@ -189,16 +181,7 @@ async function main(): Promise<void> {
     setTimeout(tcpTest, config.intervalMs + jitter(), index);
   }
 
-  // Lost packets: unanswered after the timeout (swept, not one timer per packet).
-  const sweeper = setInterval(() => {
-    const cutoff = process.hrtime.bigint() - BigInt(config.udp.timeoutMs) * 1_000_000n;
-    for (const [id, sentAt] of outstanding) {
-      if (sentAt > cutoff) break;
-      outstanding.delete(id);
-      counters.udpLost++;
-    }
-  }, 50);
-  sweeper.unref();
+  rounds.startSweeping();
 
   let started = false;
   process.on('message', (raw: unknown) => {
@@ -229,8 +212,4 @@ async function main(): Promise<void> {
   sendToParent({ type: 'ready' });
 }
 
-main().catch((error: unknown) => {
-  sendToParent({ type: 'failed', message: (error as Error).message });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChildMain(main);

@@ -6,11 +6,7 @@ import { parseArgs } from 'node:util';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { loadAgentConfig, parseAgentConfig } from '../config/load.ts';
 import { resolveDnsTargets, type AgentConfig } from '../config/schema.ts';
-import { createAgentMetrics } from '../metrics/agent-metrics.ts';
-import { createDnsMetrics } from '../metrics/dns-metrics.ts';
-import { createSourceLabels } from '../metrics/kind-metrics.ts';
-import { createTcpMetrics } from '../metrics/tcp-metrics.ts';
-import { createUdpMetrics } from '../metrics/udp-metrics.ts';
+import { createFilledAgentRegistry } from './filled-agent-registry.ts';
 import { assignmentStats } from '../topology/assignment-stats.ts';
 import { DEFAULT_MAX_PEERS, selectPeers, type PeerAssignment, type TopologyNode } from '../topology/peer-selection.ts';
 import { SERIES_PER_DESTINATION_ZONE, SERIES_PER_DNS_TARGET, SERIES_PER_PEER, agentSeries } from '../topology/series-model.ts';
@@ -200,47 +196,16 @@ export async function renderAgent(
   peers: readonly Peer[],
   dnsTargets: number,
 ): Promise<Rendered> {
-  const registry = new Registry();
-  const prefix = config.metricsPrefix;
-  const labels = createSourceLabels(source);
-  createAgentMetrics({ registry, prefix, labels, version: 'plan', processMetrics: false, controllerDiscovery: true });
-  // The probe kinds' metrics modules, as the probe table creates them.
-  const deps = { registry, prefix, labels, peerAt: () => undefined };
-  const [udp, tcp, dns] = [createUdpMetrics(deps), createTcpMetrics(deps), createDnsMetrics(deps)];
-  for (const peer of peers) {
-    udp.add(peer);
-    tcp.add(peer);
-    udp.record(peer, {
-      kind: 'udp',
-      rttMicros: [250],
-      sent: 1,
-      received: 1,
-      lost: 0,
-      unmeasured: 0,
-      late: 0,
-      averageMs: 0.25,
-      spreadMs: 0,
-      lossPercent: 0,
-      aborted: false,
-      measured: true,
-      passed: true,
-    });
-    tcp.record(peer, {
-      kind: 'tcp',
-      passed: true,
-      connectMs: 0.3,
-      totalMs: 0.9,
-      statusCode: 200,
-      reason: undefined,
-      detail: undefined,
-      aborted: false,
-      unmeasured: false,
-    });
-  }
-  for (const target of resolveDnsTargets(config).slice(0, dnsTargets)) {
-    dns.add(target);
-    dns.record(target, { kind: 'dns', passed: true, aborted: false, durationMs: 1, answers: ['10.0.0.1'], reason: undefined, detail: undefined });
-  }
+  const { registry } = createFilledAgentRegistry({
+    prefix: config.metricsPrefix,
+    source,
+    version: 'plan',
+    processMetrics: false,
+    controllerDiscovery: true,
+    peers,
+    udpRttMicros: [250],
+    dnsTargets: resolveDnsTargets(config).slice(0, dnsTargets),
+  });
   return count(await registry.metrics());
 }
 

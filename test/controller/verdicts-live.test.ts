@@ -15,8 +15,7 @@ import type { AgentConfigInput } from '../../src/config/schema.ts';
 import type { StatusDocument } from '../../src/controller/verdict-status.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 import { createAgentProcessGroup, type AgentProcess, type AgentProcessGroup } from '../helpers/agent-processes.ts';
-import { runKconmon } from '../helpers/kconmon-cli.ts';
-import { startKconmon, type KconmonProcess } from '../helpers/kconmon-process.ts';
+import { runKconmon, spawnKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
 
 const PEERS: Peer[] = [1, 2, 3, 4].map((i) => ({ name: `agent-${i}`, nodeName: `node-${i}`, ip: `127.0.9.${i}`, zone: i <= 2 ? 'zone-a' : 'zone-b' }));
 const WINDOW_MS = 1000;
@@ -56,7 +55,7 @@ describe('verdicts from real agents and a real controller', () => {
     };
     const configFile = join(dir, 'controller.json');
     await writeFile(configFile, JSON.stringify(config));
-    controller = startKconmon('controller', configFile);
+    controller = spawnKconmon('controller', configFile);
     await waitUntil('the controller to be ready', 20_000, async () => (await fetch(`${controllerUrl}/readyz`).catch(() => undefined))?.ok === true);
     group = await createAgentProcessGroup(PEERS.map((peer) => peer.ip));
     const overrides: AgentConfigInput = {

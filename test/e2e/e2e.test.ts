@@ -6,15 +6,14 @@
 //
 // Run: npm run test:e2e (root; unbound, nftables, prometheus, kube binaries — npm run setup:tools). Without them the
 // suite is skipped with the reason, or fails under KCONMON_REQUIRE_ALL=1.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type Cluster, type ClusterNode } from '../../e2e/cluster.ts';
 import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
-import { skipUnlessAvailable } from '../harness/require.ts';
-import { allResults, describeAlert, median, now, observer, pairKey, type Alert, type Observer } from './observe.ts';
+import { allResults, describeAlert, median, now, observer, pairKey, scenarioRunner, type Alert, type Observer } from './observe.ts';
 import type { StatusDocument } from '../../src/controller/verdict-status.ts';
 import { checkWebViewNamesNode } from './web-view-check.ts';
 
@@ -61,56 +60,14 @@ after(
   { timeout: 120_000 },
 );
 
-/** One scenario: skipped (or failed under KCONMON_REQUIRE_ALL=1) without the cluster; always healed afterwards. */
-function scenario(name: string, timeoutMs: number, body: (cluster: Cluster) => Promise<void>): void {
-  test(name, { timeout: timeoutMs }, async (t) => {
-    if (!skipUnlessAvailable(t, unavailable)) return;
-    assert.ok(cluster, 'the cluster started');
-    const begun = Date.now();
-    try {
-      await body(cluster);
-    } catch (error) {
-      failed = true;
-      throw error;
-    } finally {
-      await repair(cluster);
-      say(`${name}: ${((Date.now() - begun) / 1000).toFixed(0)} s`);
-    }
-  });
-}
-
-/** Undoes whatever a scenario (even a failed one) left: faults, a stopped DNS server or controller, an extra node. */
-async function repair(c: Cluster): Promise<void> {
-  c.heal();
-  if (!c.dns.child()?.running()) await c.startDns();
-  if (!c.controllerRunning()) await c.startController();
-  for (const node of c.nodes().slice(6)) await c.removeNode(node.name);
-}
-
-/**
- * Waits until no test of the given kinds failed in the last `seconds` (as Prometheus sees it), and no alert matching
- * `alerts` is pending or firing: the previous scenario's effects are out of the windows the next one looks at.
- */
-async function settle(
-  what: string,
-  seconds: number,
-  alerts: (alert: Alert) => boolean = () => false,
-  kinds: readonly string[] = ['udp', 'tcp'],
-): Promise<number> {
-  const begun = Date.now();
-  await waitUntil(
-    `${what}: no failure in the last ${seconds} s and the previous scenario's alerts resolved`,
-    180_000,
-    async (note) => {
-      const failures = await prom.total(kinds.map((kind) => `sum(increase(kconmon_${kind}_results_total{result="fail"}[${seconds}s]))`).join(' + '));
-      const active = (await prom.alerts()).filter(alerts);
-      note(`${failures.toFixed(1)} failures; ${active.map(describeAlert).join(', ')}`);
-      return failures === 0 && active.length === 0;
-    },
-    1000,
-  );
-  return (Date.now() - begun) / 1000;
-}
+const { scenario, settle } = scenarioRunner({
+  cluster: () => cluster,
+  unavailable,
+  say,
+  onFailure: () => {
+    failed = true;
+  },
+});
 
 /** The controller's verdicts as `GET /api/v1/status` returns them. */
 async function verdictStatus(c: Cluster): Promise<StatusDocument> {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
 import { freeUdpAndTcpPort, freeUdpPort } from '../../harness/ports.ts';
 import { GiveUp, waitUntil } from '../../harness/wait.ts';
+import { unboundConfig } from '../../harness/unbound-config.ts';
 
 export const TEST_ZONE = {
   pass: 'pass.kconmon.test',
@@ -72,35 +73,23 @@ async function startTestResolversOnce(): Promise<TestResolvers> {
     { stdio: 'ignore' },
   );
   children.push(dnsmasq);
-  const config = `server:
-  interface: 127.0.0.1@${unboundPort}
-  port: ${unboundPort}
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  directory: "${dir}"
-  pidfile: ""
-  use-syslog: no
-  logfile: "${join(dir, 'unbound.log')}"
-  verbosity: 1
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
-  do-not-query-localhost: no
-  do-ip6: no
-  num-threads: 1
-  local-zone: "test." nodefault
-  local-zone: "${TEST_ZONE.pass}." static
-  local-data: "${TEST_ZONE.pass}. 60 IN A ${TEST_ZONE.passV4}"
-  local-data: "${TEST_ZONE.pass}. 60 IN AAAA ${TEST_ZONE.passV6}"
-  local-zone: "${TEST_ZONE.nxdomain}." always_nxdomain
-  local-zone: "${TEST_ZONE.refused}." always_refuse
-forward-zone:
-  name: "${TEST_ZONE.servfail}."
-  forward-addr: 127.0.0.1@${dnsmasqPort}
-forward-zone:
-  name: "."
-  forward-addr: 127.0.0.1@${closedPort}
-`;
+  const config = unboundConfig({
+    address: '127.0.0.1',
+    port: unboundPort,
+    dir,
+    logFile: join(dir, 'unbound.log'),
+    allow: ['127.0.0.0/8'],
+    localZones: [
+      'local-zone: "test." nodefault',
+      `local-zone: "${TEST_ZONE.pass}." static`,
+      `local-data: "${TEST_ZONE.pass}. 60 IN A ${TEST_ZONE.passV4}"`,
+      `local-data: "${TEST_ZONE.pass}. 60 IN AAAA ${TEST_ZONE.passV6}"`,
+      `local-zone: "${TEST_ZONE.nxdomain}." always_nxdomain`,
+      `local-zone: "${TEST_ZONE.refused}." always_refuse`,
+    ],
+    forwardZones: [{ name: `${TEST_ZONE.servfail}.`, to: `127.0.0.1@${dnsmasqPort}` }],
+    closedPort,
+  });
   const configFile = join(dir, 'unbound.conf');
   await writeFile(configFile, config);
   const unbound = spawn(UNBOUND, ['-d', '-c', configFile], { stdio: 'ignore' });

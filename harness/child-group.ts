@@ -1,15 +1,34 @@
-// The benchmark's child processes: every one is registered here as it starts, and `stopAll` ends them (SIGTERM, then
-// SIGKILL after a grace period). `killNow` is the synchronous last resort for process exit paths.
+// A benchmark's child processes: every one is registered here as it starts, and `stopAll` ends them (SIGTERM, then
+// SIGKILL after a grace period). `killNow` is the synchronous last resort for process exit paths. One group per run,
+// created by the benchmark's entry point and passed to whatever starts a child.
 import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 export interface ChildGroup {
   /** Starts a TypeScript helper with an IPC channel (Node 24 running the file directly). */
   fork(script: string, args: readonly string[]): ChildProcess;
   spawn(command: string, args: readonly string[], options: SpawnOptions): ChildProcess;
-  /** Ends one child: SIGTERM, SIGKILL after `graceMs`; resolves once it has exited. */
+  /** Ends one child: SIGTERM, SIGKILL after `graceMs`; resolves once it has exited (or 5 s after the SIGKILL). */
   stop(child: ChildProcess, graceMs?: number): Promise<void>;
   stopAll(graceMs?: number): Promise<void>;
   killNow(): void;
+}
+
+/** True until the child has exited (or never started). */
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null && child.pid !== undefined;
+}
+
+/** Whether `exited` settles within `ms`; the timer is cleared either way (nothing keeps the process alive). */
+async function exitsWithin(exited: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([exited.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function createChildGroup(): ChildGroup {
@@ -24,22 +43,16 @@ export function createChildGroup(): ChildGroup {
   }
 
   async function stop(child: ChildProcess, graceMs = 3000): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    if (!isRunning(child)) {
       children.delete(child);
       return;
     }
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve();
-      }, graceMs);
-    });
-    await Promise.race([exited, killed]);
-    clearTimeout(timer);
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    if (!(await exitsWithin(exited, graceMs))) {
+      child.kill('SIGKILL');
+      await exitsWithin(exited, 5000);
+    }
     children.delete(child);
   }
 
@@ -52,7 +65,7 @@ export function createChildGroup(): ChildGroup {
       await Promise.all([...children].map((child) => stop(child, graceMs)));
     },
     killNow() {
-      for (const child of children) child.kill('SIGKILL');
+      for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
       children.clear();
     },
   };
