@@ -15,7 +15,7 @@ import { buildMatrix, parseMatrixQuery, type MatrixCell, type MatrixDocument } f
 import type { ClosedWindow } from '../../src/controller/verdict-windows.ts';
 import { encodeReportBatch, REPORTS_PATH, type ReportedOutcome } from '../../src/protocol/report-stream.ts';
 import type { PairView } from '../../src/verdicts/pair-state.ts';
-import { startKconmon, type KconmonProcess } from '../helpers/kconmon-process.ts';
+import { spawnKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
 
 describe('matrix query', () => {
   it('takes nothing, zones=A,B or node=N, and says in one line what is wrong with anything else', () => {
@@ -145,7 +145,7 @@ describe('GET /api/v1/matrix from a real controller fed over real report streams
       verdicts: { window: WINDOW_MS, grace: 200 },
     };
     await writeFile(join(dir, 'controller.json'), JSON.stringify(config));
-    controller = startKconmon('controller', join(dir, 'controller.json'));
+    controller = spawnKconmon('controller', join(dir, 'controller.json'));
     await waitUntil('the controller to be ready', 20_000, async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true);
     for (const { nodeName, name } of PEERS) {
       const request = http.request({

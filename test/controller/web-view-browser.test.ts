@@ -15,7 +15,7 @@ import { waitUntil } from '../../harness/wait.ts';
 import type { AgentConfigInput } from '../../src/config/schema.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 import { createAgentProcessGroup, type AgentProcess, type AgentProcessGroup } from '../helpers/agent-processes.ts';
-import { startKconmon, type KconmonProcess } from '../helpers/kconmon-process.ts';
+import { spawnKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -54,7 +54,7 @@ describe('the web view in headless Chromium', () => {
     };
     const configFile = join(dir, 'controller.json');
     await writeFile(configFile, JSON.stringify(config));
-    controller = startKconmon('controller', configFile);
+    controller = spawnKconmon('controller', configFile);
     await waitUntil('the controller to be ready', 20_000, async () => (await fetch(`${controllerUrl}/readyz`).catch(() => undefined))?.ok === true);
     group = await createAgentProcessGroup(PEERS.map((peer) => peer.ip));
     const overrides: AgentConfigInput = {
