@@ -214,6 +214,19 @@ async function runOnce(context: RunContext, listed: number, round: number): Prom
 }
 
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
+
+/** A paragraph as lines of at most `width` characters (the docs keep lines short). */
+function wrap(text: string, width = 120): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line].join('\n');
+}
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 function report(runs: readonly Run[], small: number, large: number): string {
@@ -238,8 +251,10 @@ function report(runs: readonly Run[], small: number, large: number): string {
   const allExact = runs.every((run) => run.unexpectedlyProbed.length === 0 && run.notProbed.length === 0);
   lines.push(
     '',
-    `Mean agent CPU: ${fixed(a.cpu)} millicores with ${small} listed, ${fixed(b.cpu)} with ${large.toLocaleString('en-US')} listed ` +
-      `(ratio ${fixed(b.cpu / a.cpu, 2)}); RSS max ${fixed(a.rss)} MiB and ${fixed(b.rss)} MiB (ratio ${fixed(b.rss / a.rss, 2)}).`,
+    wrap(
+      `Mean agent CPU: ${fixed(a.cpu)} millicores with ${small} listed, ${fixed(b.cpu)} with ${large.toLocaleString('en-US')} listed ` +
+        `(ratio ${fixed(b.cpu / a.cpu, 2)}); RSS max ${fixed(a.rss)} MiB and ${fixed(b.rss)} MiB (ratio ${fixed(b.rss / a.rss, 2)}).`,
+    ),
     '',
     `- ${allExact ? '**PASS**' : '**FAIL**'} the synthetic peers saw exactly the selected peers probed, in every run`,
     `- ${b.cpu <= 20 ? '**PASS**' : '**FAIL**'} agent CPU ≤ 20 millicores with ${large.toLocaleString('en-US')} listed: ${fixed(b.cpu)}`,
@@ -309,20 +324,22 @@ async function main(argv: readonly string[]): Promise<number> {
       const machine = describeMachine();
       const command = argv.length > 0 ? `npm run bench:agent:list -- ${argv.join(' ')}` : 'npm run bench:agent:list';
       const entry = options.agentEntry === 'bundle' ? 'the esbuild bundle the image runs' : 'src/cli.ts (type stripping)';
-      const text =
-        `${SECTION}\n\nCommand: \`${command}\` (\`bench/agent/large-list.ts\`). Machine: ${machine.cpus} CPUs (${machine.model}), ` +
-        `Node ${machine.node}, Linux ${machine.kernel}; run ${machine.date}. The host is shared with other work (its CPU is ` +
-        `in the last column): compare the two configurations side by side, run by run, not with figures from other runs.\n\n` +
+      const setup = [
+        `Command: \`${command}\` (\`bench/agent/large-list.ts\`). Machine: ${machine.cpus} CPUs (${machine.model}), ` +
+          `Node ${machine.node}, Linux ${machine.kernel}; run ${machine.date}. The host is shared with other work (its CPU is ` +
+          `in the last column): compare the two configurations side by side, run by run, not with figures from other runs.`,
         `One agent (${entry}), default configuration except DNS (off): \`probing.maxPeers\` ${DEFAULT_MAX_PEERS}. It is given a ` +
-        `peers file of ${DEFAULT_MAX_PEERS} (N = budget: a full mesh of ${DEFAULT_MAX_PEERS} peers) or ${options.list.toLocaleString('en-US')} ` +
-        `synthetic peers over 3 zones (then it probes its own row of the selection). One process of synthetic peers answers ` +
-        `UDP and \`GET /readiness\` on every listed loopback address and records which addresses the agent probed in the ` +
-        `window; the benchmark computes the selection from the same list (\`selectPeers\`) and compares. Runs alternate, ` +
-        `${options.warmupSeconds} s warm-up then ${options.windowSeconds} s measured; CPU is utime + stime from /proc over the window, ` +
-        `RSS sampled every second. "series" counts the samples of the agent's /metrics at the end of the window; in brackets, ` +
-        `those that exist only once something went wrong (unmeasured packets and tests after a stall of the agent's event ` +
-        `loop — frequent on a loaded host —, late or duplicate echoes, TCP failures), which the 11 per peer of the series ` +
-        `model leave out.\n\n${body}\n`;
+          `peers file of ${DEFAULT_MAX_PEERS} (N = budget: a full mesh of ${DEFAULT_MAX_PEERS} peers) or ${options.list.toLocaleString('en-US')} ` +
+          `synthetic peers over 3 zones (then it probes its own row of the selection). One process of synthetic peers answers ` +
+          `UDP and \`GET /readiness\` on every listed loopback address and records which addresses the agent probed in the ` +
+          `window; the benchmark computes the selection from the same list (\`selectPeers\`) and compares. Runs alternate, ` +
+          `${options.warmupSeconds} s warm-up then ${options.windowSeconds} s measured; CPU is utime + stime from /proc over the window, ` +
+          `RSS sampled every second. "series" counts the samples of the agent's /metrics at the end of the window; in brackets, ` +
+          `those that exist only once something went wrong (unmeasured packets and tests after a stall of the agent's event ` +
+          `loop — frequent on a loaded host —, late or duplicate echoes, TCP failures), which the 11 per peer of the series ` +
+          `model leave out.`,
+      ];
+      const text = `${SECTION}\n\n${setup.map((paragraph) => wrap(paragraph)).join('\n\n')}\n\n${body}\n`;
       await writeSection(resolve(REPO, options.docs), SECTION, text);
       log(`\nwrote the "${SECTION}" section of ${options.docs}`);
     }
