@@ -3,7 +3,9 @@
 // result of each kind, whatever the number of zones the peers are in.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
 import { parseAgentConfig } from '../../src/config/load.ts';
+import { collectProcessMetrics } from '../../src/metrics/agent-metrics.ts';
 import { renderAgent } from '../../src/commands/plan.ts';
 import { SERIES_PER_DESTINATION_SCOPE, SERIES_PER_DNS_TARGET, SERIES_PER_PEER, agentSeries, destinationScopes } from '../../src/topology/series-model.ts';
 
@@ -40,5 +42,15 @@ describe('series model', () => {
 
   it('the histograms grow with destination scopes, not zones: 18 peers in 18 zones export what 18 peers in 2 zones do', async () => {
     assert.equal(await seriesOf(18, 18, 1), await seriesOf(18, 2, 1));
+  });
+
+  it('the process metrics do not grow as GC kinds are first seen: all four exist from the start', async () => {
+    const registry = new Registry();
+    collectProcessMetrics(registry);
+    const kinds = (await registry.metrics())
+      .split('\n')
+      .filter((line) => line.startsWith('nodejs_gc_duration_seconds_count{'))
+      .map((line) => /kind="(\w+)"/.exec(line)?.[1]);
+    assert.deepEqual(kinds.sort(), ['incremental', 'major', 'minor', 'weakcb']);
   });
 });
