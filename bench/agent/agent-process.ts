@@ -27,6 +27,8 @@ export interface AgentProcessOptions {
   readonly entry?: string | undefined;
   /** Extra Node flags for the agent (experiments such as --max-semi-space-size). */
   readonly nodeFlags?: readonly string[] | undefined;
+  /** `probing.maxPeers`: default a full mesh of any N (the cost per probed peer); a number for the agent's selection. */
+  readonly maxPeers?: number | undefined;
 }
 
 export interface TimedScrape {
@@ -50,27 +52,35 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
-export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
-  const { plan, port, dir } = options;
-  const peersFile = join(dir, 'peers.json');
-  const configFile = join(dir, 'agent.yaml');
-  const logFile = join(dir, 'agent.log');
-  const peers = plan.peers.map((ip, index) => ({
+/** The agent's own node, as its environment names it (NODE_NAME, ZONE). */
+export const BENCH_AGENT_NODE = { name: 'bench-agent-node', zone: 'zone-a' } as const;
+
+/** The peers file the agent gets: one synthetic peer per address, over 3 zones. */
+export function syntheticPeerList(plan: AddressPlan): { name: string; nodeName: string; ip: string; zone: string }[] {
+  return plan.peers.map((ip, index) => ({
     name: `synthetic-${index}`,
     nodeName: `synthetic-node-${index}`,
     ip,
     zone: `zone-${String.fromCharCode(97 + (index % 3))}`,
   }));
-  await writeFile(peersFile, JSON.stringify(peers));
+}
+
+export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
+  const { plan, port, dir } = options;
+  const peersFile = join(dir, 'peers.json');
+  const configFile = join(dir, 'agent.yaml');
+  const logFile = join(dir, 'agent.log');
+  await writeFile(peersFile, JSON.stringify(syntheticPeerList(plan)));
   // JSON is YAML: the config file as a user would write it, defaults left to the schema, except the probing budget:
-  // the benchmark measures the cost per probed peer, so the agent probes all N (a full mesh), not its selected row.
+  // the benchmark measures the cost per probed peer, so the agent probes all N (a full mesh), not its selected row,
+  // unless the caller gives a budget (bench/agent/large-list.ts: the default budget with a 5,000-entry list).
   const config = {
     port,
     listenAddress: plan.agent,
     logLevel: 'warn',
     shutdownGracePeriod: 0,
     dns: { enabled: false },
-    probing: { maxPeers: 100_000 },
+    probing: { maxPeers: options.maxPeers ?? 100_000 },
     discovery: { peersFile: './peers.json' },
   };
   await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
@@ -82,10 +92,10 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
     child = options.group.spawn(process.execPath, [...nodeArgs, options.entry ?? CLI, 'agent', '--config', configFile], {
       env: {
         ...process.env,
-        NODE_NAME: 'bench-agent-node',
+        NODE_NAME: BENCH_AGENT_NODE.name,
         POD_NAME: 'bench-agent',
         POD_IP: plan.agent,
-        ZONE: 'zone-a',
+        ZONE: BENCH_AGENT_NODE.zone,
         KCONMON_BENCH_DEADLINE_MS: String(options.deadlineMs),
       },
       stdio: ['ignore', log, log, 'ipc'],

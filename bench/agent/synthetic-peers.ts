@@ -43,6 +43,8 @@ export interface SyntheticPeersStats {
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
   readonly elapsedMs: number;
+  /** Peer addresses the agent sent a UDP probe or a TCP connection to (from its own address) since the last reset. */
+  readonly probedByAgent: readonly string[];
 }
 
 const LOOP_SAMPLE_MS = 10;
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
 
   const counters = { udpEchoed: 0, tcpServed: 0, udpRounds: 0, udpSent: 0, udpReceived: 0, udpLost: 0, udpLate: 0, tcpTests: 0, tcpPassed: 0, tcpFailed: 0 };
   let rtts: number[] = [];
+  let probedByAgent = new Set<string>();
   let resetAt = performance.now();
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loopDelay.enable();
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
       // Never echo an echo (a datagram from an echo port): that would start a reflection loop.
       if (remote.port === config.port) return;
       counters.udpEchoed++;
+      if (remote.address === config.agent) probedByAgent.add(address);
       socket.send(message, remote.port, remote.address);
     });
     socket.on('error', () => {});
@@ -112,6 +116,7 @@ async function main(): Promise<void> {
   function listenTcp(address: string): Promise<void> {
     const server = net.createServer({ noDelay: true }, (socket) => {
       counters.tcpServed++;
+      if (socket.remoteAddress === config.agent) probedByAgent.add(address);
       let head = '';
       let answered = false;
       socket.setEncoding('latin1');
@@ -195,6 +200,7 @@ async function main(): Promise<void> {
     } else if (message.type === 'reset') {
       for (const key of Object.keys(counters) as Array<keyof typeof counters>) counters[key] = 0;
       rtts = [];
+      probedByAgent = new Set();
       loopDelay.reset();
       resetAt = performance.now();
     } else if (message.type === 'stats') {
@@ -205,6 +211,7 @@ async function main(): Promise<void> {
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6 - LOOP_SAMPLE_MS,
         loopDelayMaxMs: loopDelay.max / 1e6 - LOOP_SAMPLE_MS,
         elapsedMs: performance.now() - resetAt,
+        probedByAgent: [...probedByAgent],
       };
       sendToParent({ type: 'stats', id: message.id, stats });
     }

@@ -1,9 +1,9 @@
 // The TCP probe's series: the original's connect and duration gauges and result counter (names, help texts and
-// labels unchanged), failures by reason, tests judged during an event-loop stall, and histograms by zone pair.
+// labels unchanged), failures by reason, tests judged during an event-loop stall, and histograms by destination scope.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Peer } from '../discovery/peer.ts';
 import { TCP_FAILURE_REASONS, type TcpProbeResult } from '../probes/tcp.ts';
-import { LATENCY_BUCKETS, PAIR_LABELS, RESULTS, ZONE_PAIR_LABELS, type KindMetrics, type KindMetricsDeps } from './kind-metrics.ts';
+import { LATENCY_BUCKETS, PAIR_LABELS, RESULTS, SCOPE_LABELS, type KindMetrics, type KindMetricsDeps } from './kind-metrics.ts';
 
 export type TcpMetrics = KindMetrics<Peer, TcpProbeResult>;
 
@@ -33,24 +33,24 @@ export function createTcpMetrics({ registry, prefix, labels }: KindMetricsDeps):
   const connectSeconds = new Histogram({
     name: name('tcp_connect_seconds'),
     help: 'TCP connection establishment time of passed tests',
-    labelNames: ZONE_PAIR_LABELS,
+    labelNames: SCOPE_LABELS,
     buckets: LATENCY_BUCKETS,
     registers,
   });
   const durationSeconds = new Histogram({
     name: name('tcp_duration_seconds'),
     help: 'Total TCP test time (connect, request, response) of passed tests',
-    labelNames: ZONE_PAIR_LABELS,
+    labelNames: SCOPE_LABELS,
     buckets: LATENCY_BUCKETS,
     registers,
   });
 
   return {
     add(peer) {
-      const { pair, pass, fail } = labels.of(peer);
+      const { pass, fail } = labels.of(peer);
       results.inc(pass, 0);
       results.inc(fail, 0);
-      unmeasured.inc(pair, 0);
+      // failures by reason and unmeasured appear when they first occur (the fail counter above carries the alert).
     },
     remove(peer) {
       const { pair } = labels.of(peer);
@@ -69,8 +69,8 @@ export function createTcpMetrics({ registry, prefix, labels }: KindMetricsDeps):
       duration.set(pair, result.totalMs);
       results.inc(result.passed ? peerLabels.pass : peerLabels.fail);
       if (result.passed) {
-        connectSeconds.observe(peerLabels.zones, result.connectMs / 1000);
-        durationSeconds.observe(peerLabels.zones, result.totalMs / 1000);
+        connectSeconds.observe(peerLabels.scope, result.connectMs / 1000);
+        durationSeconds.observe(peerLabels.scope, result.totalMs / 1000);
       } else if (result.reason) {
         failures.inc({ ...pair, reason: result.reason });
       }

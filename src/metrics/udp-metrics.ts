@@ -1,10 +1,10 @@
 // The UDP probe's series: the original's gauges and result counter (names, help texts and labels unchanged), packet
 // counters (loss over any window is 1 − rate(received) / rate(sent)), late, duplicate, ignored and unsendable
-// datagrams, and the RTT histogram by zone pair.
+// datagrams, and the RTT histogram by destination scope (same zone or another).
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Peer } from '../discovery/peer.ts';
 import type { UdpEvents, UdpProbeResult } from '../probes/udp.ts';
-import { LATENCY_BUCKETS, PAIR_LABELS, RESULTS, ZONE_PAIR_LABELS, type KindMetrics, type KindMetricsDeps } from './kind-metrics.ts';
+import { LATENCY_BUCKETS, PAIR_LABELS, RESULTS, SCOPE_LABELS, type KindMetrics, type KindMetricsDeps } from './kind-metrics.ts';
 
 export type UdpMetrics = KindMetrics<Peer, UdpProbeResult> & UdpEvents;
 
@@ -63,11 +63,11 @@ export function createUdpMetrics({ registry, prefix, labels, peerAt }: KindMetri
     labelNames: PAIR_LABELS,
     registers,
   });
-  // By zone pair only: bounded cardinality whatever the cluster size.
+  // By destination scope only: at most two label sets whatever the cluster's size and number of zones.
   const rtt = new Histogram({
     name: name('udp_rtt_seconds'),
     help: 'Round-trip time of answered UDP probe packets',
-    labelNames: ZONE_PAIR_LABELS,
+    labelNames: SCOPE_LABELS,
     buckets: LATENCY_BUCKETS,
     registers,
   });
@@ -80,7 +80,7 @@ export function createUdpMetrics({ registry, prefix, labels, peerAt }: KindMetri
       results.inc(fail, 0);
       sent.inc(pair, 0);
       received.inc(pair, 0);
-      unmeasured.inc(pair, 0);
+      // late, duplicate and unmeasured appear when they first occur: they explain a result, alerts do not rate them.
     },
     remove(peer) {
       const { pair } = labels.of(peer);
@@ -99,7 +99,7 @@ export function createUdpMetrics({ registry, prefix, labels, peerAt }: KindMetri
       variance.set(pair, result.spreadMs);
       loss.set(pair, result.lossPercent);
       results.inc(result.passed ? peerLabels.pass : peerLabels.fail);
-      for (const micros of result.rttMicros) rtt.observe(peerLabels.zones, micros / 1e6);
+      for (const micros of result.rttMicros) rtt.observe(peerLabels.scope, micros / 1e6);
     },
     reset() {
       for (const metric of [...perPeer, results, rtt]) metric.reset();
