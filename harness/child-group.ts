@@ -70,3 +70,17 @@ export function createChildGroup(): ChildGroup {
     },
   };
 }
+
+/**
+ * A benchmark's exit paths: its children are killed when the process exits, and Ctrl-C or SIGTERM runs `cleanup`
+ * (by default: stop the children) before exiting with status 130.
+ */
+export function stopChildrenOnExit(group: ChildGroup, what: string, cleanup: () => Promise<void> = () => group.stopAll(1000)): void {
+  process.on('exit', () => group.killNow());
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: stopping ${what}`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}

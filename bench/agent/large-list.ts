@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addressPlan, MAX_PEERS } from './addresses.ts';
 import { BENCH_AGENT_NODE, startAgentProcess, syntheticPeerList, type AgentProcess } from './agent-process.ts';
-import { createChildGroup, type ChildGroup } from '../../harness/child-group.ts';
+import { stopChildrenOnExit, createChildGroup, type ChildGroup } from '../../harness/child-group.ts';
 import { controlChannel } from './ipc.ts';
 import { describeMachine } from './machine.ts';
 import { waitForQuietHost } from './quiet-host.ts';
@@ -279,16 +279,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const proc = createProcReader();
   const log = (line: string) => console.log(line);
   const tempDirs = new Set<string>();
-  process.on('exit', () => group.killNow());
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`\n${signal}: stopping the benchmark's processes`);
-    void group.stopAll(1000).finally(() => {
-      for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopChildrenOnExit(group, "the benchmark's processes", async () => {
+    await group.stopAll(1000);
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
   const budgetSeconds = options.rounds * 2 * (options.settleSeconds + options.warmupSeconds + options.windowSeconds + 120) + 300;
   const deadline = setTimeout(() => {
     console.error(`bench:agent:list: over its ${budgetSeconds} s budget; killing everything`);

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createChildGroup } from '../../harness/child-group.ts';
+import { stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
 import { createProcReader } from '../../harness/proc-stats.ts';
 import { addressPlan } from './addresses.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
@@ -32,17 +32,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const group = createChildGroup();
   const proc = createProcReader();
   const log = (line: string) => console.log(line);
-  process.on('exit', () => group.killNow());
   const tempDirs = new Set<string>();
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`\n${signal}: stopping the benchmark's processes`);
-    void group.stopAll(1000).finally(() => {
-      for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopChildrenOnExit(group, "the benchmark's processes", async () => {
+    await group.stopAll(1000);
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
 
   const configurations = options.peers.flatMap((peers) => options.modes.map((mode) => ({ peers, mode })));
   const perRun = options.settleSeconds + options.warmupSeconds + options.windowSeconds + 90;

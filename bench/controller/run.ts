@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startBenchCluster, type BenchCluster } from './cluster.ts';
 import { USAGE, parseOptions } from './options.ts';
 import { readCommandLine } from '../common/command-line.ts';
-import { createChildGroup } from '../../harness/child-group.ts';
+import { stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
 import { describeMachine, renderSection, resultsTable, changesTable, verdictList, verdicts, writeSection } from './report.ts';
 import { runSize, type SizeResult } from './scenario.ts';
 import { findKubeBinaries } from '../../harness/kube-cluster.ts';
@@ -36,13 +36,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await bench?.cluster.stop().catch(() => undefined);
     await build?.remove().catch(() => undefined);
   };
-  process.on('exit', () => group.killNow());
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`\n${signal}: stopping the benchmark's processes and the cluster`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopChildrenOnExit(group, "the benchmark's processes and the cluster", cleanup);
   // Generous: set-up of 20,000 objects is a few minutes on 2 CPUs; each size adds start, connect and the window.
   const budgetSeconds = 300 + options.sizes.reduce((sum, n) => sum + n * 0.05 + options.windowSeconds + 300, 0);
   const deadline = setTimeout(() => {

@@ -5,17 +5,15 @@
 // probers. Screenshots go to the test's temp dir (printed), and to $KCONMON_WEB_VIEW_SCREENSHOT (the README's) if set.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort } from '../../harness/ports.ts';
 import { waitUntil } from '../../harness/wait.ts';
-import type { AgentConfigInput } from '../../src/config/schema.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
-import { createAgentProcessGroup, type AgentProcess, type AgentProcessGroup } from '../helpers/agent-processes.ts';
-import { spawnKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
+import type { AgentProcess } from '../helpers/agent-processes.ts';
+import { startReportingCluster, type ReportingCluster } from '../helpers/reporting-cluster.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,53 +24,25 @@ const WINDOW_MS = 1000;
 
 describe('the web view in headless Chromium', () => {
   let dir: string;
-  let controller: KconmonProcess | undefined;
   let controllerUrl: string;
-  let group: AgentProcessGroup | undefined;
+  let cluster: ReportingCluster | undefined;
   const agents: AgentProcess[] = [];
   let browser: Browser | undefined;
 
-  const diagnostics = () => `controller:\n${controller?.output().slice(-3000)}\nagents:\n${agents.map((a) => a.output().slice(-1000)).join('\n')}`;
+  const diagnostics = () => cluster?.diagnostics() ?? '';
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kconmon-web-view-'));
     if (chromiumMissing !== undefined) return;
-    const port = await freePort();
-    controllerUrl = `http://127.0.0.1:${port}`;
-    const peersFile = join(dir, 'peers.json');
-    await writeFile(peersFile, JSON.stringify(PEERS));
-    const tokenFile = join(dir, 'token');
-    await writeFile(tokenFile, 'web-view-token-0123456789abcdef\n');
-    const config = {
-      port,
-      listenAddress: '127.0.0.1',
-      logLevel: 'info',
-      heartbeatInterval: 200,
-      auth: { tokenFile },
-      source: { peersFile },
-      verdicts: { window: WINDOW_MS, grace: 300 },
-    };
-    const configFile = join(dir, 'controller.json');
-    await writeFile(configFile, JSON.stringify(config));
-    controller = spawnKconmon('controller', configFile);
-    await waitUntil('the controller to be ready', 20_000, async () => (await fetch(`${controllerUrl}/readyz`).catch(() => undefined))?.ok === true);
-    group = await createAgentProcessGroup(PEERS.map((peer) => peer.ip));
-    const overrides: AgentConfigInput = {
-      logLevel: 'info',
-      discovery: { controller: { urls: [controllerUrl], reconnectMin: 50, reconnectMax: 500, tokenFile }, newPeerDelay: 0 },
-      jitter: { min: 0, max: 50 },
-      udp: { interval: WINDOW_MS, timeout: 200, packets: 3, packetSpacing: 20 },
-      tcp: { interval: WINDOW_MS, timeout: 300 },
-    };
-    for (const peer of PEERS) agents.push(await group.start(peer, [], overrides));
+    cluster = await startReportingCluster(dir, PEERS, WINDOW_MS, 'web-view-token-0123456789abcdef');
+    ({ controllerUrl } = cluster);
+    agents.push(...cluster.agents);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   });
 
   after(async () => {
-    for (const agent of agents) agent.signal('SIGCONT');
     await browser?.close();
-    await group?.close();
-    await controller?.stop();
+    await cluster?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

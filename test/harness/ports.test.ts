@@ -14,6 +14,15 @@ async function listenTcp(port: number): Promise<net.Server> {
   return server;
 }
 
+async function bindUdp(port: number): Promise<dgram.Socket> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ address: '127.0.0.1', port }, () => resolve());
+  });
+  return socket;
+}
+
 test('freePorts gives distinct TCP ports that can all be listened on at once', async () => {
   const ports = await freePorts(4);
   assert.equal(new Set(ports).size, 4);
@@ -25,11 +34,7 @@ test('freePort and freeUdpPort give ports that can be bound', async () => {
   const server = await listenTcp(await freePort());
   await new Promise<void>((resolve) => server.close(() => resolve()));
   const port = await freeUdpPort();
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ address: '127.0.0.1', port }, () => resolve());
-  });
+  const socket = await bindUdp(port);
   assert.equal(socket.address().port, port);
   socket.close();
 });
@@ -37,11 +42,7 @@ test('freePort and freeUdpPort give ports that can be bound', async () => {
 test('freeUdpAndTcpPort gives a port that a UDP socket and a TCP server can bind at once (a DNS server binds both)', async () => {
   const port = await freeUdpAndTcpPort();
   const server = await listenTcp(port);
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ address: '127.0.0.1', port }, () => resolve());
-  });
+  const socket = await bindUdp(port);
   assert.equal(socket.address().port, port);
   socket.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
