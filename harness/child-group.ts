@@ -1,6 +1,7 @@
 // A benchmark's child processes: every one is registered here as it starts, and `stopAll` ends them (SIGTERM, then
 // SIGKILL after a grace period). `killNow` is the synchronous last resort for process exit paths. One group per run,
 // created by the benchmark's entry point and passed to whatever starts a child.
+import { rmSync } from 'node:fs';
 import { fork, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 export interface ChildGroup {
@@ -83,4 +84,12 @@ export function stopChildrenOnExit(group: ChildGroup, what: string, cleanup: () 
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+}
+
+/** A cleanup for `stopChildrenOnExit`: stop the children, then remove the run's temporary directories. */
+export function stopAndRemove(group: ChildGroup, tempDirs: ReadonlySet<string>): () => Promise<void> {
+  return async () => {
+    await group.stopAll(1000);
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  };
 }

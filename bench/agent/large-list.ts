@@ -1,10 +1,3 @@
-// `npm run bench:agent:list`: the agent with the default probing budget (probing.maxPeers 18) given a 5,000-entry peer
-// list, next to the same agent given a list of 18 (N = budget: a full mesh of 18 peers), runs alternated on one host.
-// Synthetic peers listen on every listed address (loopback) and record which ones the agent probes: with the large
-// list, exactly its row of the selection (`selectPeers`, computed here from the same list) and no other. Prints the
-// agent's CPU and RSS per run and per configuration, its series count, and writes the "## Agent with a 5,000-node
-// list" section of docs/benchmarks.md.
-import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addressPlan, MAX_PEERS } from './addresses.ts';
 import { BENCH_AGENT_NODE, startAgentProcess, syntheticPeerList, type AgentProcess } from './agent-process.ts';
-import { stopChildrenOnExit, createChildGroup, type ChildGroup } from '../../harness/child-group.ts';
+import { stopAndRemove, stopChildrenOnExit, createChildGroup, type ChildGroup } from '../../harness/child-group.ts';
 import { controlChannel } from './ipc.ts';
 import { describeMachine } from './machine.ts';
 import { waitForQuietHost } from './quiet-host.ts';
@@ -279,10 +272,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const proc = createProcReader();
   const log = (line: string) => console.log(line);
   const tempDirs = new Set<string>();
-  stopChildrenOnExit(group, "the benchmark's processes", async () => {
-    await group.stopAll(1000);
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  stopChildrenOnExit(group, "the benchmark's processes", stopAndRemove(group, tempDirs));
   const budgetSeconds = options.rounds * 2 * (options.settleSeconds + options.warmupSeconds + options.windowSeconds + 120) + 300;
   const deadline = setTimeout(() => {
     console.error(`bench:agent:list: over its ${budgetSeconds} s budget; killing everything`);

@@ -2,11 +2,10 @@
 // each N; prints markdown tables (CPU, RSS, probe rate, UDP RTT next to a minimal client and ping) and writes them to
 // the "## Agent" section of docs/benchmarks.md. Every child process is stopped on exit, error, signal or deadline.
 import { mkdtemp } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
+import { stopAndRemove, stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
 import { createProcReader } from '../../harness/proc-stats.ts';
 import { addressPlan } from './addresses.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
@@ -33,10 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const proc = createProcReader();
   const log = (line: string) => console.log(line);
   const tempDirs = new Set<string>();
-  stopChildrenOnExit(group, "the benchmark's processes", async () => {
-    await group.stopAll(1000);
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  stopChildrenOnExit(group, "the benchmark's processes", stopAndRemove(group, tempDirs));
 
   const configurations = options.peers.flatMap((peers) => options.modes.map((mode) => ({ peers, mode })));
   const perRun = options.settleSeconds + options.warmupSeconds + options.windowSeconds + 90;
