@@ -15,7 +15,19 @@ import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { peersOf, selectPeers, type PeerAssignment } from '../../src/topology/peer-selection.ts';
-import { allResults, describeAlert, now, observer, pairKey, passedSeries, scenarioRunner, waitForPassedSeries, type Alert, type Observer } from './observe.ts';
+import {
+  allResults,
+  describeAlert,
+  explainLoss,
+  now,
+  observer,
+  pairKey,
+  passedSeries,
+  scenarioRunner,
+  waitForPassedSeries,
+  type Alert,
+  type Observer,
+} from './observe.ts';
 
 const unavailable = clusterUnavailable();
 const INTERVAL_MS = 1000;
@@ -164,6 +176,7 @@ scenario(
     const others = await tally((key) => !involves(key));
     const loss = (100 * mine.lost) / mine.total;
     assert.ok(Math.abs(loss - percent) <= 5, `loss ${loss.toFixed(2)} % within ${percent} ± 5 (${mine.lost} of ${mine.total})`);
+    if (others.lost > 0) say(`budgeted loss: ${await explainLoss(prom, from, now())}`);
     assert.equal(others.lost, 0, `selected pairs not involving ${target.name} lose nothing (${others.lost} of ${others.total})`);
     const wrong = (await prom.alerts()).filter(
       (alert) => /UDPPacketLoss/.test(alert.labels.alertname ?? '') && (alert.labels.destination ?? alert.labels.source) !== target.name,

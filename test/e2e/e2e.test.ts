@@ -13,7 +13,7 @@ import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
-import { allResults, describeAlert, median, now, observer, pairKey, scenarioRunner, type Alert, type Observer } from './observe.ts';
+import { allResults, describeAlert, explainLoss, median, now, observer, pairKey, scenarioRunner, type Alert, type Observer } from './observe.ts';
 import type { StatusDocument } from '../../src/controller/verdict-status.ts';
 import { checkWebViewNamesNode } from './web-view-check.ts';
 
@@ -344,6 +344,7 @@ scenario(
     );
     say(`loss: binomial sd at n=${mine.sent}: sqrt(p(1-p)/n) = ${sd.toFixed(2)} points; ±5 is ${(5 / sd).toFixed(1)} sd (n ≥ 1024 makes ±5 ≥ 4 sd)`);
     say(`loss: pairs not involving ${target.name}: ${others.lost} lost of ${others.sent} packets`);
+    if (others.lost > 0) say(`loss: ${await explainLoss(prom, from, now())}`);
     assert.ok(mine.sent >= 1024, `at least 1024 packets measured (${mine.sent})`);
     assert.ok(Math.abs(loss - EXPECTED_LOSS) <= 5, `loss ${loss.toFixed(2)} % within ${EXPECTED_LOSS} ± 5`);
     // Any loss between two healthy namespaces on an idle bridge is a fault of the measurement; allow none.

@@ -47,6 +47,23 @@ export function observer(prometheus: Prometheus) {
 
 export type Observer = ReturnType<typeof observer>;
 
+/**
+ * Where packets went missing between `from` and `to` (seconds since the epoch): the pairs (source>destination) that
+ * lost any, and the event-loop stall seconds every agent recorded meanwhile — a destination whose agent stalled past
+ * the UDP timeout cannot echo in time, which its probers see as loss. Printed when a clean pair lost packets.
+ */
+export async function explainLoss(prom: Observer, from: number, to: number): Promise<string> {
+  const window = `${Math.max(1, Math.round(to - from))}s`;
+  const lost = await prom.vector(
+    `sum by (source, destination) (increase(kconmon_udp_packets_sent_total[${window}]) - increase(kconmon_udp_packets_received_total[${window}])) > 0.5`,
+    to,
+  );
+  const stalls = await prom.vector(`sum by (source) (increase(kconmon_agent_event_loop_stall_seconds_total[${window}])) > 0`, to);
+  const pairs = lost.map(({ labels, value }) => `${labels.source}>${labels.destination} ${value.toFixed(1)}`).join(', ');
+  const stalled = stalls.map(({ labels, value }) => `${labels.source} ${value.toFixed(2)} s`).join(', ');
+  return `packets lost per pair (increase over ${window}): ${pairs || 'none'}; agents' event-loop stalls: ${stalled || 'none'}`;
+}
+
 /** The sorted keys (`keyOf` a series' labels) of the series of `kind` (udp, tcp…) that have a passed test. */
 export async function passedSeries(prom: Observer, kind: string, keyOf: (labels: Record<string, string>) => string): Promise<string[]> {
   return (await prom.vector(`kconmon_${kind}_results_total{result="pass"} > 0`)).map(({ labels }) => keyOf(labels)).sort();
