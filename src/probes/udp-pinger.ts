@@ -237,7 +237,8 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
         continue;
       }
       entry.judging = true;
-      (due ??= []).push(entry);
+      if (due === undefined) due = [entry];
+      else due.push(entry);
     }
     if (due !== undefined) setImmediate(judgeLost, due);
     if (next !== 0n) armTimeouts(next, now);
@@ -313,7 +314,10 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
   }
 
   function sendOn(socket: dgram.Socket, request: PingRequest, onOutcome: OutcomeCallback, tag: number): void {
-    if (closed) return onOutcome(ABORTED, tag);
+    if (closed) {
+      onOutcome(ABORTED, tag);
+      return;
+    }
     const { address, port, size, timeoutMs } = request;
     const id = nextId();
     // From Node's shared pool (a slice, not an ArrayBuffer of its own per packet): the id, then zero padding.
@@ -348,9 +352,15 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     const family = isIP(request.address);
     if (family === 0) throw new Error(`udp ping: "${request.address}" is not an IP address`);
     if (request.size < ID_BYTES) throw new Error(`udp ping: size must be ≥ ${ID_BYTES} bytes`);
-    if (closed) return onOutcome(ABORTED, tag);
+    if (closed) {
+      onOutcome(ABORTED, tag);
+      return;
+    }
     const socket = sockets.get(family as 4 | 6);
-    if (socket !== undefined) return sendOn(socket, request, onOutcome, tag);
+    if (socket !== undefined) {
+      sendOn(socket, request, onOutcome, tag);
+      return;
+    }
     // The family's socket is opened on its first packet.
     socketFor(family as 4 | 6).then(
       (opened) => sendOn(opened, request, onOutcome, tag),
