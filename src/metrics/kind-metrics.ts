@@ -20,6 +20,8 @@ export interface PeerLabels {
   readonly zones: ZoneLabels;
   readonly pass: PairLabels & { result: string };
   readonly fail: PairLabels & { result: string };
+  /** What metrics modules keep with the peer's labels (their series handles, series-handle.ts), by module. */
+  readonly kept: Map<object, unknown>;
 }
 
 export interface Source {
@@ -33,6 +35,13 @@ export interface SourceLabels {
   /** `{source, source_zone}`. */
   own(): { readonly source: string; readonly source_zone: string };
   of(peer: Peer): PeerLabels;
+  /**
+   * What `owner` (a metrics module) keeps for the peer, made by `create` on first use: its series handles, so that the
+   * hot path updates series without hashing labels. Dropped with the labels on `setSource`, or by `forget`.
+   */
+  kept<T>(peer: Peer, owner: object, create: (labels: PeerLabels) => T): T;
+  /** Drops what `owner` keeps for the peer (its series were removed). */
+  forget(peer: Peer, owner: object): void;
   setSource(source: Source): void;
 }
 
@@ -52,10 +61,23 @@ export function createSourceLabels(initial: Source): SourceLabels {
           zones: { source: source.nodeName, source_zone: source.zone, destination_zone: peer.zone },
           pass: { ...pair, result: 'pass' },
           fail: { ...pair, result: 'fail' },
+          kept: new Map(),
         };
         cache.set(peer, labels);
       }
       return labels;
+    },
+    kept(peer, owner, create) {
+      const labels = this.of(peer);
+      let kept = labels.kept.get(owner);
+      if (kept === undefined) {
+        kept = create(labels);
+        labels.kept.set(owner, kept);
+      }
+      return kept as ReturnType<typeof create>;
+    },
+    forget(peer, owner) {
+      cache.get(peer)?.kept.delete(owner);
     },
     setSource(next) {
       source = next;
