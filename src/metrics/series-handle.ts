@@ -105,7 +105,8 @@ export function histogramHandle(histogram: Histogram<string>, labels: Labels): H
       // prom-client's findBound: the first upper bound ≥ value; above the last one only sum and count (+Inf) grow.
       entry.sum += value;
       entry.count += 1;
-      for (const bound of bounds) {
+      for (let index = 0; index < bounds.length; index++) {
+        const bound = bounds[index]!;
         if (value <= bound) {
           entry.bucketValues[bound] = (entry.bucketValues[bound] ?? 0) + 1;
           return;

@@ -116,7 +116,8 @@ export function createUdpMetrics({ registry, prefix, labels, peerAt }: KindMetri
       series.variance.set(result.spreadMs);
       series.loss.set(result.lossPercent);
       (result.passed ? series.pass : series.fail).inc();
-      for (const micros of result.rttMicros) series.rtt.observe(micros / 1e6);
+      const { rttMicros } = result;
+      for (let index = 0; index < rttMicros.length; index++) series.rtt.observe(rttMicros[index]! / 1e6);
     },
     reset() {
       for (const metric of [...perPeer, results, rtt]) metric.reset();

@@ -130,9 +130,9 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
   const sweeper = setInterval(
     () => {
       const cutoff = Date.now() - memoryMs;
-      for (const [id, entry] of finished) {
+      for (const entry of finished.values()) {
         if (entry.finishedAt >= cutoff) break; // insertion order = age order
-        finished.delete(id);
+        finished.delete(entry.id);
       }
     },
     Math.max(250, Math.floor(memoryMs / 4)),
@@ -217,13 +217,14 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     let next = 0n;
     /** Allocated only when a packet is due (most wake-ups find none). */
     let due: Packet[] | undefined;
-    for (const [id, entry] of outstanding) {
+    // values(), not entries(): no [id, entry] array per outstanding packet on every wake-up.
+    for (const entry of outstanding.values()) {
       if (entry.judging) continue;
       if (entry.deadline <= now) {
         const stalledMs = stallDetector?.stalledMsWithin(entry.sentAt, now) ?? 0;
         if (stalledMs > entry.timeoutMs) {
           const resolve = entry.resolve;
-          settle(id, entry, 'unmeasured');
+          settle(entry.id, entry, 'unmeasured');
           resolve?.(UNMEASURED, entry.tag);
           continue;
         }
