@@ -23,7 +23,7 @@ interface ValueEntry {
 }
 
 interface HistogramEntry {
-  readonly bucketValues: Record<number, number>;
+  readonly bucketValues: Record<string, number>;
   sum: number;
   count: number;
 }
@@ -94,6 +94,9 @@ export function histogramHandle(histogram: Histogram<string>, labels: Labels): H
   const store = histogram as unknown as SeriesStore<HistogramEntry> & { readonly upperBounds: readonly number[] };
   const key = seriesKey(store, labels);
   const bounds = store.upperBounds;
+  // prom-client keys bucketValues by bound (an object, so each access would turn the number into its string): the
+  // strings once here.
+  const boundKeys = bounds.map(String);
   let entry: HistogramEntry | undefined;
   return {
     observe(value) {
@@ -106,9 +109,9 @@ export function histogramHandle(histogram: Histogram<string>, labels: Labels): H
       entry.sum += value;
       entry.count += 1;
       for (let index = 0; index < bounds.length; index++) {
-        const bound = bounds[index]!;
-        if (value <= bound) {
-          entry.bucketValues[bound] = (entry.bucketValues[bound] ?? 0) + 1;
+        if (value <= bounds[index]!) {
+          const bucket = boundKeys[index]!;
+          entry.bucketValues[bucket] = (entry.bucketValues[bucket] ?? 0) + 1;
           return;
         }
       }
