@@ -43,7 +43,7 @@ export interface TcpProbeOptions {
 const MAX_RESPONSE_HEAD = 1024;
 
 /** The request of a test to `target` (the agent builds it once per peer: the same bytes on every test). */
-export function tcpRequest(target: { readonly ip: string; readonly port: number }, path = '/readiness'): Buffer {
+function tcpRequest(target: { readonly ip: string; readonly port: number }, path = '/readiness'): Buffer {
   const host = net.isIPv6(target.ip) ? `[${target.ip}]:${target.port}` : `${target.ip}:${target.port}`;
   return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: kconmon\r\nConnection: close\r\n\r\n`, 'latin1');
 }
