@@ -196,8 +196,8 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     if (outstanding.size === 0) {
       releaseWatch?.();
       releaseWatch = undefined;
-      clearTimeout(timeoutTimer);
-      timeoutTimer = undefined;
+      // The timeout timer stays armed: it finds nothing and lapses, or serves the next packet (a packet's round trip is
+      // usually shorter than the gap to the next send: clearing it here cost a new timer per packet).
     }
     entry.state = state;
     entry.resolve = undefined;
@@ -379,6 +379,8 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     async close() {
       closed = true;
       clearInterval(sweeper);
+      clearTimeout(timeoutTimer);
+      timeoutTimer = undefined;
       for (const [id, entry] of outstanding) {
         const resolve = entry.resolve;
         settle(id, entry, 'timed_out');
