@@ -70,7 +70,10 @@ export function createStallDetector(options: StallDetectorOptions): StallDetecto
   function onTick(): void {
     // The last measurement ended since the previous tick: stop (lazily, so that a measurement starting right after
     // the last one ended, as UDP packets do hundreds of times a second, does not restart the interval).
-    if (watchers === 0) return stop();
+    if (watchers === 0) {
+      stop();
+      return;
+    }
     const at = now();
     observe(at);
     lastTick = at;
