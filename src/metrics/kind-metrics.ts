@@ -49,7 +49,7 @@ export function createSourceLabels(initial: Source): SourceLabels {
   let source = initial;
   let own = { source: source.nodeName, source_zone: source.zone };
   let cache = new WeakMap<Peer, PeerLabels>();
-  return {
+  const sourceLabels: SourceLabels = {
     source: () => source,
     own: () => own,
     of(peer) {
@@ -68,7 +68,7 @@ export function createSourceLabels(initial: Source): SourceLabels {
       return labels;
     },
     kept(peer, owner, create) {
-      const labels = this.of(peer);
+      const labels = sourceLabels.of(peer);
       let kept = labels.kept.get(owner);
       if (kept === undefined) {
         kept = create(labels);
@@ -85,6 +85,7 @@ export function createSourceLabels(initial: Source): SourceLabels {
       cache = new WeakMap();
     },
   };
+  return sourceLabels;
 }
 
 /** What a kind's metrics module is made from. */
