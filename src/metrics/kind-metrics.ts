@@ -27,6 +27,8 @@ export interface PeerLabels {
   readonly scope: ScopeLabels;
   readonly pass: PairLabels & { result: string };
   readonly fail: PairLabels & { result: string };
+  /** What metrics modules keep with the peer's labels (their series handles, series-handle.ts), by module. */
+  readonly kept: Map<object, unknown>;
 }
 
 export interface Source {
@@ -40,6 +42,13 @@ export interface SourceLabels {
   /** `{source, source_zone}`. */
   own(): { readonly source: string; readonly source_zone: string };
   of(peer: Peer): PeerLabels;
+  /**
+   * What `owner` (a metrics module) keeps for the peer, made by `create` on first use: its series handles, so that the
+   * hot path updates series without hashing labels. Dropped with the labels on `setSource`, or by `forget`.
+   */
+  kept<T>(peer: Peer, owner: object, create: (labels: PeerLabels) => T): T;
+  /** Drops what `owner` keeps for the peer (its series were removed). */
+  forget(peer: Peer, owner: object): void;
   setSource(source: Source): void;
 }
 
@@ -47,7 +56,7 @@ export function createSourceLabels(initial: Source): SourceLabels {
   let source = initial;
   let own = { source: source.nodeName, source_zone: source.zone };
   let cache = new WeakMap<Peer, PeerLabels>();
-  return {
+  const sourceLabels: SourceLabels = {
     source: () => source,
     own: () => own,
     of(peer) {
@@ -59,10 +68,23 @@ export function createSourceLabels(initial: Source): SourceLabels {
           scope: { source: source.nodeName, source_zone: source.zone, destination_scope: destinationScope(source.zone, peer.zone) },
           pass: { ...pair, result: 'pass' },
           fail: { ...pair, result: 'fail' },
+          kept: new Map(),
         };
         cache.set(peer, labels);
       }
       return labels;
+    },
+    kept(peer, owner, create) {
+      const labels = sourceLabels.of(peer);
+      let kept = labels.kept.get(owner);
+      if (kept === undefined) {
+        kept = create(labels);
+        labels.kept.set(owner, kept);
+      }
+      return kept as ReturnType<typeof create>;
+    },
+    forget(peer, owner) {
+      cache.get(peer)?.kept.delete(owner);
     },
     setSource(next) {
       source = next;
@@ -70,6 +92,7 @@ export function createSourceLabels(initial: Source): SourceLabels {
       cache = new WeakMap();
     },
   };
+  return sourceLabels;
 }
 
 /** `same_zone` when the peer is in the agent's zone, else `other_zone`. */
