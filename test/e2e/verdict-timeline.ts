@@ -17,7 +17,7 @@ export interface ObservedWindow {
 export interface VerdictTimeline {
   /** The windows seen so far, in order. */
   windows(): readonly ObservedWindow[];
-  /** Waits for the first window (seen from now on, or already seen after `after`) that satisfies `matches`. */
+  /** Waits until a window ending after `after` (default: any) satisfies `matches`, and returns the first such window. */
   waitFor(what: string, matches: (window: ObservedWindow) => boolean, timeoutMs: number, after?: number): Promise<ObservedWindow>;
   stop(): Promise<void>;
 }
@@ -66,15 +66,14 @@ export const ids = (window: ObservedWindow): string[] => window.verdicts.map((ve
 
 /**
  * Sleeps until `offsetMs` after the next multiple of `windowMs` (the controller closes windows on those boundaries),
- * runs `act`, and returns the start of the window it ran in and when it began and finished. A fault applied early in a
- * window leaves every test that began before it to end in that same window (tests last at most half an interval).
+ * runs `act`, and returns when it began and the start of the window it began in. A fault applied early in a window
+ * leaves every test that began before it to end in that same window (tests last at most half an interval).
  */
-export async function atWindowStart(windowMs: number, act: () => void, offsetMs = 20): Promise<{ windowStart: number; began: number; done: number }> {
+export async function atWindowStart(windowMs: number, act: () => void, offsetMs = 20): Promise<Applied> {
   await sleep(windowMs - (Date.now() % windowMs) + offsetMs);
   const began = Date.now();
   act();
-  const done = Date.now();
-  return { windowStart: Math.floor(began / windowMs) * windowMs, began, done };
+  return { windowStart: Math.floor(began / windowMs) * windowMs, began };
 }
 
 /** When a fault or heal was applied: the start of the window it fell in, and when it began (Unix ms). */
