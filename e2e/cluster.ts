@@ -27,7 +27,7 @@ import { startKubeCluster, type KubeCluster } from '../harness/kube-cluster.ts';
 import { startPrometheus, type Prometheus } from '../harness/prometheus.ts';
 import { freePort } from '../harness/ports.ts';
 import { createBridge, createNamespace, HOST_ADDRESS, networkNames, removeBridge, removeNamespace, SUBNET, type NetworkNames } from './network.ts';
-import { applyInNamespace, blackholeScript, healScript, lossScript, partitionScript } from './faults.ts';
+import { applyInNamespace, blackholeScript, egressScript, healScript, lossScript, oneWayScript, partitionScript } from './faults.ts';
 import { CLUSTER_DNS_NAME, createDnsServer, type DnsServer } from './dns-server.ts';
 import { generatedPodName, kubeObjects, podNameOf, type KubeObjects } from './kube.ts';
 import { DEFAULT_STATE_FILE, forceTeardown, ownerAlive, readState, writeState, type ClusterState } from './state.ts';
@@ -111,6 +111,10 @@ export interface Cluster {
   partition(zone: string): void;
   /** The node drops everything in and out except to/from the host bridge address (so it is still scraped). */
   blackhole(nodeName: string): void;
+  /** The node sends nothing of its own (probes, DNS queries) except to the host, but still answers others' probes. */
+  blockEgress(nodeName: string): void;
+  /** `from`'s probes to `to` fail; `to`'s probes to `from` still pass (`from` answers them). */
+  blockOneWay(from: string, to: string): void;
   /** Removes every fault. */
   heal(): void;
   stopDns(): Promise<void>;
@@ -480,6 +484,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       blackhole(nodeName) {
         applyInNamespace(findNode(nodeName).namespace, blackholeScript());
       },
+      blockEgress(nodeName) {
+        applyInNamespace(findNode(nodeName).namespace, egressScript(AGENT_PORT));
+      },
+      blockOneWay(from, to) {
+        applyInNamespace(findNode(from).namespace, oneWayScript(findNode(to).ip, AGENT_PORT));
+      },
       heal() {
         for (const node of nodes) applyInNamespace(node.namespace, healScript());
       },
@@ -578,7 +588,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           `apiserver     ${kubeCluster.server}  (admin kubeconfig ${adminKubeconfig})`,
           `DNS           ${DNS_ADDRESS}:53 (${CLUSTER_DNS_NAME})`,
           ...nodes.map((node) => `${node.name.padEnd(7)} ${node.zone}  ${node.url}/metrics  ${node.url}/results  (ip netns exec ${node.namespace} …)`),
-          `faults        node e2e/fault.ts loss node-3 20 | partition zone-a | blackhole node-4 | heal | show`,
+          `faults        node e2e/fault.ts loss node-3 20 | partition zone-a | blackhole node-4 | egress node-3 | oneway node-2 node-5 | heal | show`,
           `              (nftables in the node's namespace; ${HOST_ADDRESS} — Prometheus, controller — stays reachable, so a black-holed node is still scraped)`,
         ];
       },
