@@ -37,6 +37,8 @@ WORKDIR /app
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
+# The controller's web view (plain HTML, CSS and JavaScript, served at /), found beside dist/.
+COPY web ./web
 # The base image's unprivileged "node" user, numerically, so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 # One port for HTTP and the UDP echo (config `port`); the controller listens on its own config's port.

@@ -27,7 +27,7 @@ import { startKubeCluster, type KubeCluster } from '../harness/kube-cluster.ts';
 import { startPrometheus, type Prometheus } from '../harness/prometheus.ts';
 import { freePort } from '../harness/ports.ts';
 import { createBridge, createNamespace, HOST_ADDRESS, networkNames, removeBridge, removeNamespace, SUBNET, type NetworkNames } from './network.ts';
-import { applyInNamespace, blackholeScript, healScript, lossScript, partitionScript } from './faults.ts';
+import { applyInNamespace, blackholeScript, egressScript, healScript, lossScript, oneWayScript, partitionScript } from './faults.ts';
 import { CLUSTER_DNS_NAME, createDnsServer, type DnsServer } from './dns-server.ts';
 import { generatedPodName, kubeObjects, podNameOf, type KubeObjects } from './kube.ts';
 import { DEFAULT_STATE_FILE, forceTeardown, ownerAlive, readState, writeState, type ClusterState } from './state.ts';
@@ -111,6 +111,10 @@ export interface Cluster {
   partition(zone: string): void;
   /** The node drops everything in and out except to/from the host bridge address (so it is still scraped). */
   blackhole(nodeName: string): void;
+  /** The node sends nothing of its own (probes, DNS queries) except to the host, but still answers others' probes. */
+  blockEgress(nodeName: string): void;
+  /** `from`'s probes to `to` fail; `to`'s probes to `from` still pass (`from` answers them). */
+  blockOneWay(from: string, to: string): void;
   /** Removes every fault. */
   heal(): void;
   stopDns(): Promise<void>;
@@ -396,20 +400,23 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     });
     // The readiness probes pass: the controller now lists the agents as ready, and they start testing each other.
     for (const node of nodes) await objects.setPodReady(node.podName, node.ip, true);
-    // Every peer in a full mesh; past the budget, the peers the assignment over every node gives this agent (as the
-    // agents compute it).
-    const expectedPeers = (node: ClusterNode) => {
-      if (options.maxPeers === undefined) return nodes.length - 1;
+    // Each agent's peer count for the current node list: every peer in a full mesh; past the budget, the peers the
+    // assignment over every node gives it (as the agents compute it). One assignment per call: call it once per check.
+    const expectedPeerCounts = (): Map<string, number> => {
+      const budget = options.maxPeers;
+      if (budget === undefined) return new Map(nodes.map((node) => [node.name, nodes.length - 1]));
       const assignment = selectPeers(
         nodes.map(({ name, zone }) => ({ name, zone })),
-        { maxPeers: options.maxPeers },
+        { maxPeers: budget },
       );
-      return peersOf(assignment, node.name).length;
+      return new Map(nodes.map((node) => [node.name, peersOf(assignment, node.name).length]));
     };
+    const initialCounts = expectedPeerCounts();
+    const expectedCounts = nodes.map((node) => initialCounts.get(node.name));
     await waitUntil('every agent to probe all its peers', 20_000, async (note) => {
       const counts = await Promise.all(nodes.map(async (node) => (await agentResults(node.name)).peers));
-      note(`peers per agent: ${counts.join(', ')} (expected ${nodes.map(expectedPeers).join(', ')})`);
-      return nodes.every((node, index) => counts[index] === expectedPeers(node));
+      note(`peers per agent: ${counts.join(', ')} (expected ${expectedCounts.join(', ')})`);
+      return nodes.every((_node, index) => counts[index] === expectedCounts[index]);
     });
 
     // Prometheus with the production alert rules, time-scaled.
@@ -477,6 +484,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       blackhole(nodeName) {
         applyInNamespace(findNode(nodeName).namespace, blackholeScript());
       },
+      blockEgress(nodeName) {
+        applyInNamespace(findNode(nodeName).namespace, egressScript(AGENT_PORT));
+      },
+      blockOneWay(from, to) {
+        applyInNamespace(findNode(from).namespace, oneWayScript(findNode(to).ip, AGENT_PORT));
+      },
       heal() {
         for (const node of nodes) applyInNamespace(node.namespace, healScript());
       },
@@ -515,7 +528,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         nodes.push(node);
         await objects.createAgentPod(node.podName, name, ip);
         await startAgentProcess(node);
-        const expected = expectedPeers(node);
+        const expected = expectedPeerCounts().get(name);
         await waitUntil(
           `agent ${name} to get its peer list from the controller`,
           15_000,
@@ -575,7 +588,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           `apiserver     ${kubeCluster.server}  (admin kubeconfig ${adminKubeconfig})`,
           `DNS           ${DNS_ADDRESS}:53 (${CLUSTER_DNS_NAME})`,
           ...nodes.map((node) => `${node.name.padEnd(7)} ${node.zone}  ${node.url}/metrics  ${node.url}/results  (ip netns exec ${node.namespace} …)`),
-          `faults        node e2e/fault.ts loss node-3 20 | partition zone-a | blackhole node-4 | heal | show`,
+          `faults        node e2e/fault.ts loss node-3 20 | partition zone-a | blackhole node-4 | egress node-3 | oneway node-2 node-5 | heal | show`,
           `              (nftables in the node's namespace; ${HOST_ADDRESS} — Prometheus, controller — stays reachable, so a black-holed node is still scraped)`,
         ];
       },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
 import { startLoggedProcess, type LoggedProcess } from '../harness/logged-process.ts';
 import { GiveUp, waitUntil } from '../harness/wait.ts';
+import { unboundConfig } from '../harness/unbound-config.ts';
 
 export const CLUSTER_DNS_NAME = 'kubernetes.default.svc.cluster.local';
 const CLUSTER_DNS_ANSWER = '198.19.0.1';
@@ -20,33 +21,6 @@ export interface DnsServer {
   stop(): Promise<void>;
 }
 
-function unboundConfig(dir: string, address: string, subnet: string): string {
-  return `server:
-  interface: ${address}@53
-  port: 53
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  directory: "${dir}"
-  pidfile: ""
-  use-syslog: no
-  logfile: ""
-  verbosity: 1
-  access-control: 0.0.0.0/0 refuse
-  access-control: ${subnet} allow
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
-  do-not-query-localhost: no
-  do-ip6: no
-  num-threads: 1
-  local-zone: "cluster.local." static
-  local-data: "${CLUSTER_DNS_NAME}. 5 IN A ${CLUSTER_DNS_ANSWER}"
-forward-zone:
-  name: "."
-  forward-addr: 127.0.0.1@${CLOSED_PORT}
-`;
-}
-
 export function createDnsServer(options: {
   namespace: string;
   address: string;
@@ -55,7 +29,18 @@ export function createDnsServer(options: {
   onStart?: (child: LoggedProcess) => void;
 }): DnsServer {
   const configFile = join(options.dir, 'unbound.conf');
-  writeFileSync(configFile, unboundConfig(options.dir, options.address, options.subnet));
+  writeFileSync(
+    configFile,
+    unboundConfig({
+      address: options.address,
+      port: 53,
+      dir: options.dir,
+      logFile: '',
+      allow: [options.subnet, '127.0.0.0/8'],
+      localZones: ['local-zone: "cluster.local." static', `local-data: "${CLUSTER_DNS_NAME}. 5 IN A ${CLUSTER_DNS_ANSWER}"`],
+      closedPort: CLOSED_PORT,
+    }),
+  );
   let child: LoggedProcess | undefined;
   return {
     address: options.address,

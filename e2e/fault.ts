@@ -1,8 +1,14 @@
-// `node e2e/fault.ts [--state FILE] loss <node> <percent> | partition <zone> | blackhole <node> | heal | show`:
+// `node e2e/fault.ts [--state FILE] loss <node> <percent> | partition <zone> | blackhole <node> | egress <node> |
+// oneway <from> <to> | heal | show`:
 // fault injection into a cluster started by `npm run e2e:up`, with the same nftables rules the tests use
 // (e2e/faults.ts). The host address 198.18.0.1 stays reachable, so Prometheus keeps scraping every node.
-import { applyInNamespace, blackholeScript, healScript, listFault, lossScript, partitionScript } from './faults.ts';
+import { applyInNamespace, blackholeScript, egressScript, healScript, listFault, lossScript, oneWayScript, partitionScript } from './faults.ts';
 import { DEFAULT_STATE_FILE, readState } from './state.ts';
+
+/** The agent's port (its UDP echo and HTTP server), from the metrics URL the state file lists. */
+function agentPortOf(node: { readonly metrics: string }): number {
+  return Number(new URL(node.metrics).port);
+}
 
 function main(): number {
   const args = process.argv.slice(2);
@@ -41,6 +47,18 @@ function main(): number {
       console.log(`${node.name} drops everything in and out except to/from the host 198.18.0.1 (so Prometheus still scrapes it)`);
       return 0;
     }
+    case 'egress': {
+      const node = nodeNamed(target);
+      applyInNamespace(node.namespace, egressScript(agentPortOf(node)));
+      console.log(`${node.name} sends nothing of its own (probes, DNS) except to the host, and still answers the others' probes`);
+      return 0;
+    }
+    case 'oneway': {
+      const [from, to] = [nodeNamed(target), nodeNamed(amount)];
+      applyInNamespace(from.namespace, oneWayScript(to.ip, agentPortOf(from)));
+      console.log(`${from.name}'s probes to ${to.name} now fail; ${to.name}'s probes to ${from.name} still pass`);
+      return 0;
+    }
     case 'heal':
       for (const node of state.nodes) applyInNamespace(node.namespace, healScript());
       console.log('every fault removed');
@@ -49,7 +67,10 @@ function main(): number {
       for (const node of state.nodes) console.log(`${node.name}: ${listFault(node.namespace).trim() || 'no fault'}`);
       return 0;
     default:
-      console.error('usage: node e2e/fault.ts [--state FILE] loss <node> <percent> | partition <zone> | blackhole <node> | heal | show');
+      console.error(
+        'usage: node e2e/fault.ts [--state FILE] loss <node> <percent> | partition <zone> | blackhole <node> | egress <node> |' +
+          ' oneway <from> <to> | heal | show',
+      );
       return 2;
   }
 }

@@ -58,6 +58,37 @@ export function blackholeScript(): string {
 `);
 }
 
+/**
+ * Blocks everything the node sends on its own initiative (its probes, its DNS queries) while it still answers others:
+ * a packet leaves only if it goes to loopback or the host, or comes from the agent's port (`agentPort`, the UDP echo
+ * and the HTTP server that TCP tests connect to; probes and queries leave from ephemeral ports). Stateless, so flows
+ * the kernel already tracked before the fault cannot slip through as "established".
+ */
+export function egressScript(agentPort: number): string {
+  return tableScript(`  chain output {
+    type filter hook output priority -10; policy drop;
+    oif "lo" accept
+    ip daddr ${HOST_ADDRESS} accept
+    udp sport ${agentPort} accept
+    tcp sport ${agentPort} accept
+  }
+`);
+}
+
+/**
+ * Applied in A's namespace: A's probes to `destination` (B) fail, B's probes to A pass. Packets from A to B leave only
+ * from the agent's port (A answering B's UDP echo requests and TCP tests); everything A originates to B is dropped.
+ */
+export function oneWayScript(destination: string, agentPort: number): string {
+  return tableScript(`  chain output {
+    type filter hook output priority -10; policy accept;
+    ip daddr ${destination} udp sport ${agentPort} accept
+    ip daddr ${destination} tcp sport ${agentPort} accept
+    ip daddr ${destination} drop
+  }
+`);
+}
+
 export function healScript(): string {
   return `table inet ${FAULT_TABLE}\ndelete table inet ${FAULT_TABLE}\n`;
 }

@@ -1,5 +1,6 @@
 // Free ports for tests, e2e and benchmarks: the kernel picks them (bind to port 0), then they are released for the
-// caller. Several at once are held together while they are picked, so they differ.
+// caller. Several at once are held together while they are picked, so they differ. A server that binds both UDP and
+// TCP on one port (a DNS server) needs a port free for both.
 import dgram from 'node:dgram';
 import net from 'node:net';
 
@@ -39,4 +40,21 @@ export async function freeUdpPort(address = '127.0.0.1'): Promise<number> {
   const { port } = socket.address();
   await new Promise<void>((resolve) => socket.close(() => resolve()));
   return port;
+}
+
+/** A port free for both UDP and TCP on `address` (IPv4) right now: for servers that bind both, like DNS servers. */
+export async function freeUdpAndTcpPort(address = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const [port] = await freePorts(1, address);
+    const socket = dgram.createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind({ address, port }, () => resolve(true));
+    });
+    if (bound) {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      return port as number;
+    }
+    socket.removeAllListeners();
+  }
 }

@@ -37,8 +37,10 @@ export async function buildProductionCli(kind: 'tsc' | 'bundle' = 'tsc'): Promis
         else reject(new Error(`${kind} build failed: ${stdout}${stderr}`));
       });
     });
-    // version.ts reads ../package.json; the tsc build's bare imports resolve through node_modules next to dist/.
+    // version.ts reads ../package.json and web-files.ts ../web/; the tsc build's bare imports resolve through
+    // node_modules next to dist/.
     await symlink(join(REPO, 'package.json'), join(dir, 'package.json'));
+    await symlink(join(REPO, 'web'), join(dir, 'web'));
     if (kind === 'tsc') await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'));
     return { entry, warnings, remove: () => rm(dir, { recursive: true, force: true }) };
   } catch (error) {

@@ -10,7 +10,7 @@ export interface AddressPlan {
   readonly peers: readonly string[];
 }
 
-export const MAX_PEERS = 250 * 16;
+export const MAX_PEERS = 250 * 20;
 
 export function addressPlan(peerCount: number): AddressPlan {
   if (!Number.isInteger(peerCount) || peerCount < 0 || peerCount > MAX_PEERS) throw new Error(`peer count must be 0..${MAX_PEERS}`);

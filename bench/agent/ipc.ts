@@ -71,3 +71,12 @@ export function exitWithParent(deadlineMs: number): void {
 export function sendToParent(message: ChildMessage): void {
   process.send?.(message);
 }
+
+/** In a child: runs its main; a failure is reported to the parent (`failed`, its message) and ends the child with status 1. */
+export function runChildMain(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    sendToParent({ type: 'failed', message: (error as Error).message });
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 100);
+  });
+}

@@ -2,11 +2,13 @@
 // default rate and nothing else: per target, every interval + jitter, `packets` datagrams of `packetSize` bytes
 // `spacingMs` apart (a sequence id in the first 4 bytes) and one fresh TCP `GET /readiness`; targets start evenly spread
 // over the first interval. No metrics, no stall detection, no history: counters and RTT samples for the report only.
-// Plain JavaScript importing only Node's own modules, so it loads what a bare-bones prober loads (no type stripping);
-// its config and stats are typed in naive-scenario.ts. Run by the benchmark with `spawn` (the agent's Node flags) and
+// Plain JavaScript importing only Node's own modules and udp-rounds.mjs (the UDP rounds it shares with the synthetic
+// peers), so it loads what a bare-bones prober loads (no type stripping); its config and stats are typed in
+// naive-scenario.ts. Run by the benchmark with `spawn` (the agent's Node flags) and
 // an IPC channel; config is argv[2] as JSON.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { createUdpRounds } from './udp-rounds.mjs';
 
 const config = JSON.parse(process.argv[2] ?? '');
 process.on('disconnect', () => process.exit(0));
@@ -34,37 +36,29 @@ function createReservoir() {
 }
 let rtts = createReservoir();
 let connects = createReservoir();
-const outstanding = new Map();
-let nextId = 1;
+const rounds = createUdpRounds({
+  ...config.udp,
+  port: config.port,
+  onSent: () => counters.udpSent++,
+  onLost: () => {
+    counters.udpLost++;
+    lostSinceStart++;
+  },
+});
 const jitter = () => config.jitter.min + Math.random() * (config.jitter.max - config.jitter.min);
 
 const socket = dgram.createSocket({ type: 'udp4', lookup: (address, _options, callback) => callback(null, address, 4) });
 socket.on('message', (message) => {
-  const receivedAt = process.hrtime.bigint();
-  if (message.length < 4) return;
-  const id = message.readUInt32BE(0);
-  const sentAt = outstanding.get(id);
-  if (sentAt === undefined) return;
-  outstanding.delete(id);
+  const rttMicros = rounds.reply(message, process.hrtime.bigint());
+  if (typeof rttMicros !== 'number') return;
   counters.udpReceived++;
-  rtts.add(Number(receivedAt - sentAt) / 1000);
+  rtts.add(rttMicros);
 });
 await new Promise((resolve) => socket.bind({ address: config.bind, port: 0 }, resolve));
 
 function udpRound(target) {
   counters.udpRounds++;
-  let sent = 0;
-  const sendOne = () => {
-    const id = nextId;
-    nextId = (nextId + 1) >>> 0 || 1;
-    const payload = Buffer.alloc(config.udp.packetSize);
-    payload.writeUInt32BE(id, 0);
-    outstanding.set(id, process.hrtime.bigint());
-    socket.send(payload, config.port, target);
-    counters.udpSent++;
-    if (++sent < config.udp.packets) setTimeout(sendOne, config.udp.spacingMs);
-  };
-  sendOne();
+  rounds.send(socket, target);
   setTimeout(udpRound, config.intervalMs + jitter(), target);
 }
 
@@ -100,16 +94,7 @@ function tcpTest(target) {
   setTimeout(tcpTest, config.intervalMs + jitter(), target);
 }
 
-// Unanswered packets are lost once their timeout has passed (swept; insertion order is send order).
-setInterval(() => {
-  const cutoff = process.hrtime.bigint() - BigInt(config.udp.timeoutMs) * 1_000_000n;
-  for (const [id, sentAt] of outstanding) {
-    if (sentAt > cutoff) break;
-    outstanding.delete(id);
-    counters.udpLost++;
-    lostSinceStart++;
-  }
-}, 50).unref();
+rounds.startSweeping();
 
 config.targets.forEach((target, index) => {
   const offset = (index * config.intervalMs) / config.targets.length;

@@ -2,15 +2,14 @@
 // naive-prober.ts, same Node binary and flags as the agent) doing the agent's outbound work, a warm-up, then one
 // measured window; returns its CPU, RSS and probe counts, for the agent/naive ratio.
 import { fileURLToPath } from 'node:url';
-import { agentConfigSchema } from '../../src/config/schema.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { addressPlan } from './addresses.ts';
-import type { ChildGroup } from './children.ts';
+import type { ChildGroup } from '../../harness/child-group.ts';
 import { controlChannel } from './ipc.ts';
-import { sampleRss, type ProcReader } from '../../harness/proc-stats.ts';
-import type { SyntheticPeersConfig } from './synthetic-peers.ts';
+import { cpuSeconds, type ProcReader } from '../../harness/proc-stats.ts';
 import { summarise, type Summary } from '../common/quantiles.ts';
-
-const SYNTHETIC_PEERS = fileURLToPath(new URL('./synthetic-peers.ts', import.meta.url));
+import { openWindow } from './measurement-window.ts';
+import { agentDefaultSchedule, startSyntheticPeers } from './synthetic-peers-process.ts';
 const NAIVE_PROBER = fileURLToPath(new URL('./naive-prober.mjs', import.meta.url));
 const MiB = 1024 * 1024;
 
@@ -68,26 +67,14 @@ export interface NaiveResult {
 
 export async function runNaiveScenario(options: NaiveScenarioOptions): Promise<NaiveResult> {
   const { group, proc, log } = options;
-  const defaults = agentConfigSchema.parse({ dns: { enabled: false }, discovery: { peersFile: 'peers.json' } });
-  const meanPeriodMs = defaults.udp.interval + (defaults.jitter.min + defaults.jitter.max) / 2;
+  const schedule = agentDefaultSchedule();
+  const { defaults } = schedule;
   const plan = addressPlan(options.peers);
   const deadlineMs = (options.warmupSeconds + options.windowSeconds + 120) * 1000;
   const stops: Array<() => Promise<void>> = [];
   try {
-    const peersConfig: SyntheticPeersConfig = {
-      agent: plan.agent,
-      port: options.port,
-      peers: plan.peers,
-      bidirectional: false,
-      intervalMs: defaults.udp.interval,
-      jitter: defaults.jitter,
-      udp: { packets: defaults.udp.packets, packetSize: defaults.udp.packetSize, spacingMs: defaults.udp.packetSpacing, timeoutMs: defaults.udp.timeout },
-      tcpTimeoutMs: defaults.tcp.timeout,
-      deadlineMs,
-    };
-    const peersChild = group.fork(SYNTHETIC_PEERS, [JSON.stringify(peersConfig)]);
-    stops.push(() => group.stop(peersChild));
-    await controlChannel(peersChild, 'synthetic peers').ready(30_000);
+    const peers = await startSyntheticPeers({ group, plan, port: options.port, bidirectional: false, schedule, deadlineMs });
+    stops.push(peers.stop);
 
     const naiveConfig: NaiveProberConfig = {
       bind: plan.agent,
@@ -95,7 +82,7 @@ export async function runNaiveScenario(options: NaiveScenarioOptions): Promise<N
       targets: plan.peers,
       intervalMs: defaults.udp.interval,
       jitter: defaults.jitter,
-      udp: peersConfig.udp,
+      udp: peers.config.udp,
       tcpTimeoutMs: defaults.tcp.timeout,
       deadlineMs,
     };
@@ -110,30 +97,21 @@ export async function runNaiveScenario(options: NaiveScenarioOptions): Promise<N
     log(`  naive prober: warm-up ${options.warmupSeconds} s (pid ${pid})`);
     await sleep(options.warmupSeconds * 1000);
     naive.send({ type: 'reset' });
-    const cpu0 = proc.cpu(pid);
-    const t0 = performance.now();
-    const rss = sampleRss(proc, pid);
-    stops.push(async () => void rss.stop());
+    const window = openWindow(proc, pid);
+    stops.push(async () => window.abandon());
     await sleep(options.windowSeconds * 1000);
-    const cpu1 = proc.cpu(pid);
-    const t1 = performance.now();
-    const memory = rss.stop();
+    const { seconds: windowSeconds, cpu, memory, millicores } = window.close();
     const report = await naive.stats<NaiveProberReport>(10_000);
     const stats: NaiveProberStats = { ...report, rttMicros: summarise(report.rttMicros), connectMicros: summarise(report.connectMicros) };
-    const windowSeconds = (t1 - t0) / 1000;
     return {
       peers: options.peers,
-      cpuMillicores: ((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / windowSeconds) * 1000,
+      cpuMillicores: millicores(cpuSeconds(cpu)),
       rssMeanMiB: memory.meanBytes / MiB,
       rssMaxMiB: memory.maxBytes / MiB,
-      expectedPerTest: (options.peers * windowSeconds * 1000) / meanPeriodMs,
+      expectedPerTest: (options.peers * windowSeconds * 1000) / schedule.meanPeriodMs,
       stats,
     };
   } finally {
     for (const stop of stops.reverse()) await stop();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

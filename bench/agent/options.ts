@@ -1,5 +1,6 @@
 // The benchmark's command line: which configurations, how long, which port, and what to write.
 import { parseArgs } from 'node:util';
+import { HelpRequested } from '../common/command-line.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAX_PEERS } from './addresses.ts';
@@ -112,8 +113,6 @@ function entry(text: string): string {
     throw new Error(`--agent-entry: "${text}" is not bundle, dist, src or an existing file`);
   return text === 'src' || text === 'dist' || text === 'bundle' ? text : resolve(text);
 }
-
-export class HelpRequested extends Error {}
 
 function int(text: string, flag: string, min: number, max: number): number {
   const value = Number(text.trim());

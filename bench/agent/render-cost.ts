@@ -4,13 +4,9 @@
 // total time, the bytes of text, and the heap allocated (heapUsed growth). Run it with the agent's 1 MiB semi-spaces
 // for the times (GC pauses as in the agent), and with --max-semi-space-size=64 for the allocation (no collection runs
 // during one render then, so heapUsed growth is what it allocated). Medians of 5 renders after 2 warm-up renders.
-import { Registry } from 'prom-client';
-import { createAgentMetrics } from '../../src/metrics/agent-metrics.ts';
-import { createSourceLabels } from '../../src/metrics/kind-metrics.ts';
-import { createTcpMetrics } from '../../src/metrics/tcp-metrics.ts';
-import { createUdpMetrics } from '../../src/metrics/udp-metrics.ts';
+import type { Registry } from 'prom-client';
+import { createFilledAgentRegistry } from '../../src/commands/filled-agent-registry.ts';
 import { createExpositionRenderer } from '../../src/metrics/exposition-renderer.ts';
-import { summarise as summariseUdp } from '../../src/probes/udp.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 
 interface Cost {
@@ -21,34 +17,24 @@ interface Cost {
 }
 
 function agentRegistry(peers: number): Registry {
-  const registry = new Registry();
-  const labels = createSourceLabels({ nodeName: 'bench-node', zone: 'zone-a' });
-  createAgentMetrics({ registry, prefix: 'kconmon', labels, version: 'bench', processMetrics: true, controllerDiscovery: false });
-  // The peer kinds' metrics modules, as the agent's probe table creates them.
-  const deps = { registry, prefix: 'kconmon', labels, peerAt: () => undefined };
-  const [udp, tcp] = [createUdpMetrics(deps), createTcpMetrics(deps)];
-  for (let index = 0; index < peers; index++) {
-    const peer: Peer = {
-      name: `kconmon-${index}`,
-      nodeName: `synthetic-node-${index}`,
-      ip: `10.1.${index >> 8}.${index & 255}`,
-      zone: `zone-${'abc'[index % 3]}`,
-    };
-    udp.add(peer);
-    tcp.add(peer);
-    udp.record(peer, summariseUdp({ rttMicros: [210, 230, 250, 190, 220], sent: 5, unmeasured: 0, late: 0, aborted: false }));
-    tcp.record(peer, {
-      kind: 'tcp',
-      passed: true,
-      connectMs: 0.3,
-      totalMs: 0.9,
-      statusCode: 200,
-      reason: undefined,
-      detail: undefined,
-      aborted: false,
-      unmeasured: false,
-    });
-  }
+  const { registry } = createFilledAgentRegistry({
+    prefix: 'kconmon',
+    source: { nodeName: 'bench-node', zone: 'zone-a' },
+    version: 'bench',
+    processMetrics: true,
+    controllerDiscovery: false,
+    peers: Array.from(
+      { length: peers },
+      (_, index): Peer => ({
+        name: `kconmon-${index}`,
+        nodeName: `synthetic-node-${index}`,
+        ip: `10.1.${index >> 8}.${index & 255}`,
+        zone: `zone-${'abc'[index % 3]}`,
+      }),
+    ),
+    udpRttMicros: [210, 230, 250, 190, 220],
+    dnsTargets: undefined,
+  });
   return registry;
 }
 

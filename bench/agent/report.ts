@@ -303,8 +303,8 @@ const METHOD = `How it is measured:
 - Probes: deltas of \`kconmon_udp_results_total\` and \`kconmon_tcp_results_total\` between a scrape just before and one
   just after the CPU window (scrapes stay outside it; one scrape's cost is measured separately afterwards); expected =
   N × window / (5 s + 275 ms mean jitter) per test.
-- RTT: the agent's per-packet RTT is interpolated inside the \`kconmon_udp_rtt_seconds\` buckets (±½ bucket, i.e. ±25 µs
-  below 200 µs); the /results column is the mean of the 5 packets of each peer's last probe at the end of the window (one
+- RTT: the agent's per-packet RTT is interpolated inside the \`kconmon_udp_rtt_seconds\` buckets (±½ bucket: ±50 µs
+  below 100 µs, ±75 µs up to 250 µs); the /results column is the mean of the 5 packets of each peer's last probe at the end of the window (one
   value per peer). The minimal client is a separate Node process with one dgram socket sending one 4-byte datagram every
   50 ms to 5 of the synthetic peers (the same echo process, at the same time). \`ping -c 20 -i 0.2\` (ICMP answered by
   the kernel) is the floor.

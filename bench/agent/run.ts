@@ -2,15 +2,15 @@
 // each N; prints markdown tables (CPU, RSS, probe rate, UDP RTT next to a minimal client and ping) and writes them to
 // the "## Agent" section of docs/benchmarks.md. Every child process is stopped on exit, error, signal or deadline.
 import { mkdtemp } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createChildGroup } from './children.ts';
+import { stopAndRemove, stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
 import { createProcReader } from '../../harness/proc-stats.ts';
 import { addressPlan } from './addresses.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
-import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options.ts';
+import { USAGE, parseOptions } from './options.ts';
+import { readCommandLine } from '../common/command-line.ts';
 import { newestProfile, runScenario, type ScenarioResult } from './scenario.ts';
 import { describeMachine } from './machine.ts';
 import { accuracyTable, comparisonTable, loadTable, peersTable, proberFloor, renderSection, rttTable, targetList, targets } from './report.ts';
@@ -25,37 +25,14 @@ import { missingRuntimeFlags } from '../../src/util/runtime-flags.ts';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 async function main(argv: readonly string[]): Promise<number> {
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < 24) {
-    console.error(`bench:agent needs Node ≥ 24 (this is ${process.version}); run it with node_modules/.bin/node or npm run`);
-    return 2;
-  }
-  let options: BenchOptions;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const options = readCommandLine('bench:agent', USAGE, () => parseOptions(argv));
+  if (typeof options === 'number') return options;
 
   const group = createChildGroup();
   const proc = createProcReader();
   const log = (line: string) => console.log(line);
-  process.on('exit', () => group.killNow());
   const tempDirs = new Set<string>();
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`\n${signal}: stopping the benchmark's processes`);
-    void group.stopAll(1000).finally(() => {
-      for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopChildrenOnExit(group, "the benchmark's processes", stopAndRemove(group, tempDirs));
 
   const configurations = options.peers.flatMap((peers) => options.modes.map((mode) => ({ peers, mode })));
   const perRun = options.settleSeconds + options.warmupSeconds + options.windowSeconds + 90;

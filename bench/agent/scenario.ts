@@ -4,20 +4,21 @@ import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agentConfigSchema } from '../../src/config/schema.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { addressPlan } from './addresses.ts';
-import type { ChildGroup } from './children.ts';
+import type { ChildGroup } from '../../harness/child-group.ts';
 import { controlChannel } from './ipc.ts';
 import { startAgentProcess, type AgentProcess } from './agent-process.ts';
-import { sampleRss, type CpuTimes, type ProcReader } from '../../harness/proc-stats.ts';
+import { cpuSeconds, type ProcReader } from '../../harness/proc-stats.ts';
 import { sampleSum as sum, sampleValue as value, type Scrape } from '../../harness/exposition.ts';
 import { bucketDelta, histogramQuantile } from './prometheus.ts';
 import { runPing, type PingResult } from './ping.ts';
 import { summarise, type Summary } from '../common/quantiles.ts';
-import type { SyntheticPeersConfig, SyntheticPeersStats } from './synthetic-peers.ts';
+import type { SyntheticPeersStats } from './synthetic-peers.ts';
+import { openWindow } from './measurement-window.ts';
+import { agentDefaultSchedule, startSyntheticPeers } from './synthetic-peers-process.ts';
 import type { UdpClientConfig, UdpClientStats } from './udp-client.ts';
 
-const SYNTHETIC_PEERS = fileURLToPath(new URL('./synthetic-peers.ts', import.meta.url));
 const UDP_CLIENT = fileURLToPath(new URL('./udp-client.ts', import.meta.url));
 const MiB = 1024 * 1024;
 
@@ -103,8 +104,8 @@ export interface ScenarioResult {
 
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const { group, proc, log } = options;
-  const defaults = agentConfigSchema.parse({ dns: { enabled: false }, discovery: { peersFile: 'peers.json' } });
-  const meanPeriodMs = defaults.udp.interval + (defaults.jitter.min + defaults.jitter.max) / 2;
+  const schedule = agentDefaultSchedule();
+  const { defaults, meanPeriodMs } = schedule;
   if (defaults.tcp.interval !== defaults.udp.interval) throw new Error('bench assumes equal default UDP and TCP intervals');
   const plan = addressPlan(options.peers);
   const dir = await mkdtemp(join(tmpdir(), 'kconmon-bench-agent-'));
@@ -115,22 +116,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
   try {
     // 1. The synthetic peers: every address bound before the agent starts, so its first probes find them.
-    const peersConfig: SyntheticPeersConfig = {
-      agent: plan.agent,
+    const syntheticPeers = await startSyntheticPeers({
+      group,
+      plan,
       port: options.port,
-      peers: plan.peers,
       bidirectional: options.mode === 'bidirectional',
-      intervalMs: defaults.udp.interval,
-      jitter: defaults.jitter,
-      udp: { packets: defaults.udp.packets, packetSize: defaults.udp.packetSize, spacingMs: defaults.udp.packetSpacing, timeoutMs: defaults.udp.timeout },
-      tcpTimeoutMs: defaults.tcp.timeout,
+      schedule,
       deadlineMs,
-    };
-    const peersChild = group.fork(SYNTHETIC_PEERS, [JSON.stringify(peersConfig)]);
-    started.push({ stop: () => group.stop(peersChild) });
-    const peers = controlChannel(peersChild, 'synthetic peers');
-    await peers.ready(30_000);
-    const peersPid = peersChild.pid as number;
+    });
+    started.push({ stop: syntheticPeers.stop });
+    const peers = syntheticPeers.control;
+    const peersPid = syntheticPeers.pid;
 
     // 2. The agent.
     const agent: AgentProcess = await startAgentProcess({
@@ -143,7 +139,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       entry: options.agentEntry,
       nodeFlags: options.agentNodeFlags,
     });
-    started.push({ stop: () => group.stop(agent.child, 5000) });
+    started.push({ stop: agent.stop });
     peers.send({ type: 'start' });
 
     // 3. The minimal client, on the same path (to the same echo process) for the whole run.
@@ -169,13 +165,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const m0 = await agent.metrics();
     peers.send({ type: 'reset' });
     client.send({ type: 'reset' });
-    const cpu0 = proc.cpu(agent.pid);
-    const peersCpu0 = proc.cpu(peersPid);
-    const clientCpu0 = proc.cpu(clientPid);
-    const host0 = proc.hostBusySeconds();
-    const t0 = performance.now();
-    const rss = sampleRss(proc, agent.pid);
-    started.push({ stop: async () => void rss.stop() });
+    const window = openWindow(proc, agent.pid, [peersPid, clientPid]);
+    started.push({ stop: async () => window.abandon() });
     const pingTarget = plan.peers[Math.max(0, Math.min(5, plan.peers.length - 1))] as string;
     const ping = plan.peers.length > 0 ? sleep(Math.min(5, options.windowSeconds / 4) * 1000).then(() => runPing(pingTarget)) : Promise.resolve(undefined);
     const drops0 = proc.udpDrops(plan.agent, agent.pid);
@@ -199,12 +190,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     clearInterval(scraper);
     const drops1 = proc.udpDrops(plan.agent, agent.pid);
     if (!agent.alive()) throw new Error(`agent died during the window (${agent.exit()}):\n${agent.logTail()}`);
-    const cpu1 = proc.cpu(agent.pid);
-    const peersCpu1 = proc.cpu(peersPid);
-    const clientCpu1 = proc.cpu(clientPid);
-    const host1 = proc.hostBusySeconds();
-    const t1 = performance.now();
-    const memory = rss.stop();
+    const measured = window.close();
+    const { cpu, memory, millicores } = measured;
+    const [peersCpu, clientCpu] = measured.others as [number, number];
     const peerStats = await peers.stats<SyntheticPeersStats>(10_000);
     const clientStats = await client.stats<UdpClientStats>(10_000);
     const m1 = await agent.metrics();
@@ -215,12 +203,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const scrapeStart = proc.cpu(agent.pid);
     for (let index = 0; index < SCRAPES; index++) await agent.metrics();
     const scrapeEnd = proc.cpu(agent.pid);
-    const scrapeCpuMs = ((scrapeEnd.user + scrapeEnd.system - scrapeStart.user - scrapeStart.system) / SCRAPES) * 1000;
+    const scrapeCpuMs = ((cpuSeconds(scrapeEnd) - cpuSeconds(scrapeStart)) / SCRAPES) * 1000;
     if (!agent.alive()) throw new Error(`agent died during the window (${agent.exit()}):\n${agent.logTail()}`);
 
-    const windowSeconds = (t1 - t0) / 1000;
-    const millicores = (cpuSeconds: number) => (cpuSeconds / windowSeconds) * 1000;
-    const used = (a: CpuTimes, b: CpuTimes) => b.user + b.system - a.user - a.system;
+    const windowSeconds = measured.seconds;
     const counterWindowSeconds = (m1.at - m0.at) / 1000;
     const delta = (scrape0: Scrape, scrape1: Scrape, name: string, filter: Record<string, string> = {}) =>
       sum(scrape1, name, filter) - sum(scrape0, name, filter);
@@ -241,10 +227,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       counterWindowSeconds,
       meanPeriodSeconds: meanPeriodMs / 1000,
       agent: {
-        cpuMillicores: millicores(used(cpu0, cpu1)),
-        userMillicores: millicores(cpu1.user - cpu0.user),
-        systemMillicores: millicores(cpu1.system - cpu0.system),
-        mainThreadMillicores: millicores(cpu1.mainThread - cpu0.mainThread),
+        cpuMillicores: millicores(cpuSeconds(cpu)),
+        userMillicores: millicores(cpu.user),
+        systemMillicores: millicores(cpu.system),
+        mainThreadMillicores: millicores(cpu.mainThread),
         rssMeanMiB: memory.meanBytes / MiB,
         rssMaxMiB: memory.maxBytes / MiB,
         rssAnonMaxMiB: memory.maxAnonymousBytes / MiB,
@@ -255,7 +241,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         metricsBytes: m1.bytes,
         scrapeCpuMs,
       },
-      hostOtherMillicores: millicores(host1 - host0 - used(cpu0, cpu1) - used(peersCpu0, peersCpu1) - used(clientCpu0, clientCpu1)),
+      hostOtherMillicores: millicores(measured.hostBusySeconds - cpuSeconds(cpu) - peersCpu - clientCpu),
       expectedPerTest: (options.peers * counterWindowSeconds * 1000) / meanPeriodMs,
       udp: {
         ...count('kconmon_udp_results_total'),
@@ -284,7 +270,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         client: { ...summarise(clientStats.rttMicros), sent: clientStats.sent, lost: clientStats.lost },
         ping: pingResult,
       },
-      syntheticPeers: { cpuMillicores: millicores(used(peersCpu0, peersCpu1)), stats: peerStats },
+      syntheticPeers: { cpuMillicores: millicores(peersCpu), stats: peerStats },
     };
   } catch (error) {
     keepDir = true;
@@ -302,8 +288,4 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 export async function newestProfile(dir: string): Promise<string | undefined> {
   const files = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile')).sort();
   return files.length > 0 ? join(dir, files.at(-1) as string) : undefined;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

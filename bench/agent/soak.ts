@@ -4,17 +4,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { agentConfigSchema } from '../../src/config/schema.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { addressPlan } from './addresses.ts';
-import type { ChildGroup } from './children.ts';
-import { controlChannel } from './ipc.ts';
+import type { ChildGroup } from '../../harness/child-group.ts';
 import { startAgentProcess } from './agent-process.ts';
 import type { ProcReader } from '../../harness/proc-stats.ts';
 import { sampleSum as sum, sampleValue as value } from '../../harness/exposition.ts';
-import type { SyntheticPeersConfig } from './synthetic-peers.ts';
-
-const SYNTHETIC_PEERS = fileURLToPath(new URL('./synthetic-peers.ts', import.meta.url));
+import { agentDefaultSchedule, startSyntheticPeers } from './synthetic-peers-process.ts';
 const MiB = 1024 * 1024;
 
 export interface SoakOptions {
@@ -52,29 +48,16 @@ export interface SoakResult {
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const { group, proc, log } = options;
-  const defaults = agentConfigSchema.parse({ dns: { enabled: false }, discovery: { peersFile: 'peers.json' } });
   const plan = addressPlan(options.peers);
   const dir = await mkdtemp(join(tmpdir(), 'kconmon-bench-soak-'));
   options.tempDirs.add(dir);
   const deadlineMs = (options.minutes * 60 + 180) * 1000;
   const stops: Array<() => Promise<void>> = [];
   try {
-    const peersConfig: SyntheticPeersConfig = {
-      agent: plan.agent,
-      port: options.port,
-      peers: plan.peers,
-      bidirectional: false,
-      intervalMs: defaults.udp.interval,
-      jitter: defaults.jitter,
-      udp: { packets: defaults.udp.packets, packetSize: defaults.udp.packetSize, spacingMs: defaults.udp.packetSpacing, timeoutMs: defaults.udp.timeout },
-      tcpTimeoutMs: defaults.tcp.timeout,
-      deadlineMs,
-    };
-    const peersChild = group.fork(SYNTHETIC_PEERS, [JSON.stringify(peersConfig)]);
-    stops.push(() => group.stop(peersChild));
-    await controlChannel(peersChild, 'synthetic peers').ready(30_000);
+    const peers = await startSyntheticPeers({ group, plan, port: options.port, bidirectional: false, schedule: agentDefaultSchedule(), deadlineMs });
+    stops.push(peers.stop);
     const agent = await startAgentProcess({ group, dir, plan, port: options.port, deadlineMs, entry: options.agentEntry, nodeFlags: options.agentNodeFlags });
-    stops.push(() => group.stop(agent.child, 5000));
+    stops.push(agent.stop);
     log(`  soak: ${options.minutes} min, N = ${options.peers}, scrape every ${options.scrapeSeconds} s (agent pid ${agent.pid})`);
 
     const minutes: SoakMinute[] = [];
@@ -164,8 +147,4 @@ export function soakTable(result: SoakResult): string {
       `fds ${result.minutes[0]?.fds ?? 'n/a'} → ${result.minutes.at(-1)?.fds ?? 'n/a'}; ${result.scrapes} scrapes; ` +
       `UDP tests failed since start ${result.udpFailed}; kernel drops at the agent's sockets ${result.kernelDrops}.`,
   ].join('\n');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -6,9 +6,10 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { exitWithParent, sendToParent, type ControlMessage } from './ipc.ts';
+import { exitWithParent, runChildMain, sendToParent, type ControlMessage } from './ipc.ts';
 import { isLoopback } from './addresses.ts';
 import { summarise, type Summary } from '../common/quantiles.ts';
+import { createUdpRounds } from './udp-rounds.mjs';
 
 export interface SyntheticPeersConfig {
   readonly agent: string;
@@ -42,6 +43,8 @@ export interface SyntheticPeersStats {
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
   readonly elapsedMs: number;
+  /** Peer addresses the agent sent a UDP probe or a TCP connection to (from its own address) since the last reset. */
+  readonly probedByAgent: readonly string[];
 }
 
 const LOOP_SAMPLE_MS = 10;
@@ -59,15 +62,20 @@ async function main(): Promise<void> {
 
   const counters = { udpEchoed: 0, tcpServed: 0, udpRounds: 0, udpSent: 0, udpReceived: 0, udpLost: 0, udpLate: 0, tcpTests: 0, tcpPassed: 0, tcpFailed: 0 };
   let rtts: number[] = [];
+  let probedByAgent = new Set<string>();
   let resetAt = performance.now();
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loopDelay.enable();
 
-  // Outstanding probe packets of the peers (bidirectional mode): id → send time; insertion order is send order.
-  const outstanding = new Map<number, bigint>();
-  let nextId = 1;
+  // The peers' own probe packets (bidirectional mode).
+  const rounds = createUdpRounds({
+    ...config.udp,
+    port: config.port,
+    onSent: () => counters.udpSent++,
+    onLost: () => counters.udpLost++,
+  });
 
-  const sockets = await Promise.all(config.peers.map((address) => bindUdp(address)));
+  await Promise.all(config.peers.map((address) => bindUdp(address)));
   const probeSockets = config.bidirectional ? await Promise.all(config.peers.map((address) => bindProbeSocket(address))) : [];
   await Promise.all(config.peers.map((address) => listenTcp(address)));
 
@@ -77,6 +85,7 @@ async function main(): Promise<void> {
       // Never echo an echo (a datagram from an echo port): that would start a reflection loop.
       if (remote.port === config.port) return;
       counters.udpEchoed++;
+      if (remote.address === config.agent) probedByAgent.add(address);
       socket.send(message, remote.port, remote.address);
     });
     socket.on('error', () => {});
@@ -107,6 +116,7 @@ async function main(): Promise<void> {
   function listenTcp(address: string): Promise<void> {
     const server = net.createServer({ noDelay: true }, (socket) => {
       counters.tcpServed++;
+      if (socket.remoteAddress === config.agent) probedByAgent.add(address);
       let head = '';
       let answered = false;
       socket.setEncoding('latin1');
@@ -132,16 +142,14 @@ async function main(): Promise<void> {
   }
 
   function onReply(message: Buffer): void {
-    const receivedAt = process.hrtime.bigint();
-    if (message.length < 4) return;
-    const sentAt = outstanding.get(message.readUInt32BE(0));
-    if (sentAt === undefined) {
+    const rttMicros = rounds.reply(message, process.hrtime.bigint());
+    if (rttMicros === 'short') return;
+    if (rttMicros === 'unknown') {
       counters.udpLate++;
       return;
     }
-    outstanding.delete(message.readUInt32BE(0));
     counters.udpReceived++;
-    rtts.push(Number(receivedAt - sentAt) / 1000);
+    rtts.push(rttMicros);
   }
 
   const jitter = () => config.jitter.min + Math.random() * (config.jitter.max - config.jitter.min);
@@ -149,18 +157,7 @@ async function main(): Promise<void> {
   function udpRound(index: number): void {
     const socket = probeSockets[index] as dgram.Socket;
     counters.udpRounds++;
-    let sent = 0;
-    const sendOne = () => {
-      const id = nextId;
-      nextId = (nextId + 1) >>> 0 || 1;
-      const payload = Buffer.alloc(config.udp.packetSize);
-      payload.writeUInt32BE(id, 0);
-      outstanding.set(id, process.hrtime.bigint());
-      socket.send(payload, config.port, config.agent);
-      counters.udpSent++;
-      if (++sent < config.udp.packets) setTimeout(sendOne, config.udp.spacingMs);
-    };
-    sendOne();
+    rounds.send(socket, config.agent);
     setTimeout(udpRound, config.intervalMs + jitter(), index);
   }
 
@@ -189,16 +186,7 @@ async function main(): Promise<void> {
     setTimeout(tcpTest, config.intervalMs + jitter(), index);
   }
 
-  // Lost packets: unanswered after the timeout (swept, not one timer per packet).
-  const sweeper = setInterval(() => {
-    const cutoff = process.hrtime.bigint() - BigInt(config.udp.timeoutMs) * 1_000_000n;
-    for (const [id, sentAt] of outstanding) {
-      if (sentAt > cutoff) break;
-      outstanding.delete(id);
-      counters.udpLost++;
-    }
-  }, 50);
-  sweeper.unref();
+  rounds.startSweeping();
 
   let started = false;
   process.on('message', (raw: unknown) => {
@@ -212,6 +200,7 @@ async function main(): Promise<void> {
     } else if (message.type === 'reset') {
       for (const key of Object.keys(counters) as Array<keyof typeof counters>) counters[key] = 0;
       rtts = [];
+      probedByAgent = new Set();
       loopDelay.reset();
       resetAt = performance.now();
     } else if (message.type === 'stats') {
@@ -222,6 +211,7 @@ async function main(): Promise<void> {
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6 - LOOP_SAMPLE_MS,
         loopDelayMaxMs: loopDelay.max / 1e6 - LOOP_SAMPLE_MS,
         elapsedMs: performance.now() - resetAt,
+        probedByAgent: [...probedByAgent],
       };
       sendToParent({ type: 'stats', id: message.id, stats });
     }
@@ -229,8 +219,4 @@ async function main(): Promise<void> {
   sendToParent({ type: 'ready' });
 }
 
-main().catch((error: unknown) => {
-  sendToParent({ type: 'failed', message: (error as Error).message });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChildMain(main);

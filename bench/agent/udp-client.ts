@@ -2,7 +2,7 @@
 // 4-byte datagram (a sequence number) at a time to a few synthetic peers in turn at a modest fixed rate, RTT from
 // process.hrtime around send and receive, nothing else. Run by the benchmark with `fork`; config is argv[2] as JSON.
 import dgram from 'node:dgram';
-import { exitWithParent, sendToParent, type ControlMessage } from './ipc.ts';
+import { exitWithParent, runChildMain, sendToParent, type ControlMessage } from './ipc.ts';
 import { isLoopback } from './addresses.ts';
 
 export interface UdpClientConfig {
@@ -85,8 +85,4 @@ async function main(): Promise<void> {
   sendToParent({ type: 'ready' });
 }
 
-main().catch((error: unknown) => {
-  sendToParent({ type: 'failed', message: (error as Error).message });
-  process.exitCode = 1;
-  setTimeout(() => process.exit(1), 100);
-});
+runChildMain(main);

@@ -1,5 +1,6 @@
 // The controller benchmark's command line.
 import { parseArgs } from 'node:util';
+import { HelpRequested } from '../common/command-line.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ObjectShape } from './kube-objects.ts';
@@ -47,8 +48,6 @@ export const USAGE = `usage: node bench/controller/run.ts [options]
   --docs docs/benchmarks.md markdown file whose "## Controller" section is (re)written
   --no-docs                 print only
 `;
-
-export class HelpRequested extends Error {}
 
 function int(text: string, flag: string, min: number, max: number): number {
   const value = Number(text);

@@ -1,7 +1,7 @@
 // The benchmark's two child processes — the real controller (`node src/cli.ts controller`) and the simulated agents —
 // each started through `bash -c 'ulimit -n 65536; exec …'` (thousands of sockets) under `setpriv --pdeathsig KILL` (they
-// die with the benchmark, however it ends). Every child is tracked; `stopAll` ends them, `killNow` is the last resort.
-import { spawn, type ChildProcess } from 'node:child_process';
+// die with the benchmark, however it ends), in the benchmark's child group (harness/child-group.ts), which ends them.
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -10,50 +10,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition, sampleValue } from '../../harness/exposition.ts';
 import { freePort } from '../../harness/ports.ts';
 import { GiveUp, waitUntil } from '../../harness/wait.ts';
+import { isRunning, type ChildGroup } from '../../harness/child-group.ts';
+import { fileTail } from '../../harness/logged-process.ts';
 
-const children = new Set<ChildProcess>();
-
-export function launch(argv: readonly string[], options: { logPath?: string; ipc?: boolean; env?: NodeJS.ProcessEnv }): ChildProcess {
+export function launch(group: ChildGroup, argv: readonly string[], options: { logPath?: string; ipc?: boolean; env?: NodeJS.ProcessEnv }): ChildProcess {
   const guard = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'] : [];
   const fd = options.logPath ? openSync(options.logPath, 'a') : undefined;
   try {
     const output = fd ?? 'inherit';
-    const child = spawn('bash', ['-c', 'ulimit -n 65536 2>/dev/null || true; exec "$@"', 'bash', ...guard, ...argv], {
+    return group.spawn('bash', ['-c', 'ulimit -n 65536 2>/dev/null || true; exec "$@"', 'bash', ...guard, ...argv], {
       stdio: options.ipc ? ['ignore', output, output, 'ipc'] : ['ignore', output, output],
       serialization: 'json',
       env: options.env ?? process.env,
     });
-    children.add(child);
-    child.once('exit', () => children.delete(child));
-    child.on('error', () => children.delete(child));
-    return child;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-}
-
-function isRunning(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null && child.pid !== undefined;
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the child has exited. */
-export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (!isRunning(child)) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs, true)]);
-  if (timedOut) {
-    child.kill('SIGKILL');
-    await Promise.race([exited, sleep(5000)]);
-  }
-}
-
-export async function stopAll(graceMs = 3000): Promise<void> {
-  await Promise.all([...children].map((child) => stopChild(child, graceMs)));
-}
-
-export function killNow(): void {
-  for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
 }
 
 function get(port: number, path: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
@@ -85,6 +57,7 @@ export interface ControllerProcess {
 }
 
 export interface ControllerLaunch {
+  readonly group: ChildGroup;
   readonly dir: string;
   readonly label: string;
   readonly cliEntry: string;
@@ -107,19 +80,14 @@ export async function startControllerProcess(launchOptions: ControllerLaunch): P
   await writeFile(configPath, JSON.stringify(config, null, 2));
   // No KUBERNETES_SERVICE_HOST / KUBECONFIG leaking in: the config names the kubeconfig.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', POD_NAME: 'kconmon-controller-bench' };
-  const child = launch([launchOptions.nodeBinary, ...launchOptions.nodeFlags, launchOptions.cliEntry, 'controller', '--config', configPath], { logPath, env });
+  const child = launch(
+    launchOptions.group,
+    [launchOptions.nodeBinary, ...launchOptions.nodeFlags, launchOptions.cliEntry, 'controller', '--config', configPath],
+    { logPath, env },
+  );
   if (child.pid === undefined) throw new Error('the controller did not start');
   const pid = child.pid;
-  const tailLog = (lines = 30) => {
-    try {
-      return readFileSync(logPath, 'utf8')
-        .split('\n')
-        .slice(-lines - 1)
-        .join('\n');
-    } catch {
-      return '(no log)';
-    }
-  };
+  const tailLog = (lines = 30) => fileTail(logPath, lines);
   return {
     child,
     pid,
@@ -174,8 +142,8 @@ export interface AgentsProcess {
   close(): Promise<void>;
 }
 
-export async function startAgentsProcess(script: string, nodeBinary: string, logPath: string): Promise<AgentsProcess> {
-  const child = launch([nodeBinary, '--max-old-space-size=4096', script], { ipc: true, logPath });
+export async function startAgentsProcess(group: ChildGroup, script: string, nodeBinary: string, logPath: string): Promise<AgentsProcess> {
+  const child = launch(group, [nodeBinary, '--max-old-space-size=4096', script], { ipc: true, logPath });
   if (child.pid === undefined) throw new Error('the simulated agents did not start');
   const request = <T>(message: object | undefined, reply: string, timeoutMs: number) =>
     new Promise<T>((resolve, reject) => {
@@ -209,7 +177,7 @@ export async function startAgentsProcess(script: string, nodeBinary: string, log
     async close() {
       if (isRunning(child) && child.connected) child.send({ type: 'close' });
       await Promise.race([new Promise((resolve) => child.once('exit', resolve)), sleep(5000)]);
-      await stopChild(child, 1000);
+      await group.stop(child, 1000);
     },
   };
 }

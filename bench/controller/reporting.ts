@@ -23,7 +23,8 @@ import type { SimulatedAgent } from '../../harness/reporting-agents.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import type { StatusDocument } from '../../src/controller/verdict-status.ts';
 import { selectPeers } from '../../src/topology/peer-selection.ts';
-import { launch, startAgentsProcess, stopAll, killNow, type AgentsProcess } from './processes.ts';
+import { launch, startAgentsProcess, type AgentsProcess } from './processes.ts';
+import { createChildGroup } from '../../harness/child-group.ts';
 import { describeMachine } from './report.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -141,14 +142,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const machine = describeMachine();
   const dir = await mkdtemp(join(tmpdir(), 'kconmon-bench-reports-'));
   const build = await buildProductionCli('bundle');
+  const group = createChildGroup();
   const children: AgentsProcess[] = [];
   const cleanup = async () => {
     await Promise.all(children.map((child) => child.close().catch(() => undefined)));
-    await stopAll(2000);
+    await group.stopAll(2000);
     await build.remove().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   };
-  process.on('exit', () => killNow());
+  process.on('exit', () => group.killNow());
   try {
     // N agents in Z zones, and the probe assignment the agents compute from that list.
     const nodes = Array.from({ length: options.agents }, (_, i) => ({ name: `node-${i + 1}`, zone: `zone-${i % options.zones}` }));
@@ -181,7 +183,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const config = { port, listenAddress: '127.0.0.1', logLevel: 'info', source: { peersFile }, probing: { maxPeers: options.maxPeers } };
       await writeFile(configPath, JSON.stringify(config));
       const argv = [process.execPath, ...flags, build.entry, 'controller', '--config', configPath];
-      const child = launch(argv, { logPath: join(dir, `controller-${label}.log`), env });
+      const child = launch(group, argv, { logPath: join(dir, `controller-${label}.log`), env });
       const url = `http://127.0.0.1:${port}`;
       await waitUntil(`controller ${label} to be ready`, 60_000, async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 100);
       return { label, flags, pid: child.pid!, url, metrics: () => withRetries(async () => parseExposition(await (await fetch(`${url}/metrics`)).text())) };
@@ -195,7 +197,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
     const share = Math.ceil(agents.length / options.children);
     for (let c = 0; c < options.children; c++) {
-      const child = await startAgentsProcess(CHILD_SCRIPT, process.execPath, join(dir, `agents-${c}.log`));
+      const child = await startAgentsProcess(group, CHILD_SCRIPT, process.execPath, join(dir, `agents-${c}.log`));
       children.push(child);
       await child.request(
         { type: 'start', urls: [base, ...(compared ? [compared.url] : [])], agents: agents.slice(c * share, (c + 1) * share), probeIntervalMs: WINDOW_MS },

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchCluster, type BenchCluster } from './cluster.ts';
-import { HelpRequested, USAGE, parseOptions, type BenchOptions } from './options.ts';
-import { killNow, stopAll } from './processes.ts';
+import { USAGE, parseOptions } from './options.ts';
+import { readCommandLine } from '../common/command-line.ts';
+import { stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
 import { describeMachine, renderSection, resultsTable, changesTable, verdictList, verdicts, writeSection } from './report.ts';
 import { runSize, type SizeResult } from './scenario.ts';
 import { findKubeBinaries } from '../../harness/kube-cluster.ts';
@@ -18,21 +19,8 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const AGENTS_SCRIPT = fileURLToPath(new URL('./agents.ts', import.meta.url));
 
 async function main(argv: readonly string[]): Promise<number> {
-  if (Number(process.versions.node.split('.')[0]) < 24) {
-    console.error(`bench:controller needs Node ≥ 24 (this is ${process.version}); run it with node_modules/.bin/node or npm run`);
-    return 2;
-  }
-  let options: BenchOptions;
-  try {
-    options = parseOptions(argv, REPO);
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const options = readCommandLine('bench:controller', USAGE, () => parseOptions(argv, REPO));
+  if (typeof options === 'number') return options;
   const missing = findKubeBinaries().reason;
   if (missing) {
     console.error(`bench:controller needs etcd and kube-apiserver: ${missing}`);
@@ -42,23 +30,18 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = (line: string) => console.log(line);
   let bench: BenchCluster | undefined;
   let build: ProductionBuild | undefined;
+  const group = createChildGroup();
   const cleanup = async () => {
-    await stopAll(2000);
+    await group.stopAll(2000);
     await bench?.cluster.stop().catch(() => undefined);
     await build?.remove().catch(() => undefined);
   };
-  process.on('exit', () => killNow());
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`\n${signal}: stopping the benchmark's processes and the cluster`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopChildrenOnExit(group, "the benchmark's processes and the cluster", cleanup);
   // Generous: set-up of 20,000 objects is a few minutes on 2 CPUs; each size adds start, connect and the window.
   const budgetSeconds = 300 + options.sizes.reduce((sum, n) => sum + n * 0.05 + options.windowSeconds + 300, 0);
   const deadline = setTimeout(() => {
     console.error(`bench:controller: over its ${budgetSeconds.toFixed(0)} s budget; killing everything`);
-    killNow();
+    group.killNow();
     void bench?.cluster.stop().finally(() => process.exit(1));
   }, budgetSeconds * 1000);
   deadline.unref();
@@ -83,7 +66,7 @@ async function main(argv: readonly string[]): Promise<number> {
     bench = await startBenchCluster(dir);
     log(`kube-apiserver + etcd up in ${((performance.now() - started) / 1000).toFixed(1)} s at ${bench.cluster.server}`);
     for (const n of options.sizes) {
-      results.push(await runSize({ options, bench, dir, nodeBinary: process.execPath, cliEntry, agentsScript: AGENTS_SCRIPT, log }, n));
+      results.push(await runSize({ options, bench, dir, nodeBinary: process.execPath, cliEntry, agentsScript: AGENTS_SCRIPT, group, log }, n));
     }
   } catch (error) {
     console.error(`bench:controller failed: ${(error as Error).stack ?? String(error)}`);

@@ -9,7 +9,8 @@ import { CONTROLLER_USER, populate, setNodeZone, setPodReady, startChurn, type B
 import { NAMESPACE, ZONES, zoneOf } from './kube-objects.ts';
 import { SETTLE_SECONDS, type BenchOptions } from './options.ts';
 import { cpuSeconds, createProcReader, millicores, sampleRss } from '../../harness/proc-stats.ts';
-import { startAgentsProcess, startControllerProcess, stopChild, type AgentsProcess, type ControllerProcess } from './processes.ts';
+import { startAgentsProcess, startControllerProcess, type AgentsProcess, type ControllerProcess } from './processes.ts';
+import type { ChildGroup } from '../../harness/child-group.ts';
 import type { ConnectedReport, ReceiptsReport } from './agents.ts';
 import { summarise, type Summary } from '../common/quantiles.ts';
 
@@ -76,6 +77,8 @@ export interface ScenarioContext {
   /** The kconmon CLI file the controller runs. */
   readonly cliEntry: string;
   readonly agentsScript: string;
+  /** Where the controller and the simulated agents are started (the run's group ends them on exit). */
+  readonly group: ChildGroup;
   readonly log: (line: string) => void;
 }
 
@@ -101,6 +104,7 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
   let churn: Churn | undefined;
   try {
     controller = await startControllerProcess({
+      group: context.group,
       dir: context.dir,
       label: String(n),
       cliEntry: context.cliEntry,
@@ -120,7 +124,7 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
     const rssAfterSync = proc.rss(pid).total;
     const heapAfterSync = (await controller.metrics(HEAP_METRICS)).nodejs_heap_size_used_bytes;
 
-    agents = await startAgentsProcess(context.agentsScript, context.nodeBinary, join(context.dir, `agents-${n}.log`));
+    agents = await startAgentsProcess(context.group, context.agentsScript, context.nodeBinary, join(context.dir, `agents-${n}.log`));
     const connectCpu0 = cpuSeconds(proc.cpu(pid));
     const connect0 = performance.now();
     const connected = await agents.request<ConnectedReport>(
@@ -262,7 +266,7 @@ export async function runSize(context: ScenarioContext, n: number): Promise<Size
   } finally {
     await churn?.stop().catch(() => undefined);
     await agents?.close().catch(() => undefined);
-    if (controller) await stopChild(controller.child, 5000);
+    if (controller) await context.group.stop(controller.child, 5000);
     for (const undo of restore) await undo().catch((error: unknown) => log(`   (could not restore a changed object: ${(error as Error).message})`));
   }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suites use (Prometheus/promtool, DNS servers, nftables, iproute2, ping; for the
 # image and the real-node suite: buildah, runc, containerd, the CNI plugins, gcc for the pause binary, a static busybox
-# for the init container image), only when one is missing. Idempotent: a machine that has them all runs no apt command.
+# for the init container image; chromium for the web view's browser test), only when one is missing. Idempotent: a
+# machine that has them all runs no apt command.
 set -euo pipefail
 
 # binary -> Debian package
@@ -26,6 +27,7 @@ declare -A PACKAGES=(
   [/usr/bin/gcc]=gcc
   [/usr/bin/strip]=binutils
   [/usr/sbin/conntrack]=conntrack
+  [/usr/bin/chromium]=chromium
 )
 
 missing=()

@@ -2,7 +2,8 @@
 // label): starts loops for new targets spread over the interval, restarts a target's loop when its version changes
 // (a node's agent: another pod, IP or zone), and stops a departed target's loop at once (its in-flight run is
 // aborted and its result discarded, never recorded). `stop` aborts every loop and waits for them to settle.
-import { runProbeLoop } from './probe-loop.ts';
+import { createTimerQueue } from '../util/timer-queue.ts';
+import { startProbeLoop, type ProbeLoop } from './probe-loop.ts';
 
 export interface ScheduledTest<Target, Result> {
   readonly name: string;
@@ -49,8 +50,7 @@ export interface ProbeScheduler<Target> {
 
 interface Running<Target> {
   readonly target: Target;
-  readonly controller: AbortController;
-  readonly loop: Promise<void>;
+  readonly loop: ProbeLoop;
 }
 
 /** The change from `before` to `after`, both keyed (`after` holds at most one target per key). */
@@ -75,20 +75,21 @@ export function createProbeScheduler<Target, Result>(options: ProbeSchedulerOpti
   const { test, key } = options;
   const random = options.random ?? Math.random;
   const running = new Map<string, Running<Target>>();
+  /** One timer for the waits of every loop of this test. */
+  const timers = createTimerQueue();
 
   function start(target: Target): Running<Target> {
-    const controller = new AbortController();
-    const loop = runProbeLoop({
+    const loop = startProbeLoop({
       intervalMs: test.intervalMs,
       jitter: options.jitter,
       initialDelayMs: (options.firstRunDelayMs ?? 0) + random() * (options.firstRunSpreadMs ?? test.intervalMs),
-      signal: controller.signal,
+      timers,
       random,
       run: (signal) => test.run(target, signal),
       record: (result) => test.record(target, result),
       onError: (error) => options.onError(test.name, target, error),
     });
-    return { target, controller, loop };
+    return { target, loop };
   }
 
   return {
@@ -99,7 +100,7 @@ export function createProbeScheduler<Target, Result>(options: ProbeSchedulerOpti
       const change = diffTargets(current, wanted, options.version);
       for (const target of [...change.removed, ...change.replaced.map(({ before }) => before)]) {
         const targetKey = key(target);
-        running.get(targetKey)?.controller.abort();
+        void running.get(targetKey)?.loop.stop();
         running.delete(targetKey);
       }
       for (const target of [...change.added, ...change.replaced.map(({ after }) => after)]) running.set(key(target), start(target));
@@ -109,8 +110,7 @@ export function createProbeScheduler<Target, Result>(options: ProbeSchedulerOpti
     async stop() {
       const entries = [...running.values()];
       running.clear();
-      for (const entry of entries) entry.controller.abort();
-      await Promise.all(entries.map((entry) => entry.loop));
+      await Promise.all(entries.map((entry) => entry.loop.stop()));
     },
   };
 }

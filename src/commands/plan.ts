@@ -3,17 +3,22 @@
 // prints peers and packets per second per agent, series per agent and cluster-wide, in-degrees, zone coverage and the
 // scrape size. Intervals and packets come from the agent configuration's defaults, or from `--config FILE`.
 import { parseArgs } from 'node:util';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { loadAgentConfig, parseAgentConfig } from '../config/load.ts';
 import { resolveDnsTargets, type AgentConfig } from '../config/schema.ts';
-import { createAgentMetrics } from '../metrics/agent-metrics.ts';
-import { createDnsMetrics } from '../metrics/dns-metrics.ts';
-import { createSourceLabels } from '../metrics/kind-metrics.ts';
-import { createTcpMetrics } from '../metrics/tcp-metrics.ts';
-import { createUdpMetrics } from '../metrics/udp-metrics.ts';
+import { collectProcessMetrics } from '../metrics/agent-metrics.ts';
+import { createFilledAgentRegistry } from './filled-agent-registry.ts';
 import { assignmentStats } from '../topology/assignment-stats.ts';
 import { DEFAULT_MAX_PEERS, selectPeers, type PeerAssignment, type TopologyNode } from '../topology/peer-selection.ts';
-import { SERIES_PER_DESTINATION_ZONE, SERIES_PER_DNS_TARGET, SERIES_PER_PEER, agentSeries } from '../topology/series-model.ts';
+import {
+  RUNTIME_KIND_SERIES,
+  SERIES_PER_DESTINATION_SCOPE,
+  SERIES_PER_DNS_TARGET,
+  SERIES_PER_PEER,
+  agentSeries,
+  destinationScopes,
+} from '../topology/series-model.ts';
+import { guardedHandler } from '../util/guarded-handler.ts';
 import type { Peer } from '../discovery/peer.ts';
 
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
@@ -116,16 +121,24 @@ export async function planReport(input: PlanInput): Promise<string[]> {
 
   // Series: the agent's base measured on the real registry, the rest from the model; the agent with the most series
   // is rendered for real too (its count must equal the model's).
-  // The Node.js process metrics are rendered apart: their count moves a little as the process runs (a GC kind seen for
-  // the first time adds series), the agent's own series do not, so the model is checked on the latter exactly.
+  // The Node.js process metrics are rendered apart: their by-kind handle and resource gauges depend on what the process
+  // holds at the scrape, so they are counted as RUNTIME_KIND_SERIES; the agent's own series are checked exactly.
   const processMetrics = await renderProcessMetrics(busiestSource(assignment, zoneOf));
   const base = await renderAgent(config, { nodeName: 'plan-base', zone: 'unknown' }, [], 0);
   const baseSeries = base.series + processMetrics.series;
-  const seriesOf = (peers: number, destinationZones: number) => agentSeries({ baseSeries, dnsTargets, peers, destinationZones });
+  const seriesOf = (peers: number, scopes: number) => agentSeries({ baseSeries, dnsTargets, peers, destinationScopes: scopes });
   let busiest: [string, readonly string[]] = ['', []];
   let maxSeries = -1;
+  let over400 = 0;
   for (const [source, targets] of assignment.targets) {
-    const series = seriesOf(targets.length, new Set(targets.map((target) => zoneOf.get(target))).size);
+    const series = seriesOf(
+      targets.length,
+      destinationScopes(
+        zoneOf.get(source)!,
+        targets.map((target) => zoneOf.get(target)!),
+      ),
+    );
+    if (series > 400) over400++;
     if (series > maxSeries) [maxSeries, busiest] = [series, [source, targets]];
   }
   const busiestRender = await renderAgent(
@@ -134,8 +147,8 @@ export async function planReport(input: PlanInput): Promise<string[]> {
     busiest[1].map((name) => ({ name, nodeName: name, ip: '10.0.0.1', zone: zoneOf.get(name)! })),
     dnsTargets,
   );
-  const meanSeries = seriesOf(stats.outDegree.mean, stats.destinationZonesTotal / stats.nodes);
-  const clusterSeries = stats.nodes * seriesOf(0, 0) + stats.pairs * SERIES_PER_PEER + stats.destinationZonesTotal * SERIES_PER_DESTINATION_ZONE;
+  const meanSeries = seriesOf(stats.outDegree.mean, stats.destinationScopesTotal / stats.nodes);
+  const clusterSeries = stats.nodes * seriesOf(0, 0) + stats.pairs * SERIES_PER_PEER + stats.destinationScopesTotal * SERIES_PER_DESTINATION_SCOPE;
   const bytesPerSeries = (busiestRender.bytes - base.bytes) / Math.max(1, busiestRender.series - base.series);
   const meanBytes = processMetrics.bytes + base.bytes + bytesPerSeries * (meanSeries - baseSeries);
   const maxBytes = processMetrics.bytes + busiestRender.bytes;
@@ -162,9 +175,10 @@ export async function planReport(input: PlanInput): Promise<string[]> {
       `served/s: mean ${dec(tcpPerPeer * stats.inDegree.mean)}, max ${dec(tcpPerPeer * stats.inDegree.max)}`,
     `series per agent = ${base.series} agent + ${processMetrics.series} Node.js process ` +
       `+ ${SERIES_PER_DNS_TARGET} × ${dnsTargets} DNS target${dnsTargets === 1 ? '' : 's'} + ${SERIES_PER_PEER} × peers ` +
-      `+ ${SERIES_PER_DESTINATION_ZONE} × destination zones (histograms)`,
-    `  per agent: mean ${fmt(Math.round(meanSeries))}, max ${fmt(maxSeries)} ` + `(that agent rendered: ${fmt(busiestRender.series + processMetrics.series)})`,
-    `  cluster-wide: ${fmt(clusterSeries)} (${fmt(stats.pairs)} probed pairs, ${fmt(stats.destinationZonesTotal)} agent × destination-zone histograms)`,
+      `+ ${SERIES_PER_DESTINATION_SCOPE} × destination scopes (histograms: same zone, other zones)`,
+    `  per agent: mean ${fmt(Math.round(meanSeries))}, max ${fmt(maxSeries)} ` +
+      `(that agent rendered: ${fmt(busiestRender.series + processMetrics.series)}); agents over 400: ${fmt(over400)}`,
+    `  cluster-wide: ${fmt(clusterSeries)} (${fmt(stats.pairs)} probed pairs, ${fmt(stats.destinationScopesTotal)} agent × destination-scope histograms)`,
     `scrape size per agent: mean ${kib(meanBytes)}, max ${kib(maxBytes)} (rendered); cluster-wide ${mib(meanBytes * stats.nodes)} per scrape round`,
   ];
 }
@@ -181,66 +195,51 @@ function busiestSource(assignment: PeerAssignment, zoneOf: ReadonlyMap<string, s
   return { source: best[0], source_zone: zoneOf.get(best[0]) ?? 'unknown' };
 }
 
-/** The Node.js process metrics the agent collects (prom-client's defaults, with the agent's default labels), rendered. */
-async function renderProcessMetrics(labels: { source: string; source_zone: string }): Promise<Rendered> {
+/**
+ * The Node.js process metrics the agent collects (with the agent's default labels), rendered; the by-kind handle and
+ * resource gauges are counted as RUNTIME_KIND_SERIES (their bytes as the mean line's).
+ */
+export async function renderProcessMetrics(labels: { source: string; source_zone: string }): Promise<Rendered> {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
-  return count(await registry.metrics());
+  collectProcessMetrics(registry);
+  const text = await registry.metrics();
+  const rendered = count(text);
+  const byKind = text.split('\n').filter((line) => /^nodejs_active_(handles|resources)\{/.test(line)).length;
+  const seriesExceptByKind = rendered.series - byKind;
+  return {
+    series: seriesExceptByKind + RUNTIME_KIND_SERIES,
+    bytes: Math.round(rendered.bytes + ((RUNTIME_KIND_SERIES - byKind) * rendered.bytes) / Math.max(1, rendered.series)),
+  };
 }
 
 function count(text: string): Rendered {
   return { series: text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length, bytes: Buffer.byteLength(text) };
 }
 
-/** Renders a real agent registry (without process metrics) holding these peers (one passed UDP and TCP result each) and DNS targets. */
+/**
+ * Renders a real agent registry (without process metrics) holding these peers (one passed UDP and TCP result each)
+ * and DNS targets, with the HTTP server's own counters and one echoed request (every agent is probed).
+ */
 export async function renderAgent(
   config: AgentConfig,
   source: { nodeName: string; zone: string },
   peers: readonly Peer[],
   dnsTargets: number,
 ): Promise<Rendered> {
-  const registry = new Registry();
   const prefix = config.metricsPrefix;
-  const labels = createSourceLabels(source);
-  createAgentMetrics({ registry, prefix, labels, version: 'plan', processMetrics: false, controllerDiscovery: true });
-  // The probe kinds' metrics modules, as the probe table creates them.
-  const deps = { registry, prefix, labels, peerAt: () => undefined };
-  const [udp, tcp, dns] = [createUdpMetrics(deps), createTcpMetrics(deps), createDnsMetrics(deps)];
-  for (const peer of peers) {
-    udp.add(peer);
-    tcp.add(peer);
-    udp.record(peer, {
-      kind: 'udp',
-      rttMicros: [250],
-      sent: 1,
-      received: 1,
-      lost: 0,
-      unmeasured: 0,
-      late: 0,
-      averageMs: 0.25,
-      spreadMs: 0,
-      lossPercent: 0,
-      aborted: false,
-      measured: true,
-      passed: true,
-    });
-    tcp.record(peer, {
-      kind: 'tcp',
-      passed: true,
-      connectMs: 0.3,
-      totalMs: 0.9,
-      statusCode: 200,
-      reason: undefined,
-      detail: undefined,
-      aborted: false,
-      unmeasured: false,
-    });
-  }
-  for (const target of resolveDnsTargets(config).slice(0, dnsTargets)) {
-    dns.add(target);
-    dns.record(target, { kind: 'dns', passed: true, aborted: false, durationMs: 1, answers: ['10.0.0.1'], reason: undefined, detail: undefined });
-  }
+  const { registry, agentMetrics } = createFilledAgentRegistry({
+    prefix,
+    source,
+    version: 'plan',
+    processMetrics: false,
+    controllerDiscovery: true,
+    peers,
+    udpRttMicros: [250],
+    dnsTargets: resolveDnsTargets(config).slice(0, dnsTargets),
+  });
+  agentMetrics.echo('echoed');
+  guardedHandler(async () => {}, { registry, metricsPrefix: prefix });
   return count(await registry.metrics());
 }
 

@@ -22,6 +22,9 @@ import { buildStatus } from './verdict-status.ts';
 import { boundedAssignment, topologyOf } from './verdict-topology.ts';
 import { startVerdictWindows } from './verdict-windows.ts';
 import { startNodeEvents, type NodeEvents } from './node-events.ts';
+import { buildMatrix, matrixVersion } from './verdict-matrix.ts';
+import { loadWebView } from './web-view.ts';
+import { WEB_FILES_DIR } from '../web-files.ts';
 
 export interface ControllerOptions {
   readonly config: ControllerConfig;
@@ -165,6 +168,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   });
   const reports = createReportIntake({ windows, metrics: verdictMetrics, log: options.log, now: clock });
+  // The web view: its files read once; computed only when someone asks (no timer of its own).
+  const web = await loadWebView(WEB_FILES_DIR);
+  if (web.missing !== undefined) log.warn({ missing: web.missing }, 'the web view is not available: its files are missing');
 
   // A server that cannot start must not leave the windows' timer keeping the process alive after its start-up error.
   const http = await startControllerHttpServer({
@@ -184,6 +190,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
     reports,
     onReportRejected: (reason) => verdictMetrics.reportRejected(reason),
     status: () => buildStatus(hub.id, config.verdicts.window, windows.last(), topology()),
+    matrix: {
+      version: () => matrixVersion(hub.id, windows.last(), hub.version()),
+      build: (query) =>
+        buildMatrix(
+          { controller: hub.id, windowMs: config.verdicts.window, closed: windows.last(), topology: topology(), agentSetVersion: hub.version(), now: clock() },
+          query,
+        ),
+    },
+    webView: web.view,
   }).catch((error: unknown) => {
     windows.close();
     throw error;

@@ -1,6 +1,8 @@
 // The controller's HTTP(S) endpoints: the agents' watch stream (`/v1/watch`), the original's `GET /agents` and
-// `GET /agent/<pod>`, `/metrics`, `/healthz` and `/readyz` (ready once discovery has synced). With a token, the
-// watch and the agent list require `Authorization: Bearer <token>` (401 otherwise); streams past the cap get 503.
+// `GET /agent/<pod>`, `/metrics`, `/healthz` and `/readyz` (ready once discovery has synced), the verdicts
+// (`/api/v1/status`, `/api/v1/matrix`) and the web view at `/`. With a token, the watch and the agent list require
+// `Authorization: Bearer <token>` (401 otherwise; the verdicts and the view, like /metrics, do not); streams past the
+// cap get 503.
 import http from 'node:http';
 import https from 'node:https';
 import { listen, type ListeningServer } from '../util/http-listen.ts';
@@ -13,6 +15,8 @@ import { REPORTS_PATH } from '../protocol/report-stream.ts';
 import type { ReportRejection } from '../metrics/verdict-metrics.ts';
 import type { ReportIntake } from './report-intake.ts';
 import { STATUS_PATH } from './verdict-status.ts';
+import { MATRIX_PATH, parseMatrixQuery, type MatrixDocument, type MatrixQuery } from './verdict-matrix.ts';
+import type { WebView } from './web-view.ts';
 
 /** Why a watch request was refused (the label of the rejection counter). */
 export type WatchRejection = 'unauthorized' | 'over_capacity' | 'bad_request' | 'not_synced';
@@ -44,6 +48,13 @@ export interface ControllerHttpServerOptions {
   readonly onReportRejected?: (reason: ReportRejection) => void;
   /** `GET /api/v1/status`: the verdicts document. */
   readonly status?: () => unknown;
+  /** `GET /api/v1/matrix`: its version (the ETag, cheap) and the document for a query (or a 404 line). */
+  readonly matrix?: {
+    readonly version: () => string;
+    readonly build: (query: MatrixQuery) => MatrixDocument | { readonly notFound: string };
+  };
+  /** The web view's files (`/`, `/web/*`). */
+  readonly webView?: WebView;
 }
 
 export type ControllerHttpServer = ListeningServer;
@@ -115,13 +126,42 @@ export async function startControllerHttpServer(options: ControllerHttpServerOpt
       return entry ? json(response, entry) : text(response, 404, `no agent named ${JSON.stringify(name.slice(0, 253))}`);
     }
     if (url.pathname === STATUS_PATH && options.status) return json(response, options.status());
+    if (url.pathname === MATRIX_PATH && options.matrix) return matrix(url, request, response, options.matrix);
+    if (options.webView?.has(url.pathname)) return options.webView.serve(url.pathname, request, response);
     if (url.pathname === '/metrics') return metricsEndpoint.serve(request, response);
     if (url.pathname === '/healthz') return text(response, 200, 'ok');
     if (url.pathname === '/readyz') {
       if (options.draining?.()) return text(response, 503, 'shutting down');
       return options.ready() ? text(response, 200, 'ok') : text(response, 503, 'discovery not synced yet');
     }
-    return text(response, 404, `not found: try ${WATCH_PATH}, ${REPORTS_PATH}, ${STATUS_PATH}, /agents, /agent/<pod>, /metrics, /healthz, /readyz`);
+    return text(
+      response,
+      404,
+      `not found: try /, ${WATCH_PATH}, ${REPORTS_PATH}, ${STATUS_PATH}, ${MATRIX_PATH}, /agents, /agent/<pod>, /metrics, /healthz, /readyz`,
+    );
+  }
+
+  /** The web view's data: a bad query is a 400 line; an unchanged version a 304 (nothing computed). */
+  function matrix(url: URL, request: http.IncomingMessage, response: http.ServerResponse, source: NonNullable<ControllerHttpServerOptions['matrix']>): void {
+    const query = parseMatrixQuery(url.searchParams);
+    if ('error' in query) {
+      text(response, 400, query.error);
+      return;
+    }
+    const etag = `"${source.version()}"`;
+    const headers = { etag, 'cache-control': 'no-cache' };
+    if (request.headers['if-none-match'] === etag) {
+      response.writeHead(304, headers);
+      response.end();
+      return;
+    }
+    const document = source.build(query);
+    if ('notFound' in document) {
+      text(response, 404, document.notFound);
+      return;
+    }
+    response.writeHead(200, { ...headers, 'content-type': 'application/json' });
+    response.end(`${JSON.stringify(document)}\n`);
   }
 
   /** True without a token configured, else only with the right bearer token. */

@@ -1,25 +1,34 @@
 // What every probe kind's metrics module offers the agent (pre-create, remove and record a target's series, drop all
-// on a source change), and what they share: the pair label names, the latency buckets, and the per-peer label objects
-// built once per source (the hot path records ~1,000 results a second at 1,000 peers).
+// on a source change), and what they share: the pair and histogram label names, the latency buckets, and the per-peer
+// label objects built once per source (the hot path records ~1,000 results a second at 1,000 peers).
 import type { Registry } from 'prom-client';
 import type { Peer } from '../discovery/peer.ts';
 
 export const PAIR_LABELS = ['source', 'destination', 'source_zone', 'destination_zone'] as const;
-export const ZONE_PAIR_LABELS = ['source', 'source_zone', 'destination_zone'] as const;
+/**
+ * The latency histograms' labels: `destination_scope` is `same_zone` or `other_zone`, so an agent exports at most two
+ * label sets per histogram whatever the number of zones (docs/design/peer-selection.md, "Series budget"). Latency by
+ * zone pair comes from the per-pair gauges, which exist for every probed pair.
+ */
+export const SCOPE_LABELS = ['source', 'source_zone', 'destination_scope'] as const;
 export const SOURCE_LABELS = ['source', 'source_zone'] as const;
-/** Seconds; dense below 1 ms where in-cluster round trips live, up to the largest timeouts. */
-export const LATENCY_BUCKETS = [
-  0.00005, 0.0001, 0.00015, 0.0002, 0.0003, 0.0004, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-];
+/**
+ * Seconds, about 2.5× apart over the in-cluster round trips (same zone ~0.1–0.5 ms, other zones ~0.5–2.5 ms), then
+ * degraded paths up to the UDP timeout (250 ms); anything slower lands in +Inf. Eight buckets: 11 series a histogram.
+ */
+export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05, 0.25];
 export const RESULTS = ['pass', 'fail'] as const;
 
 export type PairLabels = Record<(typeof PAIR_LABELS)[number], string>;
-export type ZoneLabels = Record<(typeof ZONE_PAIR_LABELS)[number], string>;
+export type ScopeLabels = Record<(typeof SCOPE_LABELS)[number], string>;
 export interface PeerLabels {
   readonly pair: PairLabels;
-  readonly zones: ZoneLabels;
+  /** The histograms' labels: same zone as the agent or another one. */
+  readonly scope: ScopeLabels;
   readonly pass: PairLabels & { result: string };
   readonly fail: PairLabels & { result: string };
+  /** What metrics modules keep with the peer's labels (their series handles, series-handle.ts), by module. */
+  readonly kept: Map<object, unknown>;
 }
 
 export interface Source {
@@ -33,6 +42,13 @@ export interface SourceLabels {
   /** `{source, source_zone}`. */
   own(): { readonly source: string; readonly source_zone: string };
   of(peer: Peer): PeerLabels;
+  /**
+   * What `owner` (a metrics module) keeps for the peer, made by `create` on first use: its series handles, so that the
+   * hot path updates series without hashing labels. Dropped with the labels on `setSource`, or by `forget`.
+   */
+  kept<T>(peer: Peer, owner: object, create: (labels: PeerLabels) => T): T;
+  /** Drops what `owner` keeps for the peer (its series were removed). */
+  forget(peer: Peer, owner: object): void;
   setSource(source: Source): void;
 }
 
@@ -40,7 +56,7 @@ export function createSourceLabels(initial: Source): SourceLabels {
   let source = initial;
   let own = { source: source.nodeName, source_zone: source.zone };
   let cache = new WeakMap<Peer, PeerLabels>();
-  return {
+  const sourceLabels: SourceLabels = {
     source: () => source,
     own: () => own,
     of(peer) {
@@ -49,13 +65,26 @@ export function createSourceLabels(initial: Source): SourceLabels {
         const pair = { source: source.nodeName, destination: peer.nodeName, source_zone: source.zone, destination_zone: peer.zone };
         labels = {
           pair,
-          zones: { source: source.nodeName, source_zone: source.zone, destination_zone: peer.zone },
+          scope: { source: source.nodeName, source_zone: source.zone, destination_scope: destinationScope(source.zone, peer.zone) },
           pass: { ...pair, result: 'pass' },
           fail: { ...pair, result: 'fail' },
+          kept: new Map(),
         };
         cache.set(peer, labels);
       }
       return labels;
+    },
+    kept(peer, owner, create) {
+      const labels = sourceLabels.of(peer);
+      let kept = labels.kept.get(owner);
+      if (kept === undefined) {
+        kept = create(labels);
+        labels.kept.set(owner, kept);
+      }
+      return kept as ReturnType<typeof create>;
+    },
+    forget(peer, owner) {
+      cache.get(peer)?.kept.delete(owner);
     },
     setSource(next) {
       source = next;
@@ -63,6 +92,12 @@ export function createSourceLabels(initial: Source): SourceLabels {
       cache = new WeakMap();
     },
   };
+  return sourceLabels;
+}
+
+/** `same_zone` when the peer is in the agent's zone, else `other_zone`. */
+export function destinationScope(sourceZone: string, destinationZone: string): 'same_zone' | 'other_zone' {
+  return sourceZone === destinationZone ? 'same_zone' : 'other_zone';
 }
 
 /** What a kind's metrics module is made from. */

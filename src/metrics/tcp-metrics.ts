@@ -1,9 +1,10 @@
 // The TCP probe's series: the original's connect and duration gauges and result counter (names, help texts and
-// labels unchanged), failures by reason, tests judged during an event-loop stall, and histograms by zone pair.
+// labels unchanged), failures by reason, tests judged during an event-loop stall, and histograms by destination scope.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Peer } from '../discovery/peer.ts';
 import { TCP_FAILURE_REASONS, type TcpProbeResult } from '../probes/tcp.ts';
-import { LATENCY_BUCKETS, PAIR_LABELS, RESULTS, ZONE_PAIR_LABELS, type KindMetrics, type KindMetricsDeps } from './kind-metrics.ts';
+import { LATENCY_BUCKETS, PAIR_LABELS, RESULTS, SCOPE_LABELS, type KindMetrics, type KindMetricsDeps, type PeerLabels } from './kind-metrics.ts';
+import { counterHandle, gaugeHandle, histogramHandle } from './series-handle.ts';
 
 export type TcpMetrics = KindMetrics<Peer, TcpProbeResult>;
 
@@ -33,46 +34,58 @@ export function createTcpMetrics({ registry, prefix, labels }: KindMetricsDeps):
   const connectSeconds = new Histogram({
     name: name('tcp_connect_seconds'),
     help: 'TCP connection establishment time of passed tests',
-    labelNames: ZONE_PAIR_LABELS,
+    labelNames: SCOPE_LABELS,
     buckets: LATENCY_BUCKETS,
     registers,
   });
   const durationSeconds = new Histogram({
     name: name('tcp_duration_seconds'),
     help: 'Total TCP test time (connect, request, response) of passed tests',
-    labelNames: ZONE_PAIR_LABELS,
+    labelNames: SCOPE_LABELS,
     buckets: LATENCY_BUCKETS,
     registers,
   });
+  /** A peer's series, held by reference (no label hashing per update); kept with its labels, dropped on remove. */
+  const owner = {};
+  const handlesOf = (peer: Peer) =>
+    labels.kept(peer, owner, ({ pair, pass, fail, scope }: PeerLabels) => ({
+      connect: gaugeHandle(connect, pair),
+      duration: gaugeHandle(duration, pair),
+      pass: counterHandle(results, pass),
+      fail: counterHandle(results, fail),
+      unmeasured: counterHandle(unmeasured, pair),
+      connectSeconds: histogramHandle(connectSeconds, scope),
+      durationSeconds: histogramHandle(durationSeconds, scope),
+    }));
 
   return {
     add(peer) {
-      const { pair, pass, fail } = labels.of(peer);
-      results.inc(pass, 0);
-      results.inc(fail, 0);
-      unmeasured.inc(pair, 0);
+      const series = handlesOf(peer);
+      series.pass.inc(0);
+      series.fail.inc(0);
+      // failures by reason and unmeasured appear when they first occur (the fail counter above carries the alert).
     },
     remove(peer) {
       const { pair } = labels.of(peer);
+      labels.forget(peer, owner);
       for (const metric of [connect, duration, unmeasured]) metric.remove(pair);
       for (const result of RESULTS) results.remove({ ...pair, result });
       for (const reason of TCP_FAILURE_REASONS) failures.remove({ ...pair, reason });
     },
     record(peer, result) {
-      const peerLabels = labels.of(peer);
-      const { pair } = peerLabels;
+      const series = handlesOf(peer);
       if (result.unmeasured) {
-        unmeasured.inc(pair);
+        series.unmeasured.inc();
         return;
       }
-      connect.set(pair, result.connectMs);
-      duration.set(pair, result.totalMs);
-      results.inc(result.passed ? peerLabels.pass : peerLabels.fail);
+      series.connect.set(result.connectMs);
+      series.duration.set(result.totalMs);
+      (result.passed ? series.pass : series.fail).inc();
       if (result.passed) {
-        connectSeconds.observe(peerLabels.zones, result.connectMs / 1000);
-        durationSeconds.observe(peerLabels.zones, result.totalMs / 1000);
+        series.connectSeconds.observe(result.connectMs / 1000);
+        series.durationSeconds.observe(result.totalMs / 1000);
       } else if (result.reason) {
-        failures.inc({ ...pair, reason: result.reason });
+        failures.inc({ ...labels.of(peer).pair, reason: result.reason });
       }
     },
     reset() {

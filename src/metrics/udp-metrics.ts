@@ -1,10 +1,11 @@
 // The UDP probe's series: the original's gauges and result counter (names, help texts and labels unchanged), packet
 // counters (loss over any window is 1 − rate(received) / rate(sent)), late, duplicate, ignored and unsendable
-// datagrams, and the RTT histogram by zone pair.
+// datagrams, and the RTT histogram by destination scope (same zone or another).
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Peer } from '../discovery/peer.ts';
 import type { UdpEvents, UdpProbeResult } from '../probes/udp.ts';
-import { LATENCY_BUCKETS, PAIR_LABELS, RESULTS, ZONE_PAIR_LABELS, type KindMetrics, type KindMetricsDeps } from './kind-metrics.ts';
+import { LATENCY_BUCKETS, PAIR_LABELS, RESULTS, SCOPE_LABELS, type KindMetrics, type KindMetricsDeps, type PeerLabels } from './kind-metrics.ts';
+import { counterHandle, gaugeHandle, histogramHandle } from './series-handle.ts';
 
 export type UdpMetrics = KindMetrics<Peer, UdpProbeResult> & UdpEvents;
 
@@ -63,54 +64,71 @@ export function createUdpMetrics({ registry, prefix, labels, peerAt }: KindMetri
     labelNames: PAIR_LABELS,
     registers,
   });
-  // By zone pair only: bounded cardinality whatever the cluster size.
+  // By destination scope only: at most two label sets whatever the cluster's size and number of zones.
   const rtt = new Histogram({
     name: name('udp_rtt_seconds'),
     help: 'Round-trip time of answered UDP probe packets',
-    labelNames: ZONE_PAIR_LABELS,
+    labelNames: SCOPE_LABELS,
     buckets: LATENCY_BUCKETS,
     registers,
   });
   const perPeer = [duration, variance, loss, sent, received, late, duplicates, unmeasured];
+  /** A peer's series, held by reference (no label hashing per update); kept with its labels, dropped on remove. */
+  const owner = {};
+  const handlesOf = (peer: Peer) =>
+    labels.kept(peer, owner, ({ pair, pass, fail, scope }: PeerLabels) => ({
+      duration: gaugeHandle(duration, pair),
+      variance: gaugeHandle(variance, pair),
+      loss: gaugeHandle(loss, pair),
+      sent: counterHandle(sent, pair),
+      received: counterHandle(received, pair),
+      late: counterHandle(late, pair),
+      duplicates: counterHandle(duplicates, pair),
+      unmeasured: counterHandle(unmeasured, pair),
+      pass: counterHandle(results, pass),
+      fail: counterHandle(results, fail),
+      rtt: histogramHandle(rtt, scope),
+    }));
 
   return {
     add(peer) {
-      const { pair, pass, fail } = labels.of(peer);
-      results.inc(pass, 0);
-      results.inc(fail, 0);
-      sent.inc(pair, 0);
-      received.inc(pair, 0);
-      unmeasured.inc(pair, 0);
+      const series = handlesOf(peer);
+      series.pass.inc(0);
+      series.fail.inc(0);
+      series.sent.inc(0);
+      series.received.inc(0);
+      // late, duplicate and unmeasured appear when they first occur: they explain a result, alerts do not rate them.
     },
     remove(peer) {
       const { pair } = labels.of(peer);
+      labels.forget(peer, owner);
       for (const metric of perPeer) metric.remove(pair);
       for (const result of RESULTS) results.remove({ ...pair, result });
     },
     record(peer, result) {
-      const peerLabels = labels.of(peer);
-      const { pair } = peerLabels;
+      const series = handlesOf(peer);
       // sent counts measured packets only, so that 1 − received / sent stays the path's loss.
-      sent.inc(pair, result.sent - result.unmeasured);
-      received.inc(pair, result.received);
-      if (result.unmeasured > 0) unmeasured.inc(pair, result.unmeasured);
+      series.sent.inc(result.sent - result.unmeasured);
+      series.received.inc(result.received);
+      if (result.unmeasured > 0) series.unmeasured.inc(result.unmeasured);
       if (!result.measured) return; // every packet unmeasured: not a result
-      duration.set(pair, result.averageMs);
-      variance.set(pair, result.spreadMs);
-      loss.set(pair, result.lossPercent);
-      results.inc(result.passed ? peerLabels.pass : peerLabels.fail);
-      for (const micros of result.rttMicros) rtt.observe(peerLabels.zones, micros / 1e6);
+      series.duration.set(result.averageMs);
+      series.variance.set(result.spreadMs);
+      series.loss.set(result.lossPercent);
+      (result.passed ? series.pass : series.fail).inc();
+      const { rttMicros } = result;
+      for (let index = 0; index < rttMicros.length; index++) series.rtt.observe(rttMicros[index]! / 1e6);
     },
     reset() {
       for (const metric of [...perPeer, results, rtt]) metric.reset();
     },
     late(address) {
       const peer = peerAt(address);
-      if (peer) late.inc(labels.of(peer).pair);
+      if (peer) handlesOf(peer).late.inc();
     },
     duplicate(address) {
       const peer = peerAt(address);
-      if (peer) duplicates.inc(labels.of(peer).pair);
+      if (peer) handlesOf(peer).duplicates.inc();
     },
     ignored: (reason) => ignored.inc({ reason }),
     sendError: (code) => sendErrors.inc({ code }),

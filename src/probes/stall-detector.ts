@@ -68,6 +68,12 @@ export function createStallDetector(options: StallDetectorOptions): StallDetecto
   }
 
   function onTick(): void {
+    // The last measurement ended since the previous tick: stop (lazily, so that a measurement starting right after
+    // the last one ended, as UDP packets do hundreds of times a second, does not restart the interval).
+    if (watchers === 0) {
+      stop();
+      return;
+    }
     const at = now();
     observe(at);
     lastTick = at;
@@ -85,7 +91,7 @@ export function createStallDetector(options: StallDetectorOptions): StallDetecto
    * due earlier runs first. Record the stall now: the tick may never run if this was the last measurement.
    */
   function catchUp(): void {
-    if (timer !== undefined) observe(now());
+    if (timer !== undefined && watchers > 0) observe(now());
   }
 
   function start(): void {
@@ -102,7 +108,11 @@ export function createStallDetector(options: StallDetectorOptions): StallDetecto
   return {
     watch() {
       if (closed) return () => {};
-      if (watchers++ === 0) start();
+      if (watchers++ === 0) {
+        // Watching again starts from a fresh tick: the loop is running now, whatever it did while nothing was watched.
+        if (timer === undefined) start();
+        else lastTick = now();
+      }
       let released = false;
       return () => {
         if (released) return;

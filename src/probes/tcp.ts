@@ -42,12 +42,20 @@ export interface TcpProbeOptions {
 
 const MAX_RESPONSE_HEAD = 1024;
 
-export function probeTcp(target: { readonly ip: string; readonly port: number }, options: TcpProbeOptions, signal?: AbortSignal): Promise<TcpProbeResult> {
+/** The request of a test to `target` (the agent builds it once per peer: the same bytes on every test). */
+function tcpRequest(target: { readonly ip: string; readonly port: number }, path = '/readiness'): Buffer {
+  const host = net.isIPv6(target.ip) ? `[${target.ip}]:${target.port}` : `${target.ip}:${target.port}`;
+  return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: kconmon\r\nConnection: close\r\n\r\n`, 'latin1');
+}
+
+export function probeTcp(
+  target: { readonly ip: string; readonly port: number; readonly request?: Buffer },
+  options: TcpProbeOptions,
+  signal?: AbortSignal,
+): Promise<TcpProbeResult> {
   const family = net.isIP(target.ip);
   if (family === 0) throw new Error(`tcp probe: "${target.ip}" is not an IP address`);
-  const path = options.path ?? '/readiness';
-  const host = family === 6 ? `[${target.ip}]:${target.port}` : `${target.ip}:${target.port}`;
-  const request = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: kconmon\r\nConnection: close\r\n\r\n`;
+  const request = target.request ?? tcpRequest(target, options.path);
 
   return new Promise<TcpProbeResult>((resolve) => {
     const release = options.stallDetector?.watch();
@@ -116,10 +124,10 @@ export function probeTcp(target: { readonly ip: string; readonly port: number },
       connectedAt = process.hrtime.bigint();
       socket.write(request);
     });
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
+    // Bytes, not a decoding stream: only the status line is ever read, as latin1.
+    socket.on('data', (chunk: Buffer) => {
       if (statusCode !== undefined) return; // the body is drained and ignored
-      head += chunk;
+      head += chunk.toString('latin1', 0, Math.min(chunk.length, MAX_RESPONSE_HEAD + 1));
       const lineEnd = head.indexOf('\r\n');
       if (lineEnd === -1) {
         if (head.length > MAX_RESPONSE_HEAD) finish('bad_status', 'response has no status line');
@@ -148,6 +156,8 @@ export interface TcpSummary {
 
 export interface TcpKindOptions extends TcpProbeOptions {
   readonly port: number;
+  /** Each target's request, built on its first test. */
+  readonly requests: WeakMap<object, Buffer>;
 }
 
 /** A fresh TCP connection and `GET /readiness` to a peer's agent. */
@@ -155,10 +165,23 @@ export const tcpProbe: ProbeKind<'tcp', { readonly ip: string }, TcpKindOptions,
   name: 'tcp',
   async prepare(config, runtime) {
     if (!config.tcp.enabled) return undefined;
-    const options = { port: runtime.port, timeoutMs: config.tcp.timeout, localAddress: runtime.localAddress, stallDetector: runtime.stallDetector };
+    const options = {
+      port: runtime.port,
+      timeoutMs: config.tcp.timeout,
+      localAddress: runtime.localAddress,
+      stallDetector: runtime.stallDetector,
+      requests: new WeakMap<object, Buffer>(),
+    };
     return { intervalMs: config.tcp.interval, options };
   },
-  run: (target, options, signal) => probeTcp({ ip: target.ip, port: options.port }, options, signal),
+  run(target, options, signal) {
+    let request = options.requests.get(target);
+    if (request === undefined) {
+      request = tcpRequest({ ip: target.ip, port: options.port }, options.path);
+      options.requests.set(target, request);
+    }
+    return probeTcp({ ip: target.ip, port: options.port, request }, options, signal);
+  },
   summarise: (result) =>
     result.aborted || result.unmeasured
       ? undefined

@@ -43,8 +43,21 @@ export interface PingRequest {
 export interface UdpPinger {
   /** Sends one datagram to address:port and waits up to `timeoutMs` for its echo. */
   ping(request: PingRequest): Promise<PingOutcome>;
+  /**
+   * `ping` without a promise: `onOutcome` is called once with the packet's outcome and `tag` (the hot path: a probe of
+   * 5 packets passes one callback and each packet's index, no promise or closure per packet). Throws, like `ping`
+   * rejects, for a request that is not an IP address or too small.
+   */
+  send(request: PingRequest, onOutcome: OutcomeCallback, tag?: number): void;
   close(): Promise<void>;
 }
+
+export type OutcomeCallback = (outcome: PingOutcome, tag: number) => void;
+
+/** The outcomes that carry no figure are shared objects: a packet allocates nothing to report one. */
+const LOST: PingOutcome = Object.freeze({ status: 'lost' });
+const UNMEASURED: PingOutcome = Object.freeze({ status: 'unmeasured' });
+const ABORTED: PingOutcome = Object.freeze({ status: 'aborted' });
 
 /**
  * How a packet ended, which decides what a later reply is: after `timed_out` it is late, after `answered` a
@@ -54,6 +67,7 @@ type FinishedState = 'answered' | 'timed_out' | 'unmeasured';
 
 /** One packet: outstanding until answered or timed out, then remembered (the same object) to judge later replies. */
 interface Packet {
+  readonly id: number;
   readonly address: string;
   readonly port: number;
   readonly size: number;
@@ -65,7 +79,10 @@ interface Packet {
   grantedMs: number;
   /** Past its deadline on a responsive loop: judged lost once the loop has read its sockets (unless answered then). */
   judging: boolean;
-  resolve: ((outcome: PingOutcome) => void) | undefined;
+  /** Called once with the outcome; cleared when the packet finishes. */
+  resolve: OutcomeCallback | undefined;
+  /** Passed back to `resolve` (the sender's index of the packet). */
+  readonly tag: number;
   readonly onLate: (() => void) | undefined;
   state: FinishedState | undefined;
   /** When it finished (Date.now()), for forgetting it after `memoryMs`. */
@@ -113,9 +130,9 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
   const sweeper = setInterval(
     () => {
       const cutoff = Date.now() - memoryMs;
-      for (const [id, entry] of finished) {
+      for (const entry of finished.values()) {
         if (entry.finishedAt >= cutoff) break; // insertion order = age order
-        finished.delete(id);
+        finished.delete(entry.id);
       }
     },
     Math.max(250, Math.floor(memoryMs / 4)),
@@ -156,7 +173,7 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       const stalled = stallDetector?.stalledWithin(entry.sentAt, receivedAt) ?? false;
       const resolve = entry.resolve;
       settle(id, entry, 'answered');
-      resolve?.(stalled ? { status: 'unmeasured' } : { status: 'received', rttMicros: Number(receivedAt - entry.sentAt) / 1000 });
+      resolve?.(stalled ? UNMEASURED : { status: 'received', rttMicros: Number(receivedAt - entry.sentAt) / 1000 }, entry.tag);
       return;
     }
     const done = finished.get(id);
@@ -179,8 +196,8 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     if (outstanding.size === 0) {
       releaseWatch?.();
       releaseWatch = undefined;
-      clearTimeout(timeoutTimer);
-      timeoutTimer = undefined;
+      // The timeout timer stays armed: it finds nothing and lapses, or serves the next packet (a packet's round trip is
+      // usually shorter than the gap to the next send: clearing it here cost a new timer per packet).
     }
     entry.state = state;
     entry.resolve = undefined;
@@ -198,15 +215,17 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     timeoutTimer = undefined;
     const now = process.hrtime.bigint();
     let next = 0n;
-    const due: [number, Packet][] = [];
-    for (const [id, entry] of outstanding) {
+    /** Allocated only when a packet is due (most wake-ups find none). */
+    let due: Packet[] | undefined;
+    // values(), not entries(): no [id, entry] array per outstanding packet on every wake-up.
+    for (const entry of outstanding.values()) {
       if (entry.judging) continue;
       if (entry.deadline <= now) {
         const stalledMs = stallDetector?.stalledMsWithin(entry.sentAt, now) ?? 0;
         if (stalledMs > entry.timeoutMs) {
           const resolve = entry.resolve;
-          settle(id, entry, 'unmeasured');
-          resolve?.({ status: 'unmeasured' });
+          settle(entry.id, entry, 'unmeasured');
+          resolve?.(UNMEASURED, entry.tag);
           continue;
         }
         if (stalledMs > entry.grantedMs) {
@@ -219,19 +238,21 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
         continue;
       }
       entry.judging = true;
-      due.push([id, entry]);
+      if (due === undefined) due = [entry];
+      else due.push(entry);
     }
-    if (due.length > 0) {
-      setImmediate(() => {
-        for (const [id, entry] of due) {
-          if (outstanding.get(id) !== entry) continue; // answered while the sockets were read, or aborted
-          const resolve = entry.resolve;
-          settle(id, entry, 'timed_out');
-          resolve?.({ status: 'lost' });
-        }
-      });
-    }
+    if (due !== undefined) setImmediate(judgeLost, due);
     if (next !== 0n) armTimeouts(next, now);
+  }
+
+  /** Packets past their deadline on a responsive loop, judged after the loop has read its sockets. */
+  function judgeLost(due: readonly Packet[]): void {
+    for (const entry of due) {
+      if (outstanding.get(entry.id) !== entry) continue; // answered while the sockets were read, or aborted
+      const resolve = entry.resolve;
+      settle(entry.id, entry, 'timed_out');
+      resolve?.(LOST, entry.tag);
+    }
   }
 
   function armTimeouts(deadline: bigint, now: bigint): void {
@@ -282,52 +303,88 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     return socket;
   }
 
+  /**
+   * One callback for every datagram's send (not a closure per packet). A send error (no route, message too long) is a
+   * lost packet, reported at its timeout like any other; Node's error names the address it was sent to.
+   */
+  function afterSend(error: Error | null): void {
+    if (error) {
+      const { address, code } = error as NodeJS.ErrnoException & { address?: string };
+      hooks.onSendError?.(address ?? 'unknown', code ?? 'unknown');
+    }
+  }
+
+  function sendOn(socket: dgram.Socket, request: PingRequest, onOutcome: OutcomeCallback, tag: number): void {
+    if (closed) {
+      onOutcome(ABORTED, tag);
+      return;
+    }
+    const { address, port, size, timeoutMs } = request;
+    const id = nextId();
+    // From Node's shared pool (a slice, not an ArrayBuffer of its own per packet): the id, then zero padding.
+    const payload = Buffer.allocUnsafe(size);
+    payload.writeUInt32BE(id, 0);
+    if (size > ID_BYTES) payload.fill(0, ID_BYTES);
+    if (outstanding.size === 0) releaseWatch = stallDetector?.watch();
+    const sentAt = process.hrtime.bigint();
+    const deadline = sentAt + BigInt(timeoutMs) * 1_000_000n;
+    outstanding.set(id, {
+      id,
+      address,
+      port,
+      size,
+      sentAt,
+      deadline,
+      timeoutMs,
+      grantedMs: 0,
+      judging: false,
+      resolve: onOutcome,
+      tag,
+      onLate: request.onLate,
+      state: undefined,
+      finishedAt: 0,
+    });
+    socket.send(payload, port, address, afterSend);
+    armTimeouts(deadline, sentAt);
+    hooks.onSent?.();
+  }
+
+  function send(request: PingRequest, onOutcome: OutcomeCallback, tag = 0): void {
+    const family = isIP(request.address);
+    if (family === 0) throw new Error(`udp ping: "${request.address}" is not an IP address`);
+    if (request.size < ID_BYTES) throw new Error(`udp ping: size must be ≥ ${ID_BYTES} bytes`);
+    if (closed) {
+      onOutcome(ABORTED, tag);
+      return;
+    }
+    const socket = sockets.get(family as 4 | 6);
+    if (socket !== undefined) {
+      sendOn(socket, request, onOutcome, tag);
+      return;
+    }
+    // The family's socket is opened on its first packet.
+    socketFor(family as 4 | 6).then(
+      (opened) => sendOn(opened, request, onOutcome, tag),
+      (error: NodeJS.ErrnoException) => {
+        // No socket to send from: like a send error, a lost packet (and counted as one).
+        if (!closed) hooks.onSendError?.(request.address, error.code ?? 'unknown');
+        onOutcome(closed ? ABORTED : LOST, tag);
+      },
+    );
+  }
+
   return {
-    async ping({ address, port, size, timeoutMs, onLate }) {
-      const family = isIP(address);
-      if (family === 0) throw new Error(`udp ping: "${address}" is not an IP address`);
-      if (size < ID_BYTES) throw new Error(`udp ping: size must be ≥ ${ID_BYTES} bytes`);
-      if (closed) return { status: 'aborted' };
-      const socket = sockets.get(family as 4 | 6) ?? (await socketFor(family as 4 | 6));
-      if (closed) return { status: 'aborted' };
-      const id = nextId();
-      // From Node's shared pool (a slice, not an ArrayBuffer of its own per packet): the id, then zero padding.
-      const payload = Buffer.allocUnsafe(size);
-      payload.writeUInt32BE(id, 0);
-      if (size > ID_BYTES) payload.fill(0, ID_BYTES);
-      return new Promise<PingOutcome>((resolve) => {
-        if (outstanding.size === 0) releaseWatch = stallDetector?.watch();
-        const sentAt = process.hrtime.bigint();
-        const deadline = sentAt + BigInt(timeoutMs) * 1_000_000n;
-        outstanding.set(id, {
-          address,
-          port,
-          size,
-          sentAt,
-          deadline,
-          timeoutMs,
-          grantedMs: 0,
-          judging: false,
-          resolve,
-          onLate,
-          state: undefined,
-          finishedAt: 0,
-        });
-        socket.send(payload, port, address, (error) => {
-          // A send error (no route, message too long) is a lost packet; it is reported at its timeout like any other.
-          if (error) hooks.onSendError?.(address, (error as NodeJS.ErrnoException).code ?? 'unknown');
-        });
-        armTimeouts(deadline, sentAt);
-        hooks.onSent?.();
-      });
-    },
+    ping: (request) => new Promise<PingOutcome>((resolve) => send(request, resolve)),
+    send,
     async close() {
       closed = true;
       clearInterval(sweeper);
+      clearTimeout(timeoutTimer);
+      timeoutTimer = undefined;
       for (const [id, entry] of outstanding) {
         const resolve = entry.resolve;
         settle(id, entry, 'timed_out');
-        resolve?.({ status: 'aborted' });
+        resolve?.(ABORTED, entry.tag);
       }
       await Promise.all([...sockets.values()].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
       sockets.clear();

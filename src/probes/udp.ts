@@ -38,9 +38,10 @@ export interface UdpProbeResult {
 }
 
 /**
- * Sends packet i at start + i × spacing (timers set up front, so spacing does not drift) and resolves when every
- * packet is answered or timed out. Aborting resolves at once with `aborted`; packets still outstanding then simply
- * time out inside the pinger, unrecorded.
+ * Sends packet i at start + i × spacing (each wait measured from the start, so spacing does not drift) and resolves
+ * when every packet is answered or timed out. Aborting resolves at once with `aborted`; packets still outstanding then
+ * simply time out inside the pinger, unrecorded. Per probe: one promise, one abort listener, one timer at a time for
+ * the spacing, and the pinger's callback API (no promise per packet).
  */
 export function probeUdp(
   pinger: UdpPinger,
@@ -50,44 +51,69 @@ export function probeUdp(
 ): Promise<UdpProbeResult> {
   if (signal?.aborted) return Promise.resolve(summarise({ rttMicros: [], sent: 0, unmeasured: 0, late: 0, aborted: true }));
   return new Promise<UdpProbeResult>((resolve) => {
-    const outcomes: (PingOutcome | undefined)[] = [];
-    const timers: NodeJS.Timeout[] = [];
+    const { packets, packetSpacingMs } = options;
+    const request = {
+      address: target.ip,
+      port: target.port,
+      size: options.packetSize,
+      timeoutMs: options.timeoutMs,
+      onLate: undefined as (() => void) | undefined,
+    };
+    const late = lateCounter();
+    request.onLate = late.onLate;
+    /** Each packet's RTT by send index (NaN: not answered), so that the result lists them in send order. */
+    const rttBySend = new Float64Array(packets).fill(Number.NaN);
+    const startedAt = performance.now();
+    let timer: NodeJS.Timeout | undefined;
     let sent = 0;
     let settled = 0;
-    let late = 0;
+    let unmeasured = 0;
+    let aborted = false;
     let done = false;
-    const onLate = () => {
-      if (!done) late++;
-    };
-    const finish = (aborted: boolean) => {
+    const finish = (abortedNow: boolean) => {
       if (done) return;
       done = true;
+      late.close();
       signal?.removeEventListener('abort', onAbort);
-      for (const timer of timers) clearTimeout(timer);
+      clearTimeout(timer);
       const rttMicros: number[] = [];
-      let unmeasured = 0;
-      for (const outcome of outcomes) {
-        if (outcome?.status === 'received') rttMicros.push(outcome.rttMicros);
-        else if (outcome?.status === 'unmeasured') unmeasured++;
-      }
-      aborted ||= outcomes.some((outcome) => outcome?.status === 'aborted');
-      resolve(summarise({ rttMicros, sent, unmeasured, late, aborted }));
+      for (const rtt of rttBySend) if (!Number.isNaN(rtt)) rttMicros.push(rtt);
+      resolve(summarise({ rttMicros, sent, unmeasured, late: late.count(), aborted: aborted || abortedNow }));
     };
     const onAbort = () => finish(true);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const send = (index: number) => {
-      if (done) return;
-      sent++;
-      void pinger.ping({ address: target.ip, port: target.port, size: options.packetSize, timeoutMs: options.timeoutMs, onLate }).then((outcome) => {
-        outcomes[index] = outcome;
-        if (++settled === options.packets) finish(false);
-      });
+    const onOutcome = (outcome: PingOutcome, index: number) => {
+      if (outcome.status === 'received') rttBySend[index] = outcome.rttMicros;
+      else if (outcome.status === 'unmeasured') unmeasured++;
+      else if (outcome.status === 'aborted') aborted = true;
+      if (++settled === packets) finish(false);
     };
-    for (let index = 0; index < options.packets; index++) {
-      if (index === 0 || options.packetSpacingMs === 0) send(index);
-      else timers.push(setTimeout(send, index * options.packetSpacingMs, index));
-    }
+    const sendNext = () => {
+      timer = undefined;
+      while (!done && sent < packets) {
+        pinger.send(request, onOutcome, sent++);
+        if (sent < packets && packetSpacingMs > 0) {
+          timer = setTimeout(sendNext, Math.max(0, startedAt + sent * packetSpacingMs - performance.now()));
+          return;
+        }
+      }
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    sendNext();
   });
+}
+
+/** Counts late echoes while its probe runs; its closure holds only the count (the pinger remembers it for a while). */
+function lateCounter() {
+  const state = { count: 0, open: true };
+  return {
+    onLate: () => {
+      if (state.open) state.count++;
+    },
+    close: () => {
+      state.open = false;
+    },
+    count: () => state.count,
+  };
 }
 
 export interface UdpOutcomes {

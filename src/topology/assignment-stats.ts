@@ -1,6 +1,7 @@
 // Figures of a peer assignment: out- and in-degrees, same-zone probers, zone coverage and zone pairs. Used by
 // `kconmon plan` and by the property tests, so both read an assignment the same way.
 import type { PeerAssignment, TopologyNode } from './peer-selection.ts';
+import { destinationScopes } from './series-model.ts';
 
 export interface AssignmentStats {
   readonly nodes: number;
@@ -15,9 +16,8 @@ export interface AssignmentStats {
   /** Ordered zone pairs (source zone, destination zone; same zone included when it has ≥ 2 nodes) with at least one probe. */
   readonly zonePairsCovered: number;
   readonly zonePairsPossible: number;
-  /** Each node's distinct destination zones, summed over the cluster (histogram series scale with it). */
-  readonly destinationZonesTotal: number;
-  readonly destinationZonesMax: number;
+  /** Each node's destination scopes (same zone, other zones: 0 to 2), summed over the cluster (histograms scale with it). */
+  readonly destinationScopesTotal: number;
 }
 
 /** Per node: its probers (in-list), for tests that look at one node. */
@@ -49,12 +49,10 @@ export function assignmentStats(nodes: readonly TopologyNode[], assignment: Peer
   }
 
   const zonePairs = new Set<string>();
-  let destinationZonesTotal = 0;
-  let destinationZonesMax = 0;
+  let destinationScopesTotal = 0;
   for (const [source, list] of assignment.targets) {
     const destinationZones = new Set(list.map((target) => zoneOf.get(target)!));
-    destinationZonesTotal += destinationZones.size;
-    destinationZonesMax = Math.max(destinationZonesMax, destinationZones.size);
+    destinationScopesTotal += destinationScopes(zoneOf.get(source)!, destinationZones);
     for (const zone of destinationZones) zonePairs.add(`${zoneOf.get(source)}\u0000${zone}`);
   }
   let zonePairsPossible = 0;
@@ -70,8 +68,7 @@ export function assignmentStats(nodes: readonly TopologyNode[], assignment: Peer
     nodesWithSameZoneProbers: withSameZone,
     zonePairsCovered: zonePairs.size,
     zonePairsPossible,
-    destinationZonesTotal,
-    destinationZonesMax,
+    destinationScopesTotal,
   };
 }
 

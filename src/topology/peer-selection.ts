@@ -1,7 +1,7 @@
 // Bounded, topology-aware peer selection: which peers each agent probes when the cluster outgrows a full mesh.
 // Pure and deterministic: the same node list (in any order) and settings give the same assignment in every agent.
 // Design, properties and their exact conditions: docs/design/peer-selection.md.
-import { stableHash } from './stable-hash.ts';
+import { avalanche, stableHash } from './stable-hash.ts';
 
 export interface TopologyNode {
   readonly name: string;
@@ -320,13 +320,7 @@ function successorPoint(points: Uint32Array, position: number): number {
 
 /** Combines two 32-bit hashes into a rendezvous weight (murmur3 finaliser of their mix). */
 function mix(a: number, b: number): number {
-  let hash = (a ^ Math.imul(b, 0x9e3779b1)) >>> 0;
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  return avalanche((a ^ Math.imul(b, 0x9e3779b1)) >>> 0);
 }
 
 function compare(a: string, b: string): number {

@@ -118,6 +118,7 @@ export function createVerdictEngine(options: VerdictEngineOptions): VerdictEngin
         windowEnd: now,
         verdicts: active,
         findings,
+        pairs: closed.pairs,
         stats: {
           outcomes,
           ignored: ignored + closed.ignored,

@@ -1,5 +1,6 @@
 // The verdict engine's vocabulary: what goes in (probe outcome summaries, the node set), what comes out (verdicts with
 // evidence). No I/O and no clock: every time is a number of milliseconds on a clock the caller chooses (monotonic).
+import type { PairView } from './pair-state.ts';
 
 export type ProbeKind = 'udp' | 'tcp' | 'dns';
 
@@ -123,6 +124,8 @@ export interface WindowReport {
   /** This window's findings, raised or not (what the hysteresis saw). */
   readonly findings: readonly Finding[];
   readonly stats: WindowStats;
+  /** Every live node pair as the rules saw it this window (the web view's matrices). */
+  readonly pairs: readonly PairView[];
 }
 
 export interface WindowStats {

@@ -51,7 +51,11 @@ test('three agents probe every other agent, never themselves, with node and zone
     const loss = node1.filter((s) => s.name === 'kconmon_udp_loss');
     assert.ok(loss.length === 2 && loss.every((s) => s.value === 0));
     const rttBuckets = node1.filter((s) => s.name === 'kconmon_udp_rtt_seconds_bucket');
-    assert.deepEqual(new Set(rttBuckets.map((s) => s.labels.destination_zone)), new Set(['zone-a', 'zone-b']), 'histograms by zone pair');
+    assert.deepEqual(new Set(rttBuckets.map((s) => s.labels.destination_scope)), new Set(['same_zone', 'other_zone']), 'histograms by destination scope');
+    assert.ok(
+      rttBuckets.every((s) => s.labels.destination_zone === undefined),
+      'histograms carry no destination zone',
+    );
     assert.ok(
       rttBuckets.every((s) => s.labels.destination === undefined),
       'histograms carry no destination node',

@@ -5,24 +5,15 @@
 // (from a peers file, and from a controller's snapshot and pushed changes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { createServer, type Server } from 'node:http';
 import type { Peer } from '../../src/discovery/peer.ts';
 import { peersOf, selectPeers } from '../../src/topology/peer-selection.ts';
 import { parseExposition, type Sample, sampleSum } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
-import { testConfig, testPeer } from '../helpers/agents.ts';
-import { freePort } from '../../harness/ports.ts';
-import { startAgent } from '../../src/agent/agent.ts';
-import { connectAgentToController } from '../../src/discovery/controller-discovery.ts';
-import { createLogger } from '../../src/log.ts';
+import { testPeer } from '../helpers/agents.ts';
 import { createAgentProcessGroup, type AgentProcess } from '../helpers/agent-processes.ts';
+import { connectToController, createPeersFileController, startDiscoveringAgent } from '../helpers/controller-discovery.ts';
 import { startScriptedEcho, type ScriptedEcho } from '../helpers/scripted-echo.ts';
 
 const MAX_PEERS = 3;
@@ -162,37 +153,8 @@ test('with controller discovery the agent selects from the snapshot and from eve
   const self = testPeer(130, 'zone-a');
   const others = [testPeer(131, 'zone-a'), testPeer(132, 'zone-b'), testPeer(133, 'zone-b'), testPeer(134, 'zone-c'), testPeer(135, 'zone-c')];
   const listed = [self, ...others];
-  const dir = await mkdtemp(join(tmpdir(), 'kconmon-bounded-'));
-  await writeFile(join(dir, 'peers.yaml'), stringify(listed));
-  const port = await freePort('127.0.0.1');
-  const url = `http://127.0.0.1:${port}`;
-  const configFile = join(dir, 'controller.yaml');
-  await writeFile(configFile, stringify({ port, listenAddress: '127.0.0.1', logLevel: 'silent', source: { peersFile: 'peers.yaml' } }));
-  const env = { ...process.env };
-  delete env.NODE_TEST_CONTEXT;
-  const controller: ChildProcess = spawn(
-    process.execPath,
-    [fileURLToPath(new URL('../../src/cli.ts', import.meta.url)), 'controller', '--config', configFile],
-    {
-      env,
-      stdio: 'ignore',
-    },
-  );
-  const log = createLogger('silent');
-  const agent = await startAgent({
-    config: testConfig({
-      listenAddress: self.ip,
-      probing: { maxPeers: MAX_PEERS },
-      discovery: { controller: { urls: [url], reconnectMin: 20, reconnectMax: 200 }, newPeerDelay: 0 },
-      udp: { interval: 60_000 },
-      tcp: { interval: 60_000 },
-    }),
-    identity: { nodeName: self.nodeName, podName: self.name, ip: self.ip, zone: self.zone },
-    log,
-    version: 'test',
-    port: 0,
-    processMetrics: false,
-  });
+  const controller = await createPeersFileController(listed);
+  const agent = await startDiscoveringAgent(self, controller.url, { probing: { maxPeers: MAX_PEERS } });
   let client: { close(): Promise<void> } | undefined;
   const rowOf = (list: readonly Peer[]) => [...peersOf(selectPeers(topology(list), { maxPeers: MAX_PEERS }), self.nodeName)].sort();
   const probed = () =>
@@ -202,15 +164,8 @@ test('with controller discovery the agent selects from the snapshot and from eve
       .sort()
       .join();
   try {
-    await waitUntil('the controller to be ready', 15_000, async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true);
-    client = connectAgentToController(agent, {
-      urls: [url],
-      nodeName: self.nodeName,
-      podName: self.name,
-      reconnect: { min: 20, max: 200 },
-      fixedZone: true,
-      log,
-    });
+    await controller.start();
+    client = connectToController(agent, self, controller.url, { fixedZone: true });
     const first = rowOf(listed);
     assert.ok(first.length < others.length, 'the budget selects fewer peers than listed');
     await waitUntil('the agent to probe its row of the snapshot', 15_000, (note) => {
@@ -220,7 +175,7 @@ test('with controller discovery the agent selects from the snapshot and from eve
     // A change pushed by the controller: a listed node whose departure changes this agent's row leaves.
     const next = others.map((gone) => listed.filter((peer) => peer !== gone)).find((list) => rowOf(list).join() !== first.join());
     assert.ok(next, "some node's departure changes the agent's row");
-    await writeFile(join(dir, 'peers.yaml'), stringify(next));
+    await controller.setPeers(next);
     await waitUntil("the agent to probe its row of the controller's change", 20_000, (note) => {
       note(`probing ${probed()}; expected ${rowOf(next).join()}`);
       return probed() === rowOf(next).join();
@@ -231,7 +186,6 @@ test('with controller discovery the agent selects from the snapshot and from eve
   } finally {
     await client?.close();
     await agent.close();
-    controller.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    await controller.close();
   }
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKconmon, type KconmonProcess } from '../helpers/kconmon-process.ts';
+import { spawnKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
 import { parseExposition as samples } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
@@ -32,7 +32,7 @@ test('nodejs_eventloop_lag_* are sub-millisecond samples while the agent probes'
       };
       await writeFile(join(dir, `agent-${index}.yaml`), JSON.stringify(config));
       agents.push(
-        startKconmon('agent', join(dir, `agent-${index}.yaml`), { NODE_NAME: `node-${index}`, POD_NAME: `agent-${index}`, POD_IP: ip, ZONE: 'zone-a' }),
+        spawnKconmon('agent', join(dir, `agent-${index}.yaml`), { NODE_NAME: `node-${index}`, POD_NAME: `agent-${index}`, POD_IP: ip, ZONE: 'zone-a' }),
       );
     }
     const scrape = async () => {

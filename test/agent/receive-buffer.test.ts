@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKconmon } from '../helpers/kconmon-process.ts';
+import { spawnKconmon } from '../helpers/kconmon-cli.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
 import { skipOption } from '../harness/require.ts';
@@ -46,7 +46,7 @@ test('the echo and probe sockets of a real agent have the receive buffer they as
     discovery: { peersFile: join(dir, 'peers.json'), newPeerDelay: 0 },
   };
   await writeFile(join(dir, 'agent.yaml'), JSON.stringify(config));
-  const agent = startKconmon('agent', join(dir, 'agent.yaml'), { NODE_NAME: 'node-a', POD_NAME: 'kconmon-a', POD_IP: AGENT, ZONE: 'zone-a' });
+  const agent = spawnKconmon('agent', join(dir, 'agent.yaml'), { NODE_NAME: 'node-a', POD_NAME: 'kconmon-a', POD_IP: AGENT, ZONE: 'zone-a' });
   try {
     await waitUntil(`echo and probe sockets bound (output: ${agent.output()})`, 20_000, () => receiveBuffers(AGENT).size >= 2);
     const rmemMax = Number((await readFile('/proc/sys/net/core/rmem_max', 'utf8')).trim());

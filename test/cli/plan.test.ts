@@ -41,9 +41,10 @@ describe('kconmon plan', { concurrency: true }, () => {
     assert.equal(figure(run.stdout, 'probers per node', 'max'), stats.inDegree.max);
     assert.equal(figure(run.stdout, 'zone coverage', 'coverage:'), 5000);
     assert.match(run.stdout, /zone pairs \(source zone → destination zone\) probed: 9 of 9/);
-    // Cluster-wide series: N × (agent + process + DNS) + 13 per probed pair + 72 per agent × destination zone.
+    // Cluster-wide series: N × (agent + process + DNS) + 11 per probed pair + 33 per agent × destination scope.
     const base = figure(run.stdout, 'series per agent', '=') + figure(run.stdout, 'series per agent', 'agent \\+');
-    assert.equal(figure(run.stdout, 'cluster-wide', 'cluster-wide:'), 5000 * (base + 27) + 13 * stats.pairs + 72 * stats.destinationZonesTotal);
+    assert.equal(figure(run.stdout, 'cluster-wide', 'cluster-wide:'), 5000 * (base + 14) + 11 * stats.pairs + 33 * stats.destinationScopesTotal);
+    assert.equal(figure(run.stdout, 'per agent:', 'agents over 400:'), 0);
     // The model's count for the agent with the most series equals the real registry rendered for it.
     assert.equal(figure(run.stdout, 'per agent:', 'max'), figure(run.stdout, 'per agent:', 'rendered:'));
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKconmon } from '../helpers/kconmon-process.ts';
+import { spawnKconmon } from '../helpers/kconmon-cli.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
 
@@ -20,7 +20,7 @@ async function agentCommandLine(nodeOptions: string | undefined): Promise<{ same
     `port: ${port}\nlistenAddress: 127.0.0.1\ndns: {enabled: false}\ndiscovery: {peersFile: ${join(dir, 'peers.json')}}\n`,
   );
   const env = { NODE_NAME: 'node-a', POD_NAME: 'pod-a', POD_IP: '127.0.0.1', ZONE: 'zone-a', NODE_OPTIONS: nodeOptions };
-  const agent = startKconmon('agent', join(dir, 'agent.yaml'), env);
+  const agent = spawnKconmon('agent', join(dir, 'agent.yaml'), env);
   try {
     await waitUntil(`agent healthy (output: ${agent.output()})`, 20_000, async () => {
       try {
@@ -63,7 +63,7 @@ test('the controller re-executes itself with --max-semi-space-size=1 --heap-grow
   const port = await findSharedPort(['127.0.0.1']);
   await writeFile(join(dir, 'peers.json'), '[]');
   await writeFile(join(dir, 'controller.yaml'), `port: ${port}\nlistenAddress: 127.0.0.1\nsource: {peersFile: ${join(dir, 'peers.json')}}\n`);
-  const controller = startKconmon('controller', join(dir, 'controller.yaml'));
+  const controller = spawnKconmon('controller', join(dir, 'controller.yaml'));
   try {
     await waitUntil(`controller healthy (output: ${controller.output()})`, 20_000, async () => {
       try {

@@ -15,7 +15,7 @@ import { startControllerClient } from '../../src/discovery/controller-client.ts'
 import { waitUntil } from '../../harness/wait.ts';
 import { parseExposition } from '../../harness/exposition.ts';
 import { freePort } from '../../harness/ports.ts';
-import { startKconmon, type KconmonProcess } from '../helpers/kconmon-process.ts';
+import { spawnKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
 import { createServerCert, createTestCa, opensslUnavailable } from '../helpers/test-certs.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 
@@ -55,7 +55,7 @@ async function startControllerProcess(
     ...extra,
   };
   await writeFile(configFile, stringify(config));
-  const controller = startKconmon('controller', configFile);
+  const controller = spawnKconmon('controller', configFile);
   const url = `${scheme}://127.0.0.1:${port}`;
   await waitUntil(`${name} to be ready`, 15_000, async (note) => {
     note(controller.output());
@@ -154,7 +154,7 @@ test('a real agent with the token connects over HTTPS with the controller CA pin
       discovery: { newPeerDelay: 0, controller: { urls: [controller.url], tokenFile: 'token', caFile: ca.certFile, reconnectMin: 50, reconnectMax: 200 } },
     }),
   );
-  const agent = startKconmon('agent', agentConfig, { NODE_NAME: 'node-1', POD_NAME: 'agent-1', POD_IP: '127.0.0.1', ZONE: '' });
+  const agent = spawnKconmon('agent', agentConfig, { NODE_NAME: 'node-1', POD_NAME: 'agent-1', POD_IP: '127.0.0.1', ZONE: '' });
 
   const refusals: string[] = [];
   const pinnedElsewhere = startControllerClient({
@@ -185,14 +185,14 @@ test('a real agent with the token connects over HTTPS with the controller CA pin
 test('a missing token file stops the controller and the agent at start-up with one line naming the option', async () => {
   const controllerConfig = join(dir, 'no-token-controller.yaml');
   await writeFile(controllerConfig, stringify({ listenAddress: '127.0.0.1', auth: { tokenFile: 'missing-token' }, source: { peersFile: 'peers.yaml' } }));
-  const controller = startKconmon('controller', controllerConfig);
+  const controller = spawnKconmon('controller', controllerConfig);
   assert.equal(await controller.exited, 2);
   assert.match(controller.output(), /auth\.tokenFile: token file .*missing-token: cannot read: ENOENT/);
 
   const agentConfig = join(dir, 'no-token-agent.yaml');
   const discovery = { controller: { urls: ['http://127.0.0.1:1'], tokenFile: 'missing-token' } };
   await writeFile(agentConfig, stringify({ listenAddress: '127.0.0.1', discovery }));
-  const agent = startKconmon('agent', agentConfig, { NODE_NAME: 'node-1', POD_IP: '127.0.0.1' });
+  const agent = spawnKconmon('agent', agentConfig, { NODE_NAME: 'node-1', POD_IP: '127.0.0.1' });
   assert.equal(await agent.exited, 2);
   assert.match(agent.output(), /discovery\.controller\.tokenFile: token file .*missing-token: cannot read: ENOENT/);
 });

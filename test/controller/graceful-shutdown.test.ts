@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { startControllerClient, type ControllerClient } from '../../src/discovery/controller-client.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { freePort } from '../../harness/ports.ts';
-import { startKconmon } from '../helpers/kconmon-process.ts';
+import { spawnKconmon } from '../helpers/kconmon-cli.ts';
 
 const peer = (index: number) => ({ name: `agent-${index}`, nodeName: `node-${index}`, ip: `127.0.0.${index}`, zone: 'zone-a' });
 
@@ -47,7 +47,7 @@ test('SIGTERM: unready at once, the agents still get every change for the grace 
     configFile,
     stringify({ listenAddress: '127.0.0.1', port, heartbeatInterval: 200, shutdownGracePeriod: 6000, logLevel: 'info', source: { peersFile: 'peers.yaml' } }),
   );
-  const controller = startKconmon('controller', configFile);
+  const controller = spawnKconmon('controller', configFile);
   const base = `http://127.0.0.1:${port}`;
   /** What each agent's real controller client saw, in order; the test's own steps are written into both. */
   const events: Record<'before' | 'during', string[]> = { before: [], during: [] };

@@ -13,7 +13,7 @@ import { freePort } from '../../harness/ports.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { CHALLENGE_HEADER, newChallenge, PROOF_HEADER, proofMatches } from '../../src/protocol/controller-proof.ts';
 import { encodeReportBatch, MAX_REPORT_LINE_BYTES, REPORTS_PATH } from '../../src/protocol/report-stream.ts';
-import { startKconmon, type KconmonProcess } from '../helpers/kconmon-process.ts';
+import { spawnKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
 
 const TOKEN = 'report-intake-token-0123456789abcdef';
 const PEERS = [1, 2].map((i) => ({ name: `agent-${i}`, nodeName: `node-${i}`, ip: `127.0.0.${i}`, zone: 'zone-a' }));
@@ -60,7 +60,7 @@ describe('controller report streams', () => {
       source: { peersFile: 'peers.json' },
     };
     await writeFile(join(dir, 'controller.json'), JSON.stringify(config));
-    controller = startKconmon('controller', join(dir, 'controller.json'));
+    controller = spawnKconmon('controller', join(dir, 'controller.json'));
     await waitUntil('the controller to be ready', 20_000, async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true);
   });
 

@@ -17,7 +17,11 @@ const topology: Topology = {
 
 function closed(pairsKnown: number, verdicts: Verdict[] = []): ClosedWindow {
   const stats: WindowStats = { outcomes: 10, ignored: 1, pairsKnown, pairsDown: 0, pairsDownUnexplained: 0, asymmetricPathsOmitted: 0, pairsTracked: 6 };
-  return { report: { windowStart: 1_700_000_000_000, windowEnd: 1_700_000_005_000, verdicts, findings: [], stats }, agentsReporting: 3, cpuSeconds: 0 };
+  return {
+    report: { windowStart: 1_700_000_000_000, windowEnd: 1_700_000_005_000, verdicts, findings: [], stats, pairs: [] },
+    agentsReporting: 3,
+    cpuSeconds: 0,
+  };
 }
 
 const verdict: Verdict = {

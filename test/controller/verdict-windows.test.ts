@@ -18,7 +18,7 @@ function recordingEngine(events: string[]): (start: number) => VerdictEngine {
       closeWindow(now) {
         events.push(`close ${now}`);
         const stats = { outcomes: 0, ignored: 0, pairsKnown: 0, pairsDown: 0, pairsDownUnexplained: 0, asymmetricPathsOmitted: 0, pairsTracked: 0 };
-        return { windowStart: now - 1000, windowEnd: now, verdicts: [], findings: [], stats } satisfies WindowReport;
+        return { windowStart: now - 1000, windowEnd: now, verdicts: [], findings: [], stats, pairs: [] } satisfies WindowReport;
       },
       verdicts: () => [],
     };

@@ -4,19 +4,17 @@
 // and `kconmon status` name that node as a destination problem and nothing else (exit 1). A controller stopped with
 // SIGSTOP: the agents keep probing with unchanged results and count the reports they drop.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseExposition, sampleSum } from '../../harness/exposition.ts';
-import { freePort } from '../../harness/ports.ts';
 import { waitUntil } from '../../harness/wait.ts';
-import type { AgentConfigInput } from '../../src/config/schema.ts';
 import type { StatusDocument } from '../../src/controller/verdict-status.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
-import { createAgentProcessGroup, type AgentProcess, type AgentProcessGroup } from '../helpers/agent-processes.ts';
-import { runKconmon } from '../helpers/kconmon-cli.ts';
-import { startKconmon, type KconmonProcess } from '../helpers/kconmon-process.ts';
+import type { AgentProcess } from '../helpers/agent-processes.ts';
+import { startReportingCluster, type ReportingCluster } from '../helpers/reporting-cluster.ts';
+import { runKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
 
 const PEERS: Peer[] = [1, 2, 3, 4].map((i) => ({ name: `agent-${i}`, nodeName: `node-${i}`, ip: `127.0.9.${i}`, zone: i <= 2 ? 'zone-a' : 'zone-b' }));
 const WINDOW_MS = 1000;
@@ -25,7 +23,7 @@ describe('verdicts from real agents and a real controller', () => {
   let dir: string;
   let controller: KconmonProcess;
   let controllerUrl: string;
-  let group: AgentProcessGroup;
+  let cluster: ReportingCluster | undefined;
   const agents: AgentProcess[] = [];
 
   async function status(): Promise<StatusDocument> {
@@ -34,46 +32,17 @@ describe('verdicts from real agents and a real controller', () => {
     return (await response.json()) as StatusDocument;
   }
 
-  const diagnostics = () => `controller:\n${controller.output().slice(-3000)}\nagents:\n${agents.map((a) => a.output().slice(-1000)).join('\n')}`;
+  const diagnostics = () => cluster?.diagnostics() ?? '';
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kconmon-verdicts-'));
-    const port = await freePort();
-    controllerUrl = `http://127.0.0.1:${port}`;
-    const peersFile = join(dir, 'peers.json');
-    await writeFile(peersFile, JSON.stringify(PEERS));
-    // With the shared token: the reports authenticate, and the agents check the controller's proof, as on the watch.
-    const tokenFile = join(dir, 'token');
-    await writeFile(tokenFile, 'verdicts-live-token-0123456789abcdef\n');
-    const config = {
-      port,
-      listenAddress: '127.0.0.1',
-      logLevel: 'info',
-      heartbeatInterval: 200,
-      auth: { tokenFile },
-      source: { peersFile },
-      verdicts: { window: WINDOW_MS, grace: 300 },
-    };
-    const configFile = join(dir, 'controller.json');
-    await writeFile(configFile, JSON.stringify(config));
-    controller = startKconmon('controller', configFile);
-    await waitUntil('the controller to be ready', 20_000, async () => (await fetch(`${controllerUrl}/readyz`).catch(() => undefined))?.ok === true);
-    group = await createAgentProcessGroup(PEERS.map((peer) => peer.ip));
-    const overrides: AgentConfigInput = {
-      logLevel: 'info',
-      discovery: { controller: { urls: [controllerUrl], reconnectMin: 50, reconnectMax: 500, tokenFile }, newPeerDelay: 0 },
-      jitter: { min: 0, max: 50 },
-      udp: { interval: WINDOW_MS, timeout: 200, packets: 3, packetSpacing: 20 },
-      tcp: { interval: WINDOW_MS, timeout: 300 },
-    };
-    for (const peer of PEERS) agents.push(await group.start(peer, [], overrides));
+    cluster = await startReportingCluster(dir, PEERS, WINDOW_MS, 'verdicts-live-token-0123456789abcdef');
+    ({ controller, controllerUrl } = cluster);
+    agents.push(...cluster.agents);
   });
 
   after(async () => {
-    for (const agent of agents) agent.signal('SIGCONT');
-    controller?.child.kill('SIGCONT');
-    await group?.close();
-    await controller?.stop();
+    await cluster?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -201,7 +201,7 @@ test('the dashboard has the panels the issue asks for', () => {
   const matrices = panels.filter((panel) => JSON.stringify(panel).includes('groupingToMatrix'));
   assert.deepEqual(
     matrices.map((panel) => metricNames(panel.targets![0]!.expr).sort()),
-    [['kconmon_udp_rtt_seconds_bucket'], ['kconmon_udp_packets_received_total', 'kconmon_udp_packets_sent_total']],
+    [['kconmon_udp_duration_milliseconds'], ['kconmon_udp_packets_received_total', 'kconmon_udp_packets_sent_total']],
   );
   assert.ok(panels.some((panel) => panel.title.startsWith('Worst pairs') && /topk\(10,/.test(panel.targets![0]!.expr)));
 });

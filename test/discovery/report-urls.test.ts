@@ -12,7 +12,7 @@ import { freePort } from '../../harness/ports.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import type { Peer } from '../../src/discovery/peer.ts';
 import { createAgentProcessGroup, type AgentProcessGroup } from '../helpers/agent-processes.ts';
-import { startKconmon, type KconmonProcess } from '../helpers/kconmon-process.ts';
+import { spawnKconmon, type KconmonProcess } from '../helpers/kconmon-cli.ts';
 
 const PEERS: Peer[] = [1, 2].map((i) => ({ name: `agent-${i}`, nodeName: `node-${i}`, ip: `127.0.9.${10 + i}`, zone: 'zone-a' }));
 
@@ -30,7 +30,7 @@ async function startControllerProcess(name: string): Promise<string> {
     JSON.stringify({ port, listenAddress: '127.0.0.1', heartbeatInterval: 200, source: { peersFile }, verdicts: { window: 1000, grace: 200 } }),
   );
   const url = `http://127.0.0.1:${port}`;
-  const process = startKconmon('controller', configFile);
+  const process = spawnKconmon('controller', configFile);
   controllers.push({ name, url, process });
   await waitUntil(`controller ${name} ready`, 20_000, async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true);
   return url;

@@ -7,7 +7,7 @@
 // Never next to test/e2e/e2e.test.ts: both use the same bridge addresses (npm run test:e2e runs the files one at a
 // time). Needs root, unbound, nftables, prometheus, kube binaries (npm run setup:tools); without them the suite is
 // skipped with the reason.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster, type Cluster, type ClusterNode } from '../../e2e/cluster.ts';
@@ -15,8 +15,19 @@ import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { peersOf, selectPeers, type PeerAssignment } from '../../src/topology/peer-selection.ts';
-import { skipUnlessAvailable } from '../harness/require.ts';
-import { allResults, describeAlert, now, observer, pairKey, type Alert, type Observer } from './observe.ts';
+import {
+  allResults,
+  describeAlert,
+  explainLoss,
+  now,
+  observer,
+  pairKey,
+  passedSeries,
+  scenarioRunner,
+  waitForPassedSeries,
+  type Alert,
+  type Observer,
+} from './observe.ts';
 
 const unavailable = clusterUnavailable();
 const INTERVAL_MS = 1000;
@@ -49,18 +60,7 @@ after(
   { timeout: 120_000 },
 );
 
-function scenario(name: string, timeoutMs: number, body: (cluster: Cluster) => Promise<void>): void {
-  test(name, { timeout: timeoutMs }, async (t) => {
-    if (!skipUnlessAvailable(t, unavailable)) return;
-    assert.ok(cluster, 'the cluster started');
-    try {
-      await body(cluster);
-    } finally {
-      cluster.heal();
-      for (const node of cluster.nodes().slice(6)) await cluster.removeNode(node.name);
-    }
-  });
-}
+const { scenario, settle } = scenarioRunner({ cluster: () => cluster, unavailable, say });
 
 /** The assignment every agent computes from the current node list. */
 const assignmentOf = (nodes: readonly ClusterNode[]): PeerAssignment =>
@@ -75,41 +75,15 @@ const selectedPairs = (nodes: readonly ClusterNode[]): string[] => {
   return nodes.flatMap((node) => peersOf(assignment, node.name).map((peer) => pairKey(node.name, peer))).sort();
 };
 
-/** Waits until no UDP/TCP/DNS test failed in the last `seconds` and no alert is active. */
-async function settle(what: string, seconds: number): Promise<void> {
-  await waitUntil(
-    `${what}: no failure in the last ${seconds} s and no active alert`,
-    180_000,
-    async (note) => {
-      const failures = await prom.total(
-        ['udp', 'tcp', 'dns'].map((kind) => `sum(increase(kconmon_${kind}_results_total{result="fail"}[${seconds}s]))`).join(' + '),
-      );
-      const active = await prom.alerts();
-      note(`${failures} failures; ${active.map(describeAlert).join(', ')}`);
-      return failures === 0 && active.length === 0;
-    },
-    1000,
-  );
-}
-
 scenario('budgeted healthy: exactly the selected pairs tested, agents export their probed, listed and expected counts, no failure', 120_000, async (c) => {
   const nodes = c.nodes();
   const assignment = assignmentOf(nodes);
   assert.equal(assignment.fullMesh, false, 'the budget is smaller than the cluster');
   const expected = selectedPairs(nodes);
   assert.ok(expected.length < nodes.length * (nodes.length - 1), 'fewer pairs than the full mesh');
-  const tested = async (kind: string) =>
-    (await prom.vector(`kconmon_${kind}_results_total{result="pass"} > 0`)).map(({ labels }) => pairKey(labels.source!, labels.destination!)).sort();
-  await waitUntil(
-    'every selected pair to pass UDP and TCP tests in Prometheus',
-    60_000,
-    async (note) => {
-      const [udp, tcp] = [await tested('udp'), await tested('tcp')];
-      note(`udp ${udp.length}, tcp ${tcp.length} of ${expected.length}`);
-      return udp.length === expected.length && tcp.length === expected.length;
-    },
-    1000,
-  );
+  const keyOf = (labels: Record<string, string>) => pairKey(labels.source!, labels.destination!);
+  const tested = (kind: string) => passedSeries(prom, kind, keyOf);
+  await waitForPassedSeries(prom, 'every selected pair to pass UDP and TCP tests in Prometheus', expected, keyOf);
   await sleep(5000);
   for (const kind of ['udp', 'tcp'] as const) {
     assert.deepEqual(await tested(kind), expected, `${kind}: exactly the selected pairs`);
@@ -131,7 +105,7 @@ scenario('budgeted healthy: exactly the selected pairs tested, agents export the
 });
 
 scenario('budgeted black hole: the destination alert names the node from its 3 probers, no alert names any peer', 300_000, async (c) => {
-  await settle('budgeted black hole', 60);
+  await settle('budgeted black hole', 60, () => true, ['udp', 'tcp', 'dns']);
   const target = c.node('node-4');
   const peers = c
     .nodes()
@@ -162,7 +136,7 @@ scenario(
   'budgeted loss: 20 % of the packets into one node → its selected pairs lose 20 % ± 5, the others nothing, the loss alert names it',
   240_000,
   async (c) => {
-    await settle('budgeted loss', 60);
+    await settle('budgeted loss', 60, () => true, ['udp', 'tcp', 'dns']);
     const target = c.node('node-3');
     const percent = 20;
     c.loss(target.name, percent);
@@ -202,6 +176,7 @@ scenario(
     const others = await tally((key) => !involves(key));
     const loss = (100 * mine.lost) / mine.total;
     assert.ok(Math.abs(loss - percent) <= 5, `loss ${loss.toFixed(2)} % within ${percent} ± 5 (${mine.lost} of ${mine.total})`);
+    if (others.lost > 0) say(`budgeted loss: ${await explainLoss(prom, from, now())}`);
     assert.equal(others.lost, 0, `selected pairs not involving ${target.name} lose nothing (${others.lost} of ${others.total})`);
     const wrong = (await prom.alerts()).filter(
       (alert) => /UDPPacketLoss/.test(alert.labels.alertname ?? '') && (alert.labels.destination ?? alert.labels.source) !== target.name,
@@ -212,7 +187,7 @@ scenario(
 );
 
 scenario('budgeted partition: failures only on selected pairs across the cut, the inter-zone alert names only zone pairs across it', 240_000, async (c) => {
-  await settle('budgeted partition', 12);
+  await settle('budgeted partition', 12, () => true, ['udp', 'tcp', 'dns']);
   const zone = 'zone-a';
   const zoneOf = new Map(c.nodes().map((node) => [node.name, node.zone]));
   const pairs = selectedPairs(c.nodes()).map((key) => key.split('>') as [string, string]);
@@ -261,7 +236,7 @@ scenario('budgeted partition: failures only on selected pairs across the cut, th
 });
 
 scenario('budgeted churn: a 7th node added and removed 3 times → the assignment moves, zero failed tests anywhere', 300_000, async (c) => {
-  await settle('budgeted churn', 5);
+  await settle('budgeted churn', 5, () => true, ['udp', 'tcp', 'dns']);
   const churnStart = now();
   const permanent = c.nodes();
   for (let cycle = 1; cycle <= 3; cycle++) {

@@ -6,16 +6,18 @@
 //
 // Run: npm run test:e2e (root; unbound, nftables, prometheus, kube binaries — npm run setup:tools). Without them the
 // suite is skipped with the reason, or fails under KCONMON_REQUIRE_ALL=1.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type Cluster, type ClusterNode } from '../../e2e/cluster.ts';
 import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
-import { skipUnlessAvailable } from '../harness/require.ts';
-import { allResults, describeAlert, median, now, observer, pairKey, type Alert, type Observer } from './observe.ts';
-import type { StatusDocument } from '../../src/controller/verdict-status.ts';
+import { allResults, describeAlert, explainLoss, median, now, observer, pairKey, scenarioRunner, type Alert, type Observer } from './observe.ts';
+import type { StatusDocument, StatusVerdict } from '../../src/controller/verdict-status.ts';
+import type { VerdictKind } from '../../src/verdicts/types.ts';
+import { assertVerdictCourse, atWindowStart, ids, startVerdictTimeline, windowByWhich, type VerdictCourse } from './verdict-timeline.ts';
+import { checkWebViewNamesNode } from './web-view-check.ts';
 
 const unavailable = clusterUnavailable();
 const INTERVAL_MS = 1000;
@@ -60,56 +62,14 @@ after(
   { timeout: 120_000 },
 );
 
-/** One scenario: skipped (or failed under KCONMON_REQUIRE_ALL=1) without the cluster; always healed afterwards. */
-function scenario(name: string, timeoutMs: number, body: (cluster: Cluster) => Promise<void>): void {
-  test(name, { timeout: timeoutMs }, async (t) => {
-    if (!skipUnlessAvailable(t, unavailable)) return;
-    assert.ok(cluster, 'the cluster started');
-    const begun = Date.now();
-    try {
-      await body(cluster);
-    } catch (error) {
-      failed = true;
-      throw error;
-    } finally {
-      await repair(cluster);
-      say(`${name}: ${((Date.now() - begun) / 1000).toFixed(0)} s`);
-    }
-  });
-}
-
-/** Undoes whatever a scenario (even a failed one) left: faults, a stopped DNS server or controller, an extra node. */
-async function repair(c: Cluster): Promise<void> {
-  c.heal();
-  if (!c.dns.child()?.running()) await c.startDns();
-  if (!c.controllerRunning()) await c.startController();
-  for (const node of c.nodes().slice(6)) await c.removeNode(node.name);
-}
-
-/**
- * Waits until no test of the given kinds failed in the last `seconds` (as Prometheus sees it), and no alert matching
- * `alerts` is pending or firing: the previous scenario's effects are out of the windows the next one looks at.
- */
-async function settle(
-  what: string,
-  seconds: number,
-  alerts: (alert: Alert) => boolean = () => false,
-  kinds: readonly string[] = ['udp', 'tcp'],
-): Promise<number> {
-  const begun = Date.now();
-  await waitUntil(
-    `${what}: no failure in the last ${seconds} s and the previous scenario's alerts resolved`,
-    180_000,
-    async (note) => {
-      const failures = await prom.total(kinds.map((kind) => `sum(increase(kconmon_${kind}_results_total{result="fail"}[${seconds}s]))`).join(' + '));
-      const active = (await prom.alerts()).filter(alerts);
-      note(`${failures.toFixed(1)} failures; ${active.map(describeAlert).join(', ')}`);
-      return failures === 0 && active.length === 0;
-    },
-    1000,
-  );
-  return (Date.now() - begun) / 1000;
-}
+const { scenario, settle } = scenarioRunner({
+  cluster: () => cluster,
+  unavailable,
+  say,
+  onFailure: () => {
+    failed = true;
+  },
+});
 
 /** The controller's verdicts as `GET /api/v1/status` returns them. */
 async function verdictStatus(c: Cluster): Promise<StatusDocument> {
@@ -231,9 +191,11 @@ scenario('healthy: every ordered pair tested over UDP and TCP with correct zone 
     },
     1000,
   );
-  // Warm-up done: watch a quiet window.
+  // Warm-up done: watch a quiet window, and the controller's verdicts in every window of it.
   const windowStart = now();
+  const quiet = startVerdictTimeline(() => verdictStatus(c));
   await sleep(10_000);
+  await quiet.stop();
   const at = now();
   const window = at - windowStart;
   for (const kind of ['udp', 'tcp'] as const) {
@@ -258,10 +220,18 @@ scenario('healthy: every ordered pair tested over UDP and TCP with correct zone 
   assert.ok(up.length === nodes.length + 1 && up.every((sample) => sample.value === 1), 'Prometheus scrapes every agent and the controller');
   const firing = (await prom.alerts()).filter((alert) => alert.state === 'firing');
   assert.deepEqual(firing.map(describeAlert), [], 'no alert fires on a healthy cluster');
+  const withVerdicts = quiet.windows().filter((window) => window.verdicts.length > 0);
+  assert.deepEqual(
+    withVerdicts.map((window) => `${new Date(window.end).toISOString()}: ${ids(window).join(', ')}`),
+    [],
+    'no verdict in any window',
+  );
+  assert.ok(quiet.windows().length >= 5, `the controller closed windows all along (${quiet.windows().length} seen)`);
   const status = await expectVerdicts(c, 'healthy', []);
   assert.equal(status.coverage.agentsReporting, nodes.length, 'every agent reports to the controller');
   say(`healthy: ${expected.length} ordered pairs × UDP+TCP, ${nodes.length} DNS sources; 0 failures since start (${counts.join(', ')})`);
-  say(`healthy: /api/v1/status healthy, ${status.coverage.pairsKnown} of ${status.coverage.pairsAssigned} pairs known, no verdict`);
+  const known = `${status.coverage.pairsKnown} of ${status.coverage.pairsAssigned} pairs known`;
+  say(`healthy: /api/v1/status healthy, ${known}; no verdict in any of the ${quiet.windows().length} windows watched`);
 });
 
 scenario('black hole: one node drops everything (except the host) → the destination alert names it and no alert names any peer', 300_000, async (c) => {
@@ -310,6 +280,7 @@ scenario('black hole: one node drops everything (except the host) → the destin
   const blackHoleStatus = await expectVerdicts(c, 'black hole', [`node:${target.name}`]);
   assert.equal(blackHoleStatus.verdicts[0]!.kind, 'node-destination');
   say(`black hole: verdict "${blackHoleStatus.verdicts[0]!.summary}"`);
+  await checkWebViewNamesNode(c, target.name, say);
   const healAt = Date.now();
   c.heal();
   const pairs = orderedPairs(c.nodes()).filter(([a, b]) => a === target || b === target);
@@ -385,6 +356,7 @@ scenario(
     );
     say(`loss: binomial sd at n=${mine.sent}: sqrt(p(1-p)/n) = ${sd.toFixed(2)} points; ±5 is ${(5 / sd).toFixed(1)} sd (n ≥ 1024 makes ±5 ≥ 4 sd)`);
     say(`loss: pairs not involving ${target.name}: ${others.lost} lost of ${others.sent} packets`);
+    if (others.lost > 0) say(`loss: ${await explainLoss(prom, from, now())}`);
     assert.ok(mine.sent >= 1024, `at least 1024 packets measured (${mine.sent})`);
     assert.ok(Math.abs(loss - EXPECTED_LOSS) <= 5, `loss ${loss.toFixed(2)} % within ${EXPECTED_LOSS} ± 5`);
     // Any loss between two healthy namespaces on an idle bridge is a fault of the measurement; allow none.
@@ -501,6 +473,155 @@ scenario(
   },
 );
 
+/** A pair-test's counter increase between two readings of resultCounters (keys `source>destination/test`). */
+const increase = (key: string, result: 'pass' | 'fail', before: Map<string, number>, after: Map<string, number>) =>
+  (after.get(`${key}/${result}`) ?? 0) - (before.get(`${key}/${result}`) ?? 0);
+const pairTests = (pairs: readonly (readonly [ClusterNode, ClusterNode])[]) =>
+  pairs.flatMap(([a, b]) => ['udp', 'tcp'].map((test) => `${pairKey(a.name, b.name)}/${test}`));
+
+interface FaultRun {
+  readonly course: VerdictCourse;
+  /** resultCounters read just after the fault, once the verdict was raised, just after the heal, after it cleared. */
+  readonly counters: { atFault: Map<string, number>; raised: Map<string, number>; atHeal: Map<string, number>; cleared: Map<string, number> };
+}
+
+/**
+ * One fault's course through the controller's windows: the fault applied early in a window, the faulty pairs' first
+ * failed tests, the verdict raised, the heal applied early in a window, their first passed tests, the verdict cleared
+ * and three more windows watched; then assertVerdictCourse. `needed`: how many faulty pairs must have reported for the
+ * rule to hold (fail) and to stop holding (pass).
+ */
+async function faultCourse(
+  c: Cluster,
+  expected: { readonly id: string; readonly kind: VerdictKind },
+  faulty: readonly (readonly [ClusterNode, ClusterNode])[],
+  needed: { readonly fail: number; readonly pass: number },
+  apply: () => void,
+): Promise<FaultRun> {
+  const windowMs = (await verdictStatus(c)).window!.lengthMs;
+  const keys = faulty.map(([a, b]) => pairKey(a.name, b.name));
+  const timeline = startVerdictTimeline(() => verdictStatus(c));
+  try {
+    const fault = await atWindowStart(windowMs, apply);
+    const atFault = await resultCounters(c);
+    const failed = await firstEvents('fail', fault.windowStart + windowMs, faulty, 10_000);
+    assert.deepEqual(
+      pairTests(faulty).filter((key) => !failed.has(key)),
+      [],
+      'every faulty pair fails its UDP and TCP tests',
+    );
+    const failedBy = windowByWhich(failed, keys, needed.fail, windowMs);
+    await timeline.waitFor(`${expected.id} to be raised`, (window) => ids(window).includes(expected.id), 30_000);
+    const raised = await resultCounters(c);
+    const heal = await atWindowStart(windowMs, () => c.heal());
+    const atHeal = await resultCounters(c);
+    const passed = await firstEvents('pass', heal.windowStart + windowMs, faulty, 10_000);
+    assert.deepEqual(
+      pairTests(faulty).filter((key) => !passed.has(key)),
+      [],
+      'every faulty pair passes its UDP and TCP tests after healing',
+    );
+    const passedBy = windowByWhich(passed, keys, needed.pass, windowMs);
+    const cleared = await timeline.waitFor(`${expected.id} to clear`, (window) => ids(window).length === 0, 30_000, heal.windowStart + windowMs);
+    await timeline.waitFor('three more windows', (window) => window.end >= cleared.end + 3 * windowMs, 30_000);
+    const counters = { atFault, raised, atHeal, cleared: await resultCounters(c) };
+    await timeline.stop();
+    return { course: assertVerdictCourse(timeline.windows(), expected, { fault, failedBy, heal, passedBy }, windowMs), counters };
+  } finally {
+    await timeline.stop();
+  }
+}
+
+scenario(
+  'egress blocked: node-3 opens no flow out but answers → one source verdict for it, nothing else; raised and cleared ≤ 3 windows after fault and heal',
+  240_000,
+  async (c) => {
+    await settle('egress', 5, () => false, ['udp', 'tcp', 'dns']);
+    await expectVerdicts(c, 'before the egress block', []);
+    const target = c.node('node-3');
+    const peers = c.nodes().filter((node) => node !== target);
+    const outgoing = peers.map((peer) => [target, peer] as const);
+    const incoming = peers.map((peer) => [peer, target] as const);
+    const { course, counters } = await faultCourse(
+      c,
+      { id: `node:${target.name}`, kind: 'node-source' },
+      outgoing,
+      // The source rule holds with half of its pairs down (the others carried up a window) and stops below two.
+      { fail: Math.ceil(outgoing.length / 2), pass: outgoing.length - 1 },
+      () => c.blockEgress(target.name),
+    );
+    const { atFault, raised, atHeal, cleared } = counters;
+    // The fault itself: its probes out fail, the others' probes to it pass, nothing else fails.
+    const out = pairTests(outgoing);
+    assert.deepEqual(moreThanOne('pass', out, atFault, raised), [], `no test from ${target.name} that started after the block passes`);
+    assert.deepEqual(
+      out.filter((key) => increase(key, 'fail', atFault, raised) < 1),
+      [],
+      `every test kind from ${target.name} to every peer failed`,
+    );
+    const into = pairTests(incoming);
+    assert.deepEqual(
+      into.filter((key) => increase(key, 'fail', atFault, cleared) > 0 || increase(key, 'pass', atFault, raised) < 1),
+      [],
+      `every peer's tests to ${target.name} passed and none failed`,
+    );
+    const others = pairTests(orderedPairs(c.nodes()).filter(([a]) => a !== target));
+    assert.deepEqual(
+      others.filter((key) => increase(key, 'fail', atFault, cleared) > 0),
+      [],
+      `no failed test on a pair not from ${target.name}`,
+    );
+    assert.deepEqual(moreThanOne('fail', out, atHeal, cleared), [], 'no test that started after healing fails');
+    assert.deepEqual(course.verdict.subject, { node: target.name });
+    assert.equal(course.verdict.evidence.failing, peers.length, `evidence: all ${peers.length} targets fail`);
+    assert.equal(course.verdict.evidence.of, peers.length, `evidence: of the ${peers.length} targets its peers reach`);
+    const dnsFailures = [...(await allResults(c)).get(target.name)!.failures].filter((entry) => entry.test === 'dns').length;
+    say(
+      `egress: ${target.name} sends nothing of its own; verdict "${course.verdict.summary}" (its own DNS failures, ${dnsFailures} in its /results, explained)`,
+    );
+    for (const line of course.lines) say(`egress: ${line}`);
+  },
+);
+
+scenario(
+  'one-direction block: node-2 → node-5 dropped, node-5 → node-2 passing → one asymmetric-path verdict, nothing else; raised and cleared ≤ 3 windows',
+  240_000,
+  async (c) => {
+    await settle('one-direction block', 5, () => false, ['udp', 'tcp', 'dns']);
+    await expectVerdicts(c, 'before the one-direction block', []);
+    // Across zones (zone-a → zone-c): a single failing pair must blame neither node nor zone pair.
+    const [from, to] = [c.node('node-2'), c.node('node-5')];
+    const { course, counters } = await faultCourse(c, { id: `path:${from.name}>${to.name}`, kind: 'asymmetric-path' }, [[from, to]], { fail: 1, pass: 1 }, () =>
+      c.blockOneWay(from.name, to.name),
+    );
+    const { atFault, raised, atHeal, cleared } = counters;
+    const blocked = pairTests([[from, to]]);
+    const reverse = pairTests([[to, from]]);
+    assert.deepEqual(moreThanOne('pass', blocked, atFault, raised), [], `no test ${from.name} → ${to.name} that started after the block passes`);
+    assert.deepEqual(
+      blocked.filter((key) => increase(key, 'fail', atFault, raised) < 1),
+      [],
+      'both test kinds failed on the blocked direction',
+    );
+    assert.deepEqual(
+      reverse.filter((key) => increase(key, 'fail', atFault, cleared) > 0 || increase(key, 'pass', atFault, raised) < 1),
+      [],
+      `${to.name} → ${from.name} passed and never failed`,
+    );
+    const others = pairTests(orderedPairs(c.nodes()).filter(([a, b]) => !(a === from && b === to)));
+    assert.deepEqual(
+      others.filter((key) => increase(key, 'fail', atFault, cleared) > 0),
+      [],
+      'no failed test on any other pair',
+    );
+    assert.deepEqual(moreThanOne('fail', blocked, atHeal, cleared), [], 'no test that started after healing fails');
+    assert.deepEqual(course.verdict.subject, { source: from.name, destination: to.name });
+    assert.deepEqual(course.verdict.evidence.pairs, [{ source: from.name, destination: to.name }]);
+    say(`one-direction block: ${from.name} → ${to.name} dropped, ${to.name} → ${from.name} passing; verdict "${course.verdict.summary}"`);
+    for (const line of course.lines) say(`one-direction block: ${line}`);
+  },
+);
+
 scenario('DNS down: the DNS server stopped → DNS failures on every agent, no UDP or TCP failure; restarted → DNS passes again', 120_000, async (c) => {
   await settle('DNS down', 5, () => false, ['udp', 'tcp', 'dns']);
   const nodes = c.nodes();
@@ -577,6 +698,7 @@ scenario(
     await settle('churn', 5, () => false, ['udp', 'tcp', 'dns']);
     const cycles = 10;
     const churnStart = now();
+    const verdictWindows = startVerdictTimeline(() => verdictStatus(c));
     const permanent = c.nodes();
     const addTimes: number[] = [];
     const drainTimes: number[] = [];
@@ -632,6 +754,18 @@ scenario(
       );
     }
     await sleep(2500);
+    await verdictWindows.stop();
+    // Latency verdicts are printed, not asserted: on the shared, loaded 2-core CI machine a run raised latency-node
+    // verdicts on permanent nodes during the churn (not analysed yet; with sub-ms RTT baselines, +2 ms for two 1 s
+    // windows is enough for the rule).
+    const isLatency = (verdict: StatusVerdict) => verdict.kind === 'latency-node' || verdict.kind === 'latency-zone-pair';
+    const blaming = verdictWindows.windows().filter((observed) => observed.verdicts.some((verdict) => !isLatency(verdict)));
+    assert.deepEqual(
+      blaming.map((observed) => `${new Date(observed.end).toISOString()}: ${ids(observed).join(', ')}`),
+      [],
+      'no reachability, loss or DNS verdict in any window of the churn (a leaving node is never blamed)',
+    );
+    const slow = new Set(verdictWindows.windows().flatMap((observed) => observed.verdicts.filter(isLatency).map((verdict) => verdict.summary)));
     const at = now();
     const window = at - churnStart + 1;
     for (const kind of ['udp', 'tcp', 'dns'] as const) {
@@ -653,6 +787,8 @@ scenario(
     say(
       `churn: UDP+TCP tests passed by node-7 (read in its grace period): ${testsByNode7}, by its peers to node-7 (read before each removal): ${testsToNode7}; 0 failed tests anywhere (udp, tcp, dns; Prometheus and the agents' own counters); node-7's series gone from all ${permanent.length} agents at once and from Prometheus after every removal`,
     );
+    say(`churn: no reachability, loss or DNS verdict in any of the ${verdictWindows.windows().length} windows the controller closed meanwhile`);
+    say(`churn: latency verdicts meanwhile (not asserted): ${[...slow].join('; ') || 'none'}`);
   },
 );
 

@@ -1,5 +1,5 @@
 // Runs the real `kconmon` CLI (src/cli.ts) as a child process: to completion (a command that should exit), or as a
-// long-running agent / controller whose RSS, log and HTTP endpoints tests can read.
+// long-running agent / controller whose exit code, RSS, output and HTTP endpoints tests can read.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createProcReader } from '../../harness/proc-stats.ts';
@@ -48,8 +48,37 @@ export interface KconmonProcess {
   rssBytes(): number;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
+  /** Resolves with the exit code once it exited. */
+  readonly exited: Promise<number | null>;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<void>;
   /** SIGKILL and wait for the exit. */
   kill(): Promise<void>;
+}
+
+/** Starts `node src/cli.ts <command> --config FILE` and returns at once (see startKconmon to wait until it is healthy). */
+export function spawnKconmon(command: 'agent' | 'controller', configFile: string, env: Record<string, string | undefined> = {}): KconmonProcess {
+  const child = spawn(NODE, [CLI, command, '--config', configFile], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const proc = createProcReader();
+  const end = async (signal: NodeJS.Signals) => {
+    if (alive()) child.kill(signal);
+    await exited;
+  };
+  return {
+    child,
+    pid: child.pid ?? -1,
+    alive,
+    rssBytes: () => proc.rss(child.pid ?? -1).total,
+    output: () => output,
+    exited,
+    stop: () => end('SIGTERM'),
+    kill: () => end('SIGKILL'),
+  };
 }
 
 /**
@@ -62,28 +91,13 @@ export async function startKconmon(
   healthUrl: string,
   env: Record<string, string | undefined> = {},
 ): Promise<KconmonProcess> {
-  const child = spawn(NODE, [CLI, command, '--config', configFile], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const proc = createProcReader();
-  const handle: KconmonProcess = {
-    child,
-    pid: child.pid ?? -1,
-    alive,
-    rssBytes: () => proc.rss(child.pid ?? -1).total,
-    output: () => output,
-    async kill() {
-      if (alive()) child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  const handle = spawnKconmon(command, configFile, env);
+  const { child } = handle;
   try {
     await waitUntil(`kconmon ${command} to be healthy`, 20_000, async (note) => {
-      if (!alive()) throw new GiveUp(`kconmon ${command} exited (${child.signalCode ?? `status ${child.exitCode}`}) before it was healthy:\n${output}`);
-      note(`output so far:\n${output}`);
+      if (!handle.alive())
+        throw new GiveUp(`kconmon ${command} exited (${child.signalCode ?? `status ${child.exitCode}`}) before it was healthy:\n${handle.output()}`);
+      note(`output so far:\n${handle.output()}`);
       const response = await fetch(healthUrl, { signal: AbortSignal.timeout(1000) });
       await response.text();
       return response.ok;

@@ -3,13 +3,14 @@
 // All recursion is forwarded to a closed loopback port, so nothing is ever queried beyond the machine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
-import { freeUdpPort } from '../../harness/ports.ts';
+import { freeUdpAndTcpPort, freeUdpPort } from '../../harness/ports.ts';
 import { GiveUp, waitUntil } from '../../harness/wait.ts';
+import { unboundConfig } from '../../harness/unbound-config.ts';
 
 export const TEST_ZONE = {
   pass: 'pass.kconmon.test',
@@ -35,9 +36,26 @@ export interface TestResolvers {
   stop(): Promise<void>;
 }
 
+/** Start-up attempts: a port picked free can be taken by another process before the server binds it. */
+const START_ATTEMPTS = 3;
+
 export async function startTestResolvers(): Promise<TestResolvers> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTestResolversOnce();
+    } catch (error) {
+      if (!(error instanceof ServerExited) || attempt === START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** A test DNS server exited while starting (its port was taken meanwhile); the log names why. */
+class ServerExited extends GiveUp {}
+
+async function startTestResolversOnce(): Promise<TestResolvers> {
   const dir = await mkdtemp(join(tmpdir(), 'kconmon-dns-'));
-  const [unboundPort, dnsmasqPort, closedPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
+  // unbound and dnsmasq listen on UDP and TCP; the closed port only has to refuse UDP.
+  const [unboundPort, dnsmasqPort, closedPort] = [await freeUdpAndTcpPort(), await freeUdpAndTcpPort(), await freeUdpPort()];
   const children: ChildProcess[] = [];
   const dnsmasq = spawn(
     DNSMASQ,
@@ -55,35 +73,23 @@ export async function startTestResolvers(): Promise<TestResolvers> {
     { stdio: 'ignore' },
   );
   children.push(dnsmasq);
-  const config = `server:
-  interface: 127.0.0.1@${unboundPort}
-  port: ${unboundPort}
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  directory: "${dir}"
-  pidfile: ""
-  use-syslog: no
-  logfile: "${join(dir, 'unbound.log')}"
-  verbosity: 1
-  access-control: 127.0.0.0/8 allow
-  module-config: "iterator"
-  do-not-query-localhost: no
-  do-ip6: no
-  num-threads: 1
-  local-zone: "test." nodefault
-  local-zone: "${TEST_ZONE.pass}." static
-  local-data: "${TEST_ZONE.pass}. 60 IN A ${TEST_ZONE.passV4}"
-  local-data: "${TEST_ZONE.pass}. 60 IN AAAA ${TEST_ZONE.passV6}"
-  local-zone: "${TEST_ZONE.nxdomain}." always_nxdomain
-  local-zone: "${TEST_ZONE.refused}." always_refuse
-forward-zone:
-  name: "${TEST_ZONE.servfail}."
-  forward-addr: 127.0.0.1@${dnsmasqPort}
-forward-zone:
-  name: "."
-  forward-addr: 127.0.0.1@${closedPort}
-`;
+  const config = unboundConfig({
+    address: '127.0.0.1',
+    port: unboundPort,
+    dir,
+    logFile: join(dir, 'unbound.log'),
+    allow: ['127.0.0.0/8'],
+    localZones: [
+      'local-zone: "test." nodefault',
+      `local-zone: "${TEST_ZONE.pass}." static`,
+      `local-data: "${TEST_ZONE.pass}. 60 IN A ${TEST_ZONE.passV4}"`,
+      `local-data: "${TEST_ZONE.pass}. 60 IN AAAA ${TEST_ZONE.passV6}"`,
+      `local-zone: "${TEST_ZONE.nxdomain}." always_nxdomain`,
+      `local-zone: "${TEST_ZONE.refused}." always_refuse`,
+    ],
+    forwardZones: [{ name: `${TEST_ZONE.servfail}.`, to: `127.0.0.1@${dnsmasqPort}` }],
+    closedPort,
+  });
   const configFile = join(dir, 'unbound.conf');
   await writeFile(configFile, config);
   const unbound = spawn(UNBOUND, ['-d', '-c', configFile], { stdio: 'ignore' });
@@ -98,7 +104,10 @@ forward-zone:
   probe.setServers([server]);
   try {
     await waitUntil('the test DNS servers to answer', 10_000, async () => {
-      if (unbound.exitCode !== null || dnsmasq.exitCode !== null) throw new GiveUp('a test DNS server exited during start-up');
+      if (unbound.exitCode !== null || dnsmasq.exitCode !== null) {
+        const log = await readFile(join(dir, 'unbound.log'), 'utf8').catch(() => '');
+        throw new ServerExited(`a test DNS server exited during start-up (unbound ${unbound.exitCode}, dnsmasq ${dnsmasq.exitCode}) ${log.trim()}`);
+      }
       await probe.resolve4(TEST_ZONE.pass);
       await probe.resolve4(TEST_ZONE.servfail).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ESERVFAIL') throw error;

@@ -53,7 +53,7 @@ describe('container image (buildah + runc)', () => {
     assert.equal(run.stdout, `${VERSION}\n`);
   });
 
-  it('runs as uid/gid 1000 in /app with a read-only root filesystem, and ships no node_modules or npm', (t) => {
+  it('runs as uid/gid 1000 in /app with a read-only root filesystem, ships the web view files and no node_modules or npm', (t) => {
     const result = image(t);
     if (!result) return;
     const script = `
@@ -64,6 +64,7 @@ describe('container image (buildah + runc)', () => {
         writeApp: attempt('/app/probe'), writeTmp: attempt('/tmp/probe'),
         nodeModules: fs.existsSync('/app/node_modules'), npm: fs.existsSync('/usr/local/bin/npm'), shell: fs.existsSync('/bin/sh'),
         dist: fs.readdirSync('/app/dist').some((name) => name === 'cli.js'),
+        web: fs.readdirSync('/app/web').sort(),
       }));`;
     const run = runImage(result.image, ['node', '-e', script], { entrypoint: false });
     assert.equal(run.status, 0, run.stderr);
@@ -77,6 +78,7 @@ describe('container image (buildah + runc)', () => {
       npm: false,
       shell: false,
       dist: true,
+      web: ['app.js', 'index.html', 'style.css'],
     });
   });
 

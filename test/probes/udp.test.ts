@@ -1,5 +1,5 @@
 // UDP probe against real sockets on loopback: exact loss, late replies never credited to the next packet, garbage,
-// spoofed, resized and duplicate replies ignored, microsecond RTTs, IPv6, cancellation.
+// spoofed, resized and duplicate replies ignored, microsecond RTTs, IPv6, cancellation, a probe socket that cannot be opened.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -193,5 +193,26 @@ test('aborting a probe stops it at once and marks the result aborted', async () 
   } finally {
     await pinger.close();
     await echo.close();
+  }
+});
+
+test('a probe socket that cannot be opened fails its packets as send errors: the probe settles, nothing is thrown', async () => {
+  // An address that is not on this host (benchmark range, never configured here): binding the probe socket fails.
+  const errors: string[] = [];
+  const pinger = await createUdpPinger({ bindAddress: '198.19.254.253', hooks: { onSendError: (_address, code) => errors.push(code) } });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const result = await probeUdp(pinger, { ip: '127.0.0.1', port: 9 }, { ...fast, packets: 3 });
+    assert.equal(result.sent, 3);
+    assert.equal(result.lost, 3);
+    assert.equal(result.passed, false);
+    assert.deepEqual(errors, ['EADDRNOTAVAIL', 'EADDRNOTAVAIL', 'EADDRNOTAVAIL']);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await pinger.close();
   }
 });
