@@ -81,7 +81,10 @@ function parseManifests(text: string): Manifest[] {
 
 const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
 
-/** The chart's RBAC for a release in a namespace (a release name of its own keeps its cluster-scoped names apart). */
-export function renderedRbac(namespace = 'kconmon', release = 'kconmon'): KubernetesObject[] {
-  return renderChart({ release, namespace }).filter((object) => RBAC_KINDS.has(object.kind)) as KubernetesObject[];
+/**
+ * The chart's RBAC for a release in a namespace (a release name of its own keeps its cluster-scoped names apart), with
+ * chart values set by `setJson` (e.g. `controller.config.events.enabled=true`).
+ */
+export function renderedRbac(namespace = 'kconmon', release = 'kconmon', setJson: readonly string[] = []): KubernetesObject[] {
+  return renderChart({ release, namespace, setJson: [...setJson] }).filter((object) => RBAC_KINDS.has(object.kind)) as KubernetesObject[];
 }

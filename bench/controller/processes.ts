@@ -13,7 +13,7 @@ import { GiveUp, waitUntil } from '../../harness/wait.ts';
 import { isRunning, type ChildGroup } from '../../harness/child-group.ts';
 import { fileTail } from '../../harness/logged-process.ts';
 
-function launch(group: ChildGroup, argv: readonly string[], options: { logPath?: string; ipc?: boolean; env?: NodeJS.ProcessEnv }): ChildProcess {
+export function launch(group: ChildGroup, argv: readonly string[], options: { logPath?: string; ipc?: boolean; env?: NodeJS.ProcessEnv }): ChildProcess {
   const guard = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'] : [];
   const fd = options.logPath ? openSync(options.logPath, 'a') : undefined;
   try {

@@ -26,6 +26,7 @@ const CONTROLLER_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['zoneLabels', 'source.kubernetes.zoneLabels'],
   ['restartBackoff', 'source.kubernetes.restartBackoff'],
   ['maxAgentStreams', 'maxAgentStreams'],
+  ['events', 'events'],
 ];
 
 /** The zod schema's input (what a user writes) as draft-07 JSON Schema. */
@@ -64,6 +65,10 @@ function chartAgentConfig(description: unknown): JsonSchema {
   const urls = property(config, 'discovery.controller.urls');
   delete urls.minItems;
   urls.items = { type: 'string', pattern: HTTP_URL_PATTERN };
+  // An empty report URL list means "the headless Service over the controller pods" (or `urls` when those are set).
+  const reportUrls = property(config, 'discovery.controller.reportUrls');
+  delete reportUrls.minItems;
+  reportUrls.items = { type: 'string', pattern: HTTP_URL_PATTERN };
   Object.assign(property(config, 'listenAddress'), { pattern: IP_ADDRESS_PATTERN, description: 'An IPv4 or IPv6 address.' });
   const targetObject = (property(config, 'dns.targets').items as { anyOf: JsonSchema[] }).anyOf.find((option) => option.type === 'object');
   if (targetObject === undefined) throw new Error('chart values schema: dns.targets has no object form (changed in src/config?)');

@@ -55,7 +55,7 @@ export async function runAgentCommand(configPath: string | undefined, env: NodeJ
     closers.push(() => void client.close());
     reports = startControllerReports({
       ...controllerSecrets,
-      urls: controller.urls,
+      urls: controller.reportUrls ?? controller.urls,
       nodeName: identity.nodeName,
       podName: identity.podName,
       reconnect: { min: controller.reconnectMin, max: controller.reconnectMax },

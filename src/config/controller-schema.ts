@@ -67,6 +67,16 @@ export const controllerConfigSchema = z
       probing: probingSchema.prefault({}),
       /** Verdict windows: their length (the agents' probe interval) and the grace for reports in flight. */
       verdicts: z.strictObject({ window: boundedInt(500, 3_600_000).default(5000), grace: boundedInt(0, 60_000).default(1000) }, OBJECT).prefault({}),
+      /**
+       * Kubernetes Events on the Node for node verdicts (raised and cleared), core/v1 in namespace `default`; one Event
+       * per node and reason, written at most once per `minInterval` ms (repeats in between are folded into its count).
+       */
+      events: z
+        .strictObject(
+          { enabled: z.boolean({ error: 'must be true or false' }).default(false), minInterval: boundedInt(1000, 3_600_000).default(60_000) },
+          OBJECT,
+        )
+        .prefault({}),
     },
     OBJECT,
   )
@@ -74,6 +84,8 @@ export const controllerConfigSchema = z
     const { kubernetes: kube, peersFile } = config.source;
     if (kube !== undefined && peersFile !== undefined)
       ctx.addIssue({ code: 'custom', path: ['source'], message: 'set only one of source.kubernetes or source.peersFile' });
+    if (config.events.enabled && peersFile !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['events', 'enabled'], message: 'needs source.kubernetes (Events are written on Nodes through the API)' });
     if (kube) {
       const { min, max } = kube.restartBackoff;
       checkRange(ctx, ['source', 'kubernetes', 'restartBackoff', 'max'], { low: min, high: max }, 'restartBackoff.min');

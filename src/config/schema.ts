@@ -85,6 +85,14 @@ const controllerDiscovery = z.strictObject(
     urls: z
       .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), { error: 'must be a list of URLs' })
       .min(1, 'must list at least one controller URL'),
+    /**
+     * Where the probe outcomes go, each URL's host resolved to every address (one report stream per replica); default:
+     * `urls`. The chart points it at a headless Service over the controller pods, and `urls` at the ClusterIP Service.
+     */
+    reportUrls: z
+      .array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), { error: 'must be a list of URLs' })
+      .min(1, 'must list at least one URL (or leave it out to report to discovery.controller.urls)')
+      .optional(),
     reconnectMin: boundedInt(10, 600_000).default(250),
     reconnectMax: boundedInt(10, 600_000).default(10_000),
     /** File holding the bearer token sent to the controller (re-read on every connection). */
@@ -167,7 +175,7 @@ export const agentConfigSchema = z
     if (controller) {
       checkRange(ctx, ['discovery', 'controller', 'reconnectMax'], { low: controller.reconnectMin, high: controller.reconnectMax }, 'reconnectMin');
     }
-    if (controller?.caFile !== undefined && !controller.urls.some((url) => url.startsWith('https:'))) {
+    if (controller?.caFile !== undefined && ![...controller.urls, ...(controller.reportUrls ?? [])].some((url) => url.startsWith('https:'))) {
       ctx.addIssue({ code: 'custom', path: ['discovery', 'controller', 'caFile'], message: 'is set but no controller URL is https' });
     }
   });

@@ -21,6 +21,7 @@ import { createReportIntake } from './report-intake.ts';
 import { buildStatus } from './verdict-status.ts';
 import { boundedAssignment, topologyOf } from './verdict-topology.ts';
 import { startVerdictWindows } from './verdict-windows.ts';
+import { startNodeEvents, type NodeEvents } from './node-events.ts';
 import { buildMatrix, matrixVersion } from './verdict-matrix.ts';
 import { loadWebView } from './web-view.ts';
 import { WEB_FILES_DIR } from '../web-files.ts';
@@ -106,13 +107,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
     metrics.setVersion(hub.version());
   };
 
+  let kubeConfig: KubeConfig | undefined;
   if ('peersFile' in config.source && config.source.peersFile !== undefined) {
     source = createStaticSource({ path: resolve(baseDir, config.source.peersFile), log: options.log, onChange: refresh });
   } else {
     const kube = config.source.kubernetes;
     const namespace = resolveNamespace(kube.namespace, env);
+    kubeConfig = options.kubeConfig ?? loadKubeConfig(kube.kubeconfig, env);
     source = createKubeSource({
-      kubeConfig: options.kubeConfig ?? loadKubeConfig(kube.kubeconfig, env),
+      kubeConfig,
       namespace,
       labelSelector: kube.agentSelector,
       zoneLabels: kube.zoneLabels,
@@ -136,6 +139,21 @@ export async function startController(options: ControllerOptions): Promise<Contr
     if (zones.version !== hub.version()) zones = { version: hub.version(), byNode: new Map(hub.entries().map((entry) => [entry.nodeName, entry.zone])) };
     return zones.byNode.get(node);
   };
+  // Opt-in Events on the Node for node verdicts (the schema requires the Kubernetes source for them).
+  const activeSourceForUids = source;
+  const nodeEvents: NodeEvents | undefined =
+    config.events.enabled && kubeConfig !== undefined
+      ? startNodeEvents({
+          kubeConfig,
+          replica: hub.id,
+          minIntervalMs: config.events.minInterval,
+          windowMs: config.verdicts.window,
+          now: Date.now,
+          nodeUid: (node) => activeSourceForUids?.uidOfNode?.(node),
+          log: options.log,
+          onResult: (result) => verdictMetrics.nodeEvent(result),
+        })
+      : undefined;
   const windows = startVerdictWindows({
     windowMs: config.verdicts.window,
     graceMs: config.verdicts.grace,
@@ -146,6 +164,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     onWindow: ({ report, cpuSeconds }) => {
       verdictMetrics.windowClosed(cpuSeconds);
       verdictMetrics.setVerdicts(report.verdicts);
+      nodeEvents?.update(report.verdicts);
     },
   });
   const reports = createReportIntake({ windows, metrics: verdictMetrics, log: options.log, now: clock });
@@ -213,6 +232,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       clearInterval(heartbeat);
       windows.close();
       reports.close();
+      await nodeEvents?.close();
       hub.close();
       await http.close();
       await activeSource.stop();

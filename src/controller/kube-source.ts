@@ -24,6 +24,8 @@ export interface AgentSource {
   start(): Promise<void>;
   entries(): AgentEntry[];
   zoneOfNode(nodeName: string): string | undefined;
+  /** The Node's uid, when the source reads Nodes. */
+  uidOfNode?(nodeName: string): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -178,6 +180,7 @@ export function createKubeSource(options: KubeSourceOptions): AgentSource {
       return onePerNode(candidates);
     },
     zoneOfNode,
+    uidOfNode: (nodeName) => nodes.informer.get(nodeName)?.metadata?.uid,
     async stop() {
       stopped = true;
       for (const watched of [nodes, pods]) {

@@ -12,6 +12,8 @@ export interface VerdictMetrics {
   reports(recorded: number, ignored: number): void;
   reportRejected(reason: ReportRejection): void;
   setReportStreams(count: number): void;
+  /** One Node Event write (or a repeat folded into a later write, or a failed write). */
+  nodeEvent(result: 'written' | 'folded' | 'failed'): void;
 }
 
 const VERDICT_LABELS = ['kind', 'node', 'source', 'destination', 'source_zone', 'destination_zone', 'target'] as const;
@@ -39,6 +41,12 @@ export function createVerdictMetrics(registry: Registry, prefix: string): Verdic
     registers,
   });
   const streams = new Gauge({ name: `${prefix}_controller_report_streams`, help: 'Agent report streams open to this controller', registers });
+  const nodeEvents = new Counter({
+    name: `${prefix}_verdict_node_events_total`,
+    help: "Node verdicts as Kubernetes Events (events.enabled): written, folded into a later write or another replica's, failed",
+    labelNames: ['result'] as const,
+    registers,
+  });
   for (const result of ['recorded', 'ignored']) reports.inc({ result }, 0);
   for (const reason of ['unauthorized', 'bad_request', 'over_capacity', 'bad_line', 'line_too_long']) rejected.inc({ reason }, 0);
 
@@ -70,5 +78,6 @@ export function createVerdictMetrics(registry: Registry, prefix: string): Verdic
     },
     reportRejected: (reason) => rejected.inc({ reason }),
     setReportStreams: (count) => streams.set(count),
+    nodeEvent: (result) => nodeEvents.inc({ result }),
   };
 }

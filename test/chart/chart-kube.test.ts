@@ -135,10 +135,10 @@ describe('chart on a real kube-apiserver', () => {
   });
 
   const dryRunCases = [
-    { name: 'defaults', valuesFiles: [] as string[], kinds: 13 },
-    { name: 'all-options', valuesFiles: [ALL_OPTIONS], kinds: 18 },
-    { name: 'podmonitor', valuesFiles: [PODMONITOR], kinds: 14 },
-    { name: 'tls', valuesFiles: [TLS], kinds: 19 },
+    { name: 'defaults', valuesFiles: [] as string[], kinds: 14 },
+    { name: 'all-options', valuesFiles: [ALL_OPTIONS], kinds: 19 },
+    { name: 'podmonitor', valuesFiles: [PODMONITOR], kinds: 15 },
+    { name: 'tls', valuesFiles: [TLS], kinds: 20 },
   ];
   for (const { name, valuesFiles, kinds } of dryRunCases) {
     it(`${name}: every rendered object passes server-side dry-run apply`, { skip }, async () => {

@@ -83,6 +83,9 @@ describe('chart: controller TLS', () => {
     const url = new URL(agent.discovery.controller!.urls[0]!);
     assert.equal(url.protocol, 'https:');
     assert.equal(cert.checkHost(url.hostname), url.hostname, `the certificate is valid for ${url.hostname}`);
+    const reportUrl = new URL(agent.discovery.controller!.reportUrls![0]!);
+    assert.equal(reportUrl.protocol, 'https:');
+    assert.equal(cert.checkHost(reportUrl.hostname), reportUrl.hostname, `the certificate is valid for ${reportUrl.hostname}`);
     const agentFiles = secretFiles(findManifest(manifests, 'DaemonSet'));
     assert.deepEqual(agentFiles.get(agent.discovery.controller!.caFile!), { secret: 'test-kconmon-tls', key: 'ca.crt' });
     assert.ok(![...agentFiles.values()].some((file) => file.key === 'tls.key'), "agents never get the controller's key");

@@ -119,6 +119,7 @@ describe('chart: lint and render', () => {
       'RoleBinding/test-kconmon-controller',
       'Secret/test-kconmon-token',
       'Service/test-kconmon-controller',
+      'Service/test-kconmon-controllers',
       'ServiceAccount/test-kconmon-agent',
       'ServiceAccount/test-kconmon-controller',
     ]);
@@ -164,7 +165,8 @@ describe('chart: values schema and rules', () => {
     const config = renderedConfig(renderChart(), 'agent') as Json;
     const parsed = parseAgentConfig(config, 'rendered');
     const tokenFile = '/var/run/secrets/kconmon/auth/token';
-    const defaults = parseAgentConfig({ discovery: { controller: { urls: config.discovery.controller.urls, tokenFile } } }, 'defaults');
+    const { urls, reportUrls } = config.discovery.controller;
+    const defaults = parseAgentConfig({ discovery: { controller: { urls, reportUrls, tokenFile } } }, 'defaults');
     assert.deepEqual(parsed, defaults);
     const controller = parseControllerConfig(renderedConfig(renderChart(), 'controller'), 'rendered');
     const controllerDefaults = parseControllerConfig(
@@ -187,6 +189,7 @@ describe('chart: rendered configuration files pass the real config schemas', () 
     { name: 'all-options', valuesFiles: [ALL_OPTIONS], url: 'http://kcm-all-controller.monitoring.svc.k8s.example:80' },
     { name: 'podmonitor', valuesFiles: [PODMONITOR], url: 'http://test-kconmon-controller.monitoring.svc.cluster.local:8080' },
   ];
+  const reportUrl = (url: string) => url.replace('-controller.', '-controllers.');
   for (const { name, valuesFiles, url } of cases) {
     it(`${name}: agent and controller configs parse, and agree with the pods, Service and each other`, { skip }, () => {
       const manifests = renderChart({ valuesFiles });
@@ -200,6 +203,21 @@ describe('chart: rendered configuration files pass the real config schemas', () 
       assert.equal(new URL(url).hostname.split('.')[0], service.metadata.name);
       assert.equal(Number(new URL(url).port || 80), service.spec.ports[0].port);
       assert.equal(service.spec.ports[0].targetPort, 'http');
+
+      // Agents report to every replica: through the headless Service over all controller pods, Ready or not, on the
+      // same port (docs/design/verdicts.md, "Two replicas, one answer").
+      assert.deepEqual(agent.discovery.controller?.reportUrls, [reportUrl(url)]);
+      const headless = findManifest(manifests, 'Service', (m) => m.metadata.name === new URL(reportUrl(url)).hostname.split('.')[0]);
+      assert.equal(headless.spec.clusterIP, 'None');
+      assert.equal(headless.spec.publishNotReadyAddresses, true);
+      assert.deepEqual(headless.spec.ports, [{ name: 'http', port: Number(new URL(url).port || 80), targetPort: 'http', protocol: 'TCP' }]);
+      assert.ok(selects(Object.entries(headless.spec.selector as Record<string, string>), findManifest(manifests, 'Deployment').spec.template.metadata.labels));
+      assert.ok(!selects(Object.entries(headless.spec.selector as Record<string, string>), findManifest(manifests, 'DaemonSet').spec.template.metadata.labels));
+      assert.deepEqual(service.spec.selector, headless.spec.selector, 'both Services select the same pods');
+      // Never scraped twice: the ServiceMonitor (when rendered) selects the ClusterIP Service only.
+      for (const monitor of manifests.filter((m) => m.kind === 'ServiceMonitor')) {
+        assert.ok(!labelSelectorMatches(monitor.spec.selector, headless.metadata.labels), `${monitor.metadata.name} must not select ${headless.metadata.name}`);
+      }
 
       // The agent container declares the configured port for TCP and UDP.
       const daemonSet = findManifest(manifests, 'DaemonSet');
@@ -240,6 +258,7 @@ describe('chart: rendered configuration files pass the real config schemas', () 
     const agent = parseAgentConfig(renderedConfig(manifests, 'agent'), 'agent');
     const expected = structuredClone(values.config);
     expected.discovery.controller.urls = ['http://kcm-all-controller.monitoring.svc.k8s.example:80'];
+    expected.discovery.controller.reportUrls = ['http://kcm-all-controllers.monitoring.svc.k8s.example:80'];
     expected.discovery.controller.tokenFile = '/var/run/secrets/kconmon/auth/token';
     assert.deepEqual(renderedConfig(manifests, 'agent'), expected);
     assert.equal(agent.udp.packetSize, 1400);
@@ -256,6 +275,14 @@ describe('chart: rendered configuration files pass the real config schemas', () 
     const manifests = renderChart({ setJson: ['config.discovery.controller.urls=["http://10.0.0.1:8080","https://kconmon.example:443"]'] });
     const agent = parseAgentConfig(renderedConfig(manifests, 'agent'), 'agent');
     assert.deepEqual(agent.discovery.controller?.urls, ['http://10.0.0.1:8080', 'https://kconmon.example:443']);
+    assert.equal(agent.discovery.controller?.reportUrls, undefined, 'the agents report to the URLs given');
+  });
+
+  it('an explicit report URL list is kept', { skip }, () => {
+    const manifests = renderChart({ setJson: ['config.discovery.controller.reportUrls=["http://controllers.example:8080"]'] });
+    const agent = parseAgentConfig(renderedConfig(manifests, 'agent'), 'agent');
+    assert.deepEqual(agent.discovery.controller?.reportUrls, ['http://controllers.example:8080']);
+    assert.deepEqual(agent.discovery.controller?.urls, ['http://test-kconmon-controller.monitoring.svc.cluster.local:8080']);
   });
 });
 
@@ -298,6 +325,32 @@ describe('chart: RBAC is exactly nodes and pods get/list/watch, for the controll
       assert.equal(podSpec(deployment).serviceAccountName, controllerSa.metadata.name);
     });
   }
+
+  it('controller.config.events.enabled=true adds only get/create/patch on events in namespace default, for the controller', { skip }, () => {
+    const manifests = renderChart({ setJson: ['controller.config.events.enabled=true'] });
+    const controller = parseControllerConfig(renderedConfig(manifests, 'controller'), 'controller');
+    assert.deepEqual(controller.events, { enabled: true, minInterval: 60000 });
+    const roles = manifests.filter((m) => m.kind === 'ClusterRole' || m.kind === 'Role');
+    assert.deepEqual(
+      roles.map((r) => [r.kind, r.metadata.namespace, r.rules]),
+      [
+        ['ClusterRole', undefined, [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]],
+        ['Role', 'monitoring', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }]],
+        ['Role', 'default', [{ apiGroups: [''], resources: ['events'], verbs: ['get', 'create', 'patch'] }]],
+      ],
+    );
+    const eventsRole = roles.find((r) => r.metadata.namespace === 'default');
+    const binding = findManifest(manifests, 'RoleBinding', (m) => m.metadata.namespace === 'default');
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: eventsRole?.metadata.name });
+    const controllerSa = findManifest(manifests, 'ServiceAccount', byComponent('controller'));
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: controllerSa.metadata.name, namespace: 'monitoring' }]);
+    // Off (the default): the controller config says so, and no events permission exists (the test above: exactly two roles).
+    assert.equal(parseControllerConfig(renderedConfig(renderChart(), 'controller'), 'controller').events.enabled, false);
+    assert.equal(
+      renderChart({ setJson: ['controller.config.events.enabled=true', 'rbac.create=false'] }).filter((m) => m.apiVersion.startsWith('rbac.')).length,
+      0,
+    );
+  });
 
   it('rbac.create=false renders no RBAC object', { skip }, () => {
     const manifests = renderChart({ setJson: ['rbac.create=false'] });

@@ -101,10 +101,10 @@ describe('Dockerfile', () => {
     assert.ok(ci < src, 'dependencies are installed before the sources are copied (layer cache)');
   });
 
-  it('runtime stage copies only the bundle (dist/), bin/ and package.json: no node_modules', () => {
+  it("runtime stage copies only the bundle (dist/), bin/, package.json and the web view's files (web/): no node_modules", () => {
     assert.deepEqual(
       copies(runtime).map((c) => c.args),
-      ['--from=build /app/dist ./dist', 'package.json ./', 'bin ./bin'],
+      ['--from=build /app/dist ./dist', 'package.json ./', 'bin ./bin', 'web ./web'],
     );
     assert.deepEqual(runs(runtime), [], 'no npm install (or anything else) in the runtime stage');
     assert.ok(!copies(runtime).some((c) => /node_modules/.test(c.args)), 'no dependency directory reaches the runtime');

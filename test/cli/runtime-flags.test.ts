@@ -1,6 +1,7 @@
 // The agent sets the V8 flags it needs itself: a real `kconmon agent` process re-executes in place (same PID) with
 // --max-semi-space-size=1 --optimize-for-size on its command line, also when the user's NODE_OPTIONS sets something else (which used to
-// replace the image's NODE_OPTIONS and silently drop the flag), and leaves a user's own semi-space setting alone.
+// replace the image's NODE_OPTIONS and silently drop the flag), and leaves a user's own semi-space setting alone; the
+// controller with --max-semi-space-size=1 --heap-growing-percent=50.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -55,4 +56,27 @@ test("a user's own semi-space size wins; the other flag is still added", async (
   assert.ok(samePid);
   assert.ok(!args.some((arg) => arg.startsWith('--max-semi-space-size')), `no second semi-space flag: ${args.join(' ')}`);
   assert.ok(args.includes('--optimize-for-size'), `flag on the command line: ${args.join(' ')}`);
+});
+
+test('the controller re-executes itself with --max-semi-space-size=1 --heap-growing-percent=50', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kconmon-flags-'));
+  const port = await findSharedPort(['127.0.0.1']);
+  await writeFile(join(dir, 'peers.json'), '[]');
+  await writeFile(join(dir, 'controller.yaml'), `port: ${port}\nlistenAddress: 127.0.0.1\nsource: {peersFile: ${join(dir, 'peers.json')}}\n`);
+  const controller = spawnKconmon('controller', join(dir, 'controller.yaml'));
+  try {
+    await waitUntil(`controller healthy (output: ${controller.output()})`, 20_000, async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    });
+    const args = (await readFile(`/proc/${controller.child.pid}/cmdline`, 'utf8')).split('\0').filter((arg) => arg !== '');
+    assert.ok(args.includes('controller'), `the same process: ${args.join(' ')}`);
+    assert.ok(args.includes('--max-semi-space-size=1') && args.includes('--heap-growing-percent=50'), `flags on the command line: ${args.join(' ')}`);
+  } finally {
+    await controller.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -41,6 +41,12 @@ const cases: [string, unknown, string[]][] = [
   ['unknown auth key', { auth: { token: 'x' } }, ['auth.token: unknown key']],
   ['TLS without a key', { tls: { certFile: 'tls.crt' } }, ['tls.keyFile: must be a file path']],
   ['no stream allowed', { maxAgentStreams: 0 }, ['maxAgentStreams: must be ≥ 1']],
+  [
+    'node events from a peers file',
+    { events: { enabled: true }, source: { peersFile: 'p.yaml' } },
+    ['events.enabled: needs source.kubernetes (Events are written on Nodes through the API)'],
+  ],
+  ['node events written too often', { events: { enabled: true, minInterval: 10 } }, ['events.minInterval: must be ≥ 1000']],
 ];
 
 test('defaults: no token, no TLS, at most 10,000 agent streams', () => {

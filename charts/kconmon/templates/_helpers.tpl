@@ -127,6 +127,24 @@ app=kconmon,component=agent,app.kubernetes.io/instance={{ .Release.Name }}
 {{- toJson $urls -}}
 {{- end -}}
 
+{{/* The headless Service over every controller pod (agents report to each replica). Name: <fullname>-controllers. */}}
+{{- define "kconmon.controller.headlessName" -}}{{ include "kconmon.fullname" . }}-controllers{{- end -}}
+
+{{/*
+The URL(s) agents report to: reportUrls if set; else, when urls are the chart's, the headless Service (its name resolves
+to every replica); else nothing (the agent reports to its urls).
+*/}}
+{{- define "kconmon.controllerReportUrls" -}}
+{{- $controller := .Values.config.discovery.controller -}}
+{{- $urls := default list $controller.reportUrls -}}
+{{- if and (not $urls) (not $controller.urls) -}}
+{{- $scheme := ternary "https" "http" .Values.controller.tls.enabled -}}
+{{- $service := include "kconmon.controller.headlessName" . -}}
+{{- $urls = list (printf "%s://%s.%s.svc.%s:%v" $scheme $service .Release.Namespace .Values.clusterDomain .Values.controller.service.port) -}}
+{{- end -}}
+{{- toJson $urls -}}
+{{- end -}}
+
 {{/* The Secret holding the agents' token, and its key. */}}
 {{- define "kconmon.auth.secretName" -}}
 {{- default (printf "%s-token" (include "kconmon.fullname" .)) .Values.auth.existingSecret -}}
@@ -150,6 +168,12 @@ app=kconmon,component=agent,app.kubernetes.io/instance={{ .Release.Name }}
 {{- $discovery := get $config "discovery" -}}
 {{- $controller := get $discovery "controller" -}}
 {{- $_ := set $controller "urls" (include "kconmon.controllerUrls" . | fromJsonArray) -}}
+{{- $reportUrls := include "kconmon.controllerReportUrls" . | fromJsonArray -}}
+{{- if $reportUrls -}}
+{{- $_ := set $controller "reportUrls" $reportUrls -}}
+{{- else -}}
+{{- $_ := unset $controller "reportUrls" -}}
+{{- end -}}
 {{- if .Values.auth.enabled -}}
 {{- $_ := set $controller "tokenFile" (include "kconmon.auth.tokenFile" .) -}}
 {{- end -}}
@@ -169,6 +193,9 @@ metricsPrefix: {{ .Values.config.metricsPrefix }}
 heartbeatInterval: {{ int64 $c.heartbeatInterval }}
 shutdownGracePeriod: {{ int64 $c.shutdownGracePeriod }}
 maxAgentStreams: {{ int64 $c.maxAgentStreams }}
+events:
+  enabled: {{ $c.events.enabled }}
+  minInterval: {{ int64 $c.events.minInterval }}
 {{- /* The agents' probing budget: verdicts judge a node by the agents assigned to probe it. */}}
 probing:
   maxPeers: {{ int64 .Values.config.probing.maxPeers }}
