@@ -2,7 +2,8 @@
 // zones) with `probing.maxPeers: 3`, so every agent probes only its row of `selectPeers` (3 peers) and every node is
 // probed by 3 agents. Each scenario (healthy, black hole, loss, partition, churn) asserts that exactly the selected
 // pairs are tested, that the alerts (shares of a node's actual probers) still name the right node or zone pair, and
-// that there is no false failure — also while a node joins and leaves and the assignment moves.
+// that there is no false failure — also while a node joins and leaves and the assignment moves. The controller judges
+// by the same assignment: no verdict when healthy, the black-holed node and the lossy node named by their verdicts.
 //
 // Never next to test/e2e/e2e.test.ts: both use the same bridge addresses (npm run test:e2e runs the files one at a
 // time). Needs root, unbound, nftables, prometheus, kube binaries (npm run setup:tools); without them the suite is
@@ -18,6 +19,7 @@ import { peersOf, selectPeers, type PeerAssignment } from '../../src/topology/pe
 import {
   allResults,
   describeAlert,
+  expectVerdicts,
   explainLoss,
   now,
   observer,
@@ -101,7 +103,9 @@ scenario('budgeted healthy: exactly the selected pairs tested, agents export the
   }
   const firing = (await prom.alerts()).filter((alert) => alert.state === 'firing');
   assert.deepEqual(firing.map(describeAlert), [], 'no alert fires');
-  say(`budgeted healthy: ${expected.length} of ${nodes.length * (nodes.length - 1)} ordered pairs tested (maxPeers ${MAX_PEERS}), 0 failures`);
+  // The controller judges by the same bounded assignment: healthy, no verdict.
+  await expectVerdicts(c, 'budgeted healthy', []);
+  say(`budgeted healthy: ${expected.length} of ${nodes.length * (nodes.length - 1)} ordered pairs tested (maxPeers ${MAX_PEERS}), 0 failures, no verdict`);
 });
 
 scenario('budgeted black hole: the destination alert names the node from its 3 probers, no alert names any peer', 300_000, async (c) => {
@@ -130,6 +134,10 @@ scenario('budgeted black hole: the destination alert names the node from its 3 p
   );
   assert.deepEqual([...violations], [], 'no alert names a peer as destination or source');
   say(`budgeted black hole: KconmonDestinationUnreachable{destination=${target.name}} fired; no alert named a peer`);
+  // From its 3 probers only, the verdict names the node as a destination problem, and nothing else.
+  const blackHoleStatus = await expectVerdicts(c, 'budgeted black hole', [`node:${target.name}`]);
+  assert.equal(blackHoleStatus.verdicts[0]!.kind, 'node-destination');
+  say(`budgeted black hole: verdict "${blackHoleStatus.verdicts[0]!.summary}"`);
 });
 
 scenario(
@@ -183,6 +191,8 @@ scenario(
     );
     assert.deepEqual(wrong.map(describeAlert), [], 'no loss alert names another node');
     say(`budgeted loss: ${target.name}'s selected pairs lost ${loss.toFixed(2)} % of ${mine.total} packets; others ${others.lost} of ${others.total}`);
+    const lossStatus = await expectVerdicts(c, 'budgeted loss', [`lossy-node:${target.name}`]);
+    say(`budgeted loss: verdict "${lossStatus.verdicts[0]!.summary}"`);
   },
 );
 

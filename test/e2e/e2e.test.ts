@@ -13,8 +13,21 @@ import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
-import { allResults, describeAlert, explainLoss, median, now, observer, pairKey, scenarioRunner, type Alert, type Observer } from './observe.ts';
-import type { StatusDocument, StatusVerdict } from '../../src/controller/verdict-status.ts';
+import {
+  allResults,
+  describeAlert,
+  expectVerdicts,
+  explainLoss,
+  median,
+  now,
+  observer,
+  pairKey,
+  scenarioRunner,
+  verdictStatus,
+  type Alert,
+  type Observer,
+} from './observe.ts';
+import type { StatusVerdict } from '../../src/controller/verdict-status.ts';
 import type { VerdictKind } from '../../src/verdicts/types.ts';
 import { assertVerdictCourse, atWindowStart, ids, startVerdictTimeline, windowByWhich, type VerdictCourse } from './verdict-timeline.ts';
 import { checkWebViewNamesNode } from './web-view-check.ts';
@@ -70,32 +83,6 @@ const { scenario, settle } = scenarioRunner({
     failed = true;
   },
 });
-
-/** The controller's verdicts as `GET /api/v1/status` returns them. */
-async function verdictStatus(c: Cluster): Promise<StatusDocument> {
-  const response = await fetch(`${c.controllerUrl}/api/v1/status`, { signal: AbortSignal.timeout(5000) });
-  assert.equal(response.status, 200, 'GET /api/v1/status');
-  return (await response.json()) as StatusDocument;
-}
-
-/**
- * Waits until the controller's active verdicts are exactly `ids` (a finding on its way in or out may be seen for a
- * window or two; a wrong verdict that stays fails the wait), and returns that status.
- */
-async function expectVerdicts(c: Cluster, what: string, ids: readonly string[], timeoutMs = 60_000): Promise<StatusDocument> {
-  const wanted = [...ids].sort();
-  return waitUntil(
-    `${what}: the controller's verdicts to be exactly [${wanted.join(', ')}]`,
-    timeoutMs,
-    async (note) => {
-      const status = await verdictStatus(c);
-      const active = status.verdicts.map((verdict) => verdict.id).sort();
-      note(status.verdicts.map((verdict) => verdict.summary).join('; ') || `no verdict (healthy: ${status.healthy})`);
-      return JSON.stringify(active) === JSON.stringify(wanted) && (wanted.length > 0 || status.healthy === true) ? status : undefined;
-    },
-    1000,
-  );
-}
 
 const names = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
 const orderedPairs = (nodes: readonly ClusterNode[]) => nodes.flatMap((a) => nodes.filter((b) => b !== a).map((b) => [a, b] as const));

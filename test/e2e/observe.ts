@@ -8,6 +8,7 @@ import { resultSamples } from '../../harness/prometheus.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import type { Cluster } from '../../e2e/cluster.ts';
 import type { AgentResults } from '../../src/agent/results.ts';
+import type { StatusDocument } from '../../src/controller/verdict-status.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 
 export interface Sample {
@@ -185,4 +186,30 @@ async function repair(c: Cluster): Promise<void> {
   if (!c.dns.child()?.running()) await c.startDns();
   if (!c.controllerRunning()) await c.startController();
   for (const node of c.nodes().slice(6)) await c.removeNode(node.name);
+}
+
+/** The controller's verdicts as `GET /api/v1/status` returns them. */
+export async function verdictStatus(c: Cluster): Promise<StatusDocument> {
+  const response = await fetch(`${c.controllerUrl}/api/v1/status`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(response.status, 200, 'GET /api/v1/status');
+  return (await response.json()) as StatusDocument;
+}
+
+/**
+ * Waits until the controller's active verdicts are exactly `ids` (a finding on its way in or out may be seen for a
+ * window or two; a wrong verdict that stays fails the wait), and returns that status.
+ */
+export async function expectVerdicts(c: Cluster, what: string, ids: readonly string[], timeoutMs = 60_000): Promise<StatusDocument> {
+  const wanted = [...ids].sort();
+  return waitUntil(
+    `${what}: the controller's verdicts to be exactly [${wanted.join(', ')}]`,
+    timeoutMs,
+    async (note) => {
+      const status = await verdictStatus(c);
+      const active = status.verdicts.map((verdict) => verdict.id).sort();
+      note(status.verdicts.map((verdict) => verdict.summary).join('; ') || `no verdict (healthy: ${status.healthy})`);
+      return JSON.stringify(active) === JSON.stringify(wanted) && (wanted.length > 0 || status.healthy === true) ? status : undefined;
+    },
+    1000,
+  );
 }
