@@ -691,57 +691,61 @@ scenario(
     const drainTimes: number[] = [];
     let testsByNode7 = 0;
     let testsToNode7 = 0;
-    for (let cycle = 1; cycle <= cycles; cycle++) {
-      const zone = c.zones[(cycle - 1) % c.zones.length]!;
-      const addAt = Date.now();
-      const node = await c.addNode('node-7', zone, 7);
-      const pairs = permanent.flatMap(
-        (other) =>
-          [
-            [node, other],
-            [other, node],
-          ] as const,
-      );
-      const passed = await firstEvents('pass', addAt, pairs, 15_000);
-      assert.equal(passed.size, pairs.length * 2, `cycle ${cycle}: node-7 and every node tested each other over UDP and TCP`);
-      addTimes.push(Math.max(...passed.values()) - addAt);
-      // The peers' counters for node-7, read directly just before it leaves (its series vanish when it does).
-      for (const other of permanent) {
-        const toNode7 = parseExposition(await c.agentMetrics(other.name)).filter(
-          (sample) => /^kconmon_(udp|tcp)_results_total$/.test(sample.name) && sample.labels.destination === 'node-7',
+    // Stopped however the churn ends: a failed cycle must not leave the poller keeping the test process alive.
+    try {
+      for (let cycle = 1; cycle <= cycles; cycle++) {
+        const zone = c.zones[(cycle - 1) % c.zones.length]!;
+        const addAt = Date.now();
+        const node = await c.addNode('node-7', zone, 7);
+        const pairs = permanent.flatMap(
+          (other) =>
+            [
+              [node, other],
+              [other, node],
+            ] as const,
         );
-        assert.equal(
-          toNode7.filter((sample) => sample.labels.result === 'fail').reduce((sum, sample) => sum + sample.value, 0),
-          0,
-          `cycle ${cycle}: ${other.name} failed no test to node-7`,
+        const passed = await firstEvents('pass', addAt, pairs, 15_000);
+        assert.equal(passed.size, pairs.length * 2, `cycle ${cycle}: node-7 and every node tested each other over UDP and TCP`);
+        addTimes.push(Math.max(...passed.values()) - addAt);
+        // The peers' counters for node-7, read directly just before it leaves (its series vanish when it does).
+        for (const other of permanent) {
+          const toNode7 = parseExposition(await c.agentMetrics(other.name)).filter(
+            (sample) => /^kconmon_(udp|tcp)_results_total$/.test(sample.name) && sample.labels.destination === 'node-7',
+          );
+          assert.equal(
+            toNode7.filter((sample) => sample.labels.result === 'fail').reduce((sum, sample) => sum + sample.value, 0),
+            0,
+            `cycle ${cycle}: ${other.name} failed no test to node-7`,
+          );
+          testsToNode7 += toNode7.filter((sample) => sample.labels.result === 'pass').reduce((sum, sample) => sum + sample.value, 0);
+        }
+        const report = await c.removeNode('node-7');
+        drainTimes.push(report.exitedAt - report.sigtermAt);
+        // node-7's own agent: its final counters (read during its grace period, after it stopped probing).
+        const own = parseExposition(report.finalMetrics).filter((sample) => /^kconmon_(udp|tcp|dns)_results_total$/.test(sample.name));
+        const ownFailures = own.filter((sample) => sample.labels.result === 'fail').reduce((sum, sample) => sum + sample.value, 0);
+        const ownPasses = own
+          .filter((sample) => sample.labels.result === 'pass' && sample.name !== 'kconmon_dns_results_total')
+          .reduce((sum, sample) => sum + sample.value, 0);
+        assert.equal(ownFailures, 0, `cycle ${cycle}: node-7's own agent failed no test`);
+        assert.ok(ownPasses >= 12, `cycle ${cycle}: node-7's agent passed UDP and TCP tests to its 6 peers (${ownPasses})`);
+        testsByNode7 += ownPasses;
+        // Departed: no series names node-7 on any agent, at once (the removal reached them before the agent exited).
+        for (const other of permanent) {
+          const lines = (await c.agentMetrics(other.name)).split('\n').filter((line) => line.includes('destination="node-7"'));
+          assert.deepEqual(lines, [], `cycle ${cycle}: ${other.name} has no series naming node-7`);
+        }
+        await waitUntil(
+          `cycle ${cycle}: Prometheus to drop node-7's series`,
+          10_000,
+          async () => (await prom.vector('count({destination="node-7"})')).length === 0,
+          250,
         );
-        testsToNode7 += toNode7.filter((sample) => sample.labels.result === 'pass').reduce((sum, sample) => sum + sample.value, 0);
       }
-      const report = await c.removeNode('node-7');
-      drainTimes.push(report.exitedAt - report.sigtermAt);
-      // node-7's own agent: its final counters (read during its grace period, after it stopped probing).
-      const own = parseExposition(report.finalMetrics).filter((sample) => /^kconmon_(udp|tcp|dns)_results_total$/.test(sample.name));
-      const ownFailures = own.filter((sample) => sample.labels.result === 'fail').reduce((sum, sample) => sum + sample.value, 0);
-      const ownPasses = own
-        .filter((sample) => sample.labels.result === 'pass' && sample.name !== 'kconmon_dns_results_total')
-        .reduce((sum, sample) => sum + sample.value, 0);
-      assert.equal(ownFailures, 0, `cycle ${cycle}: node-7's own agent failed no test`);
-      assert.ok(ownPasses >= 12, `cycle ${cycle}: node-7's agent passed UDP and TCP tests to its 6 peers (${ownPasses})`);
-      testsByNode7 += ownPasses;
-      // Departed: no series names node-7 on any agent, at once (the removal reached them before the agent exited).
-      for (const other of permanent) {
-        const lines = (await c.agentMetrics(other.name)).split('\n').filter((line) => line.includes('destination="node-7"'));
-        assert.deepEqual(lines, [], `cycle ${cycle}: ${other.name} has no series naming node-7`);
-      }
-      await waitUntil(
-        `cycle ${cycle}: Prometheus to drop node-7's series`,
-        10_000,
-        async () => (await prom.vector('count({destination="node-7"})')).length === 0,
-        250,
-      );
+      await sleep(2500);
+    } finally {
+      await verdictWindows.stop();
     }
-    await sleep(2500);
-    await verdictWindows.stop();
     // Latency verdicts are printed, not asserted: on the shared, loaded 2-core CI machine a run raised latency-node
     // verdicts on permanent nodes during the churn (not analysed yet; with sub-ms RTT baselines, +2 ms for two 1 s
     // windows is enough for the rule).

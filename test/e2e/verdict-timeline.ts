@@ -36,7 +36,7 @@ export function startVerdictTimeline(fetchStatus: () => Promise<StatusDocument>,
       } catch (error) {
         lastError = (error as Error).message;
       }
-      await sleep(pollMs);
+      await sleep(pollMs, undefined, { ref: false }); // never what keeps a finished test process alive
     }
   })();
   return {

@@ -5,13 +5,13 @@
 // Every test stands alone (any one runs by itself with --test-name-pattern): it gets a namespace, a chart release
 // (cluster-scoped RBAC names) and node names of its own on the run's shared apiserver (harness/shared-kube.ts), and
 // creates the objects it needs. The apiserver-restart test starts an apiserver of its own.
-import { test, before, after, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { findKubeBinaries, startKubeCluster, type KubeApi } from '../../harness/kube-cluster.ts';
-import { acquireKubeApi, type SharedKubeApi } from '../../harness/shared-kube.ts';
+import { holdSharedKubeApi } from '../helpers/shared-kube-hooks.ts';
 import { skipUnlessAvailable } from '../harness/require.ts';
 import { helmMissing, renderedRbac } from '../../harness/helm.ts';
 import { startController, type Controller } from '../../src/controller/controller.ts';
@@ -26,16 +26,7 @@ import { waitUntil } from '../../harness/wait.ts';
 const unavailable = findKubeBinaries().reason ?? helmMissing;
 const log = createLogger('silent');
 
-let kube: SharedKubeApi | undefined;
-
-before(async () => {
-  if (unavailable) return;
-  kube = await acquireKubeApi();
-});
-
-after(async () => {
-  await kube?.release();
-});
+const kubeApi = holdSharedKubeApi(unavailable);
 
 /** An agent pod to create: on node `node` (a number, see Fixture.node), with its IP, zone label and readiness. */
 interface AgentSpec {
@@ -192,7 +183,7 @@ async function setUp(t: TestContext, api: KubeApi): Promise<Fixture> {
 
 test("the controller's token (chart RBAC) may read nodes and agent pods, and nothing else", async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  const f = await setUp(t, kube!.api);
+  const f = await setUp(t, kubeApi());
   const api = f.controllerKubeConfig.makeApiClient(CoreV1Api);
   await api.listNode();
   await api.listNamespacedPod({ namespace: f.namespace });
@@ -215,7 +206,7 @@ test("the controller's token (chart RBAC) may read nodes and agent pods, and not
 
 test('add: ready agent pods on labelled nodes reach the connected agent with their zones', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  const f = await setUp(t, kube!.api);
+  const f = await setUp(t, kubeApi());
   const controller = await f.startController();
   const watcher = f.watch(1, controller.port);
   await waitUntil('the first snapshot', 5000, () => watcher.updates.length > 0);
@@ -247,7 +238,7 @@ test('add: ready agent pods on labelled nodes reach the connected agent with the
 
 test('zone label change: the agent on that node moves zone', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  const f = await setUp(t, kube!.api);
+  const f = await setUp(t, kubeApi());
   const { watcher } = await f.startWithAgents([
     { node: 1, ip: '127.0.0.61', zone: 'zone-a' },
     { node: 3, ip: '127.0.0.63' },
@@ -269,7 +260,7 @@ test('zone label change: the agent on that node moves zone', async (t) => {
 
 test('pod IP change: the new address replaces the old', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  const f = await setUp(t, kube!.api);
+  const f = await setUp(t, kubeApi());
   const { watcher } = await f.startWithAgents([
     { node: 1, ip: '127.0.0.61' },
     { node: 2, ip: '127.0.0.62' },
@@ -283,7 +274,7 @@ test('pod IP change: the new address replaces the old', async (t) => {
 
 test('pod NotReady: listed but not a probe target; Ready again restores it', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  const f = await setUp(t, kube!.api);
+  const f = await setUp(t, kubeApi());
   const { watcher } = await f.startWithAgents([
     { node: 1, ip: '127.0.0.61' },
     { node: 2, ip: '127.0.0.62' },
@@ -303,7 +294,7 @@ test('pod NotReady: listed but not a probe target; Ready again restores it', asy
 
 test('two agent pods on one node (a surge rollout): only the newest Ready one is a probe target, both are listed', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  const f = await setUp(t, kube!.api);
+  const f = await setUp(t, kubeApi());
   const { watcher } = await f.startWithAgents([
     { node: 1, ip: '127.0.0.61' },
     { node: 3, ip: '127.0.0.63' },
@@ -329,7 +320,7 @@ test('two agent pods on one node (a surge rollout): only the newest Ready one is
 
 test('pod terminating: dropped at once, while the pod object still exists', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  const f = await setUp(t, kube!.api);
+  const f = await setUp(t, kubeApi());
   const { watcher } = await f.startWithAgents([
     { node: 1, ip: '127.0.0.61' },
     { node: 2, ip: '127.0.0.62' },
@@ -342,7 +333,7 @@ test('pod terminating: dropped at once, while the pod object still exists', asyn
 
 test('node deleted: its agent is dropped', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  const f = await setUp(t, kube!.api);
+  const f = await setUp(t, kubeApi());
   const { watcher } = await f.startWithAgents([
     { node: 1, ip: '127.0.0.61' },
     { node: 3, ip: '127.0.0.63' },
@@ -389,7 +380,7 @@ test('kube-apiserver restart: the controller recovers with no lost state and no 
 
 test('controller restart: agents keep probing with their last list, then resync', async (t) => {
   if (!skipUnlessAvailable(t, unavailable)) return;
-  const f = await setUp(t, kube!.api);
+  const f = await setUp(t, kubeApi());
   const { controller } = await f.startWithAgents([
     { node: 1, ip: '127.0.0.61', zone: 'zone-b' },
     { node: 4, ip: '127.0.0.64', zone: 'zone-b' },

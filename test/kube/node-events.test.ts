@@ -6,14 +6,14 @@
 // once. Without it: one clear log line however often the write fails, and the verdict is unaffected.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { ApiException, CoreV1Api, KubernetesObjectApi, type CoreV1Event, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { parseExposition, sampleSum } from '../../harness/exposition.ts';
 import { helmMissing, renderedRbac } from '../../harness/helm.ts';
 import { findKubeBinaries } from '../../harness/kube-cluster.ts';
 import { startReportingAgents, type ReportingAgents } from '../../harness/reporting-agents.ts';
-import { acquireKubeApi, type SharedKubeApi } from '../../harness/shared-kube.ts';
+import { holdSharedKubeApi } from '../helpers/shared-kube-hooks.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { parseControllerConfig } from '../../src/config/load.ts';
 import { startController, type Controller } from '../../src/controller/controller.ts';
@@ -27,14 +27,7 @@ const silent = createLogger('silent');
 const WINDOW_MS = 500;
 const NODES = [1, 2, 3, 4];
 
-let kube: SharedKubeApi | undefined;
-before(async () => {
-  if (unavailable) return;
-  kube = await acquireKubeApi();
-});
-after(async () => {
-  await kube?.release();
-});
+const kubeApi = holdSharedKubeApi(unavailable);
 
 interface Fixture {
   readonly node: (n: number) => string;
@@ -59,7 +52,7 @@ async function ignoreNotFound(call: () => Promise<unknown>): Promise<void> {
 
 /** A namespace, a chart release's RBAC (with the events Role if `eventsRbac`), four nodes with a Ready agent pod each. */
 async function setUp(t: TestContext, eventsRbac: boolean): Promise<Fixture> {
-  const api = kube!.api;
+  const api = kubeApi();
   const id = randomBytes(3).toString('hex');
   const namespace = `ke-${id}`;
   const adminConfig = api.adminKubeConfig();
