@@ -84,6 +84,19 @@ const { scenario, settle } = scenarioRunner({
   },
 });
 
+/** The non-zero series of an exposition that name `node` as destination, for a failure message. */
+const seriesNaming = (text: string, node: string) =>
+  text
+    .split('\n')
+    .filter((line) => line.includes(`destination="${node}"`) && !line.endsWith(' 0') && !line.includes('_bucket'))
+    .join('; ');
+/** The failed-test and failure-reason series of an exposition, for a failure message. */
+const failingSeries = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => /(result="fail"|_failures_total|_late_total|_unmeasured_total)/.test(line) && !line.startsWith('#') && !line.endsWith(' 0'))
+    .join('; ');
+
 const names = (nodes: readonly ClusterNode[]) => nodes.map((node) => node.name);
 const orderedPairs = (nodes: readonly ClusterNode[]) => nodes.flatMap((a) => nodes.filter((b) => b !== a).map((b) => [a, b] as const));
 const ms = (value: number) => `${value.toFixed(0)} ms`;
@@ -709,13 +722,14 @@ scenario(
         addTimes.push(Math.max(...passed.values()) - addAt);
         // The peers' counters for node-7, read directly just before it leaves (its series vanish when it does).
         for (const other of permanent) {
-          const toNode7 = parseExposition(await c.agentMetrics(other.name)).filter(
+          const text = await c.agentMetrics(other.name);
+          const toNode7 = parseExposition(text).filter(
             (sample) => /^kconmon_(udp|tcp)_results_total$/.test(sample.name) && sample.labels.destination === 'node-7',
           );
           assert.equal(
             toNode7.filter((sample) => sample.labels.result === 'fail').reduce((sum, sample) => sum + sample.value, 0),
             0,
-            `cycle ${cycle}: ${other.name} failed no test to node-7`,
+            `cycle ${cycle}: ${other.name} failed no test to node-7 (its series for node-7: ${seriesNaming(text, 'node-7')})`,
           );
           testsToNode7 += toNode7.filter((sample) => sample.labels.result === 'pass').reduce((sum, sample) => sum + sample.value, 0);
         }
@@ -727,7 +741,7 @@ scenario(
         const ownPasses = own
           .filter((sample) => sample.labels.result === 'pass' && sample.name !== 'kconmon_dns_results_total')
           .reduce((sum, sample) => sum + sample.value, 0);
-        assert.equal(ownFailures, 0, `cycle ${cycle}: node-7's own agent failed no test`);
+        assert.equal(ownFailures, 0, `cycle ${cycle}: node-7's own agent failed no test (${failingSeries(report.finalMetrics)})`);
         assert.ok(ownPasses >= 12, `cycle ${cycle}: node-7's agent passed UDP and TCP tests to its 6 peers (${ownPasses})`);
         testsByNode7 += ownPasses;
         // Departed: no series names node-7 on any agent, at once (the removal reached them before the agent exited).
