@@ -55,7 +55,14 @@ export function removeBridge(bridge: string): void {
   if (linkExists(bridge)) tryRun('ip', ['link', 'del', bridge]);
 }
 
-/** A namespace with `address`/24 on eth0, bridged to the host; loopback up; no default route. */
+/** A locally administered unicast MAC made of the IPv4 address's four bytes (02:00:a:b:c:d). */
+export function macFor(address: string): string {
+  const octets = address.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((octet) => !Number.isInteger(octet) || octet < 0 || octet > 255)) throw new Error(`not an IPv4 address: ${address}`);
+  return ['02', '00', ...octets.map((octet) => octet.toString(16).padStart(2, '0'))].join(':');
+}
+
+/** A namespace with `address`/24 on eth0 (MAC from the address), bridged to the host; loopback up; no default route. */
 export function createNamespace(names: NetworkNames, id: string, address: string): { namespace: string; hostLink: string } {
   const namespace = names.namespace(id);
   const hostLink = names.hostLink(id);
@@ -65,7 +72,10 @@ export function createNamespace(names: NetworkNames, id: string, address: string
     run('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
     disableIpv6(['ip', 'netns', 'exec', namespace], 'all');
     disableIpv6(['ip', 'netns', 'exec', namespace], 'default');
-    run('ip', ['link', 'add', hostLink, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace]);
+    // The node's MAC follows from its address: a node re-created with the same IP (churn) keeps the MAC that its
+    // peers' neighbour caches hold. With a new random MAC, a peer that sent to it before hearing from it used the
+    // stale entry for seconds and its first tests to the new node failed (e2e churn, cycles ≥ 2).
+    run('ip', ['link', 'add', hostLink, 'type', 'veth', 'peer', 'name', 'eth0', 'address', macFor(address), 'netns', namespace]);
     disableIpv6(['env'], hostLink);
     run('ip', ['link', 'set', hostLink, 'master', names.bridge]);
     run('ip', ['link', 'set', hostLink, 'up']);
