@@ -1,3 +1,6 @@
+// `npm run bench:agent:list`: one agent given a peers file of probing.maxPeers peers, then one of thousands (5,000 by
+// default), alternated run by run: its CPU and RSS, its series, and whether the synthetic peers saw exactly its row of
+// the selection probed; prints a markdown table and writes it to a section of docs/benchmarks.md.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,20 +9,20 @@ import { parseArgs } from 'node:util';
 import { addressPlan, MAX_PEERS } from './addresses.ts';
 import { BENCH_AGENT_NODE, startAgentProcess, syntheticPeerList, type AgentProcess } from './agent-process.ts';
 import { stopAndRemove, stopChildrenOnExit, createChildGroup, type ChildGroup } from '../../harness/child-group.ts';
-import { controlChannel } from './ipc.ts';
 import { describeMachine } from './machine.ts';
+import { openWindow } from './measurement-window.ts';
 import { waitForQuietHost } from './quiet-host.ts';
-import type { SyntheticPeersConfig, SyntheticPeersStats } from './synthetic-peers.ts';
+import type { SyntheticPeersStats } from './synthetic-peers.ts';
+import { agentDefaultSchedule, startSyntheticPeers } from './synthetic-peers-process.ts';
+import { HelpRequested, integerOption, readCommandLine } from '../common/command-line.ts';
 import { writeSection } from '../common/docs-section.ts';
-import { createProcReader, sampleRss, type ProcReader } from '../../harness/proc-stats.ts';
+import { createProcReader, cpuSeconds, type ProcReader } from '../../harness/proc-stats.ts';
 import { sampleSum, sampleValue } from '../../harness/exposition.ts';
 import { buildProductionCli, type ProductionBuild } from '../../harness/production-build.ts';
-import { agentConfigSchema } from '../../src/config/schema.ts';
 import { DEFAULT_MAX_PEERS, peersOf, selectPeers } from '../../src/topology/peer-selection.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const SYNTHETIC_PEERS = fileURLToPath(new URL('./synthetic-peers.ts', import.meta.url));
 const MiB = 1024 * 1024;
 const SECTION = '## Agent with a 5,000-node list';
 /** Per-pair series created at their first occurrence (src/topology/series-model.ts: not in the 11 per peer). */
@@ -70,7 +73,7 @@ interface Run {
   readonly notProbed: readonly string[];
 }
 
-function parseOptions(argv: readonly string[]): Options | undefined {
+function parseOptions(argv: readonly string[]): Options {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -86,24 +89,18 @@ function parseOptions(argv: readonly string[]): Options | undefined {
     },
     strict: true,
   });
-  if (values.help) return undefined;
+  if (values.help) throw new HelpRequested();
   const entry = values['agent-entry'];
   if (entry !== 'bundle' && entry !== 'src') throw new Error(`--agent-entry: "${entry}" is not bundle or src`);
   return {
-    list: int(values.list, '--list', DEFAULT_MAX_PEERS + 2, MAX_PEERS),
-    rounds: int(values.rounds, '--rounds', 1, 10),
-    windowSeconds: int(values.window, '--window', 10, 600),
-    warmupSeconds: int(values.warmup, '--warmup', 5, 300),
-    settleSeconds: int(values.settle, '--settle', 0, 600),
+    list: integerOption(values.list, '--list', DEFAULT_MAX_PEERS + 2, MAX_PEERS),
+    rounds: integerOption(values.rounds, '--rounds', 1, 10),
+    windowSeconds: integerOption(values.window, '--window', 10, 600),
+    warmupSeconds: integerOption(values.warmup, '--warmup', 5, 300),
+    settleSeconds: integerOption(values.settle, '--settle', 0, 600),
     agentEntry: entry,
     docs: values['no-docs'] ? undefined : values.docs,
   };
-}
-
-function int(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text.trim());
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag}: must be an integer from ${min} to ${max} (got "${text}")`);
-  return value;
 }
 
 /** The addresses the agent should probe given `listed` peers: its row of the selection the agent computes. */
@@ -128,65 +125,45 @@ interface RunContext {
 
 async function runOnce(context: RunContext, listed: number, round: number): Promise<Run> {
   const { group, proc, port, options, log } = context;
-  const defaults = agentConfigSchema.parse({ dns: { enabled: false }, discovery: { peersFile: 'peers.json' } });
   const plan = addressPlan(listed);
   const dir = await mkdtemp(join(tmpdir(), 'kconmon-bench-list-'));
   context.tempDirs.add(dir);
   const deadlineMs = (options.warmupSeconds + options.windowSeconds + 180) * 1000;
   const stops: Array<() => Promise<void>> = [];
   try {
-    const peersConfig: SyntheticPeersConfig = {
-      agent: plan.agent,
-      port,
-      peers: plan.peers,
-      bidirectional: false,
-      intervalMs: defaults.udp.interval,
-      jitter: defaults.jitter,
-      udp: { packets: defaults.udp.packets, packetSize: defaults.udp.packetSize, spacingMs: defaults.udp.packetSpacing, timeoutMs: defaults.udp.timeout },
-      tcpTimeoutMs: defaults.tcp.timeout,
-      deadlineMs,
-    };
-    const peersChild = group.fork(SYNTHETIC_PEERS, [JSON.stringify(peersConfig)]);
-    stops.push(() => group.stop(peersChild));
-    const peers = controlChannel(peersChild, 'synthetic peers');
-    await peers.ready(60_000);
+    const schedule = agentDefaultSchedule();
+    const syntheticPeers = await startSyntheticPeers({ group, plan, port, bidirectional: false, schedule, deadlineMs, readyTimeoutMs: 60_000 });
+    stops.push(syntheticPeers.stop);
+    const peers = syntheticPeers.control;
 
     const agent: AgentProcess = await startAgentProcess({ group, dir, plan, port, deadlineMs, entry: context.entry, maxPeers: DEFAULT_MAX_PEERS });
-    stops.push(() => group.stop(agent.child, 5000));
+    stops.push(agent.stop);
     log(`  list of ${listed}, round ${round}: warm-up ${options.warmupSeconds} s (agent pid ${agent.pid})`);
     await sleep(options.warmupSeconds * 1000);
     if (!agent.alive()) throw new Error(`agent died during warm-up (${agent.exit()}):\n${agent.logTail()}`);
 
     const m0 = await agent.metrics();
     peers.send({ type: 'reset' });
-    const cpu0 = proc.cpu(agent.pid);
-    const host0 = proc.hostBusySeconds();
-    const peersCpu0 = proc.cpu(peersChild.pid as number);
-    const t0 = performance.now();
-    const rss = sampleRss(proc, agent.pid);
+    const window = openWindow(proc, agent.pid, [syntheticPeers.pid]);
     await sleep(options.windowSeconds * 1000);
-    const cpu1 = proc.cpu(agent.pid);
-    const host1 = proc.hostBusySeconds();
-    const peersCpu1 = proc.cpu(peersChild.pid as number);
-    const t1 = performance.now();
-    const memory = rss.stop();
+    const { cpu, others, hostBusySeconds, memory, millicores } = window.close();
     if (!agent.alive()) throw new Error(`agent died during the window (${agent.exit()}):\n${agent.logTail()}`);
     const stats = await peers.stats<SyntheticPeersStats>(30_000);
     const m1 = await agent.metrics();
 
-    const seconds = (t1 - t0) / 1000;
-    const used = (a: { user: number; system: number }, b: { user: number; system: number }) => b.user + b.system - a.user - a.system;
+    const agentCpuSeconds = cpuSeconds(cpu);
+    const peersCpuSeconds = others[0] as number;
     const expected = expectedTargets(listed);
     const probed = new Set(stats.probedByAgent);
     const udp = (scrape: typeof m0.scrape, result: string) => sampleSum(scrape, 'kconmon_udp_results_total', { result });
     return {
       listed,
       round,
-      cpuMillicores: (used(cpu0, cpu1) / seconds) * 1000,
+      cpuMillicores: millicores(agentCpuSeconds),
       rssMeanMiB: memory.meanBytes / MiB,
       rssMaxMiB: memory.maxBytes / MiB,
       heapUsedMiB: sampleValue(m1.scrape, 'nodejs_heap_size_used_bytes') / MiB,
-      hostOtherMillicores: ((host1 - host0 - used(cpu0, cpu1) - used(peersCpu0, peersCpu1)) / seconds) * 1000,
+      hostOtherMillicores: millicores(hostBusySeconds - agentCpuSeconds - peersCpuSeconds),
       agentPeers: sampleValue(m1.scrape, 'kconmon_agent_peers'),
       agentListedPeers: sampleValue(m1.scrape, 'kconmon_agent_listed_peers'),
       series: m1.scrape.length,
@@ -257,17 +234,8 @@ function report(runs: readonly Run[], small: number, large: number): string {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(argv);
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const options = readCommandLine('bench:agent:list', USAGE, () => parseOptions(argv));
+  if (typeof options === 'number') return options;
   const group = createChildGroup();
   const proc = createProcReader();
   const log = (line: string) => console.log(line);

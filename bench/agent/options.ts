@@ -1,6 +1,6 @@
 // The benchmark's command line: which configurations, how long, which port, and what to write.
 import { parseArgs } from 'node:util';
-import { HelpRequested } from '../common/command-line.ts';
+import { HelpRequested, integerOption as int } from '../common/command-line.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAX_PEERS } from './addresses.ts';
@@ -112,10 +112,4 @@ function entry(text: string): string {
   if (text !== 'src' && text !== 'dist' && text !== 'bundle' && !existsSync(text))
     throw new Error(`--agent-entry: "${text}" is not bundle, dist, src or an existing file`);
   return text === 'src' || text === 'dist' || text === 'bundle' ? text : resolve(text);
-}
-
-function int(text: string, flag: string, min: number, max: number): number {
-  const value = Number(text.trim());
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag}: must be an integer from ${min} to ${max} (got "${text}")`);
-  return value;
 }

@@ -32,6 +32,8 @@ export interface SyntheticPeersOptions {
   readonly schedule: AgentSchedule;
   /** The child exits by itself after this long, whatever happens to the benchmark. */
   readonly deadlineMs: number;
+  /** How long binding every address may take (default 30 s). */
+  readonly readyTimeoutMs?: number;
 }
 
 export interface SyntheticPeersProcess {
@@ -61,7 +63,7 @@ export async function startSyntheticPeers(options: SyntheticPeersOptions): Promi
   const stop = () => group.stop(child);
   const control = controlChannel(child, 'synthetic peers');
   try {
-    await control.ready(30_000);
+    await control.ready(options.readyTimeoutMs ?? 30_000);
   } catch (error) {
     await stop();
     throw error;

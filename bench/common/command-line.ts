@@ -1,5 +1,6 @@
 // The benchmarks' command lines, handled one way: the Node ≥ 24 they need (type stripping) checked first, `--help`
-// (usage on stdout, exit status 0), a bad option (the error, then the usage, on stderr, exit status 2).
+// (usage on stdout, exit status 0), a bad option (the error, then the usage, on stderr, exit status 2); and the
+// integer options they share, read strictly.
 export class HelpRequested extends Error {}
 
 /** The options `parse` reads (it throws HelpRequested for --help), or the exit status when there is nothing to run. */
@@ -18,4 +19,11 @@ export function readCommandLine<Options extends object>(name: string, usage: str
     console.error(`${(error as Error).message}\n\n${usage}`);
     return 2;
   }
+}
+
+/** An integer option's value, or an error naming the flag, the range and what was given. */
+export function integerOption(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text.trim());
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag}: must be an integer from ${min} to ${max} (got "${text}")`);
+  return value;
 }

@@ -26,9 +26,9 @@ import {
 } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { findKubeBinaries, type KubeApi } from '../../harness/kube-cluster.ts';
-import { acquireKubeApi, type SharedKubeApi } from '../../harness/shared-kube.ts';
 import { waitUntil } from '../../harness/wait.ts';
 import { skipOption } from '../harness/require.ts';
+import { holdSharedKubeApi } from '../helpers/shared-kube-hooks.ts';
 import {
   ALL_OPTIONS,
   CHART_DIR,
@@ -46,11 +46,13 @@ import {
 } from './helm.ts';
 
 const binaries = findKubeBinaries();
-const skip = skipOption([binaries.reason, helmMissing, prometheusOperatorCrdsMissing()].filter(Boolean).join('; ') || undefined);
+const unavailable = [binaries.reason, helmMissing, prometheusOperatorCrdsMissing()].filter(Boolean).join('; ') || undefined;
+const skip = skipOption(unavailable);
 const FIELD_MANAGER = 'kconmon-chart-test';
 
+const kubeApi = holdSharedKubeApi(unavailable);
+
 describe('chart on a real kube-apiserver', () => {
-  let kube: SharedKubeApi | undefined;
   let cluster: KubeApi;
   let objects: KubernetesObjectApi;
   let core: CoreV1Api;
@@ -118,8 +120,7 @@ describe('chart on a real kube-apiserver', () => {
 
   before(async () => {
     if (skip) return;
-    kube = await acquireKubeApi();
-    cluster = kube.api;
+    cluster = kubeApi();
     const kc = cluster.adminKubeConfig();
     objects = KubernetesObjectApi.makeApiClient(kc);
     core = kc.makeApiClient(CoreV1Api);
@@ -130,7 +131,6 @@ describe('chart on a real kube-apiserver', () => {
   });
 
   after(async () => {
-    await kube?.release();
     if (helmHome) await rm(helmHome, { recursive: true, force: true });
   });
 

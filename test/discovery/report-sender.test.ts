@@ -12,7 +12,7 @@ import { HEARTBEAT_HEADER } from '../../src/protocol/agent-stream.ts';
 import { CHALLENGE_HEADER, controllerProof, isChallenge, PROOF_HEADER } from '../../src/protocol/controller-proof.ts';
 import { parseReportLine, REPORTS_PATH, type ReportedOutcome } from '../../src/protocol/report-stream.ts';
 import { createLineFramer } from '../../src/protocol/line-framer.ts';
-import { startControllerReports } from '../../src/discovery/controller-reports.ts';
+import { startControllerReports, type ControllerReportsOptions } from '../../src/discovery/controller-reports.ts';
 import { createLogger } from '../../src/log.ts';
 
 const TOKEN = 'report-sender-token-0123456789abcdef';
@@ -68,21 +68,29 @@ async function standIn(proves: boolean, host = '127.0.0.1', listenPort = 0): Pro
   };
 }
 
+/** node-1's agent (pod agent-1) reporting to `urls` with the token; `overrides` hold what a test is about. */
+const startReports = (urls: readonly string[], overrides: Partial<ControllerReportsOptions> = {}) =>
+  startControllerReports({
+    urls,
+    nodeName: 'node-1',
+    podName: 'agent-1',
+    reconnect: { min: 20, max: 200 },
+    staleAfterMs: 60_000,
+    token: async () => TOKEN,
+    log,
+    onDrop: () => undefined,
+    ...overrides,
+  });
+
 const recorded = (destination: string) => ({ kind: 'udp', destination, packetsSent: 5, packetsLost: 1, rttMs: 0.5, endedAt: performance.now() });
 
 describe('agent report streams', () => {
   it('sends every outcome to every replica, with the token, as protocol lines', async () => {
     const replicas = [await standIn(true), await standIn(true)];
-    const reports = startControllerReports({
-      urls: replicas.map((replica) => replica.url),
-      nodeName: 'node-1',
-      podName: 'agent-1',
-      reconnect: { min: 20, max: 200 },
-      staleAfterMs: 60_000,
-      token: async () => TOKEN,
-      log,
-      onDrop: () => assert.fail('nothing should be dropped'),
-    });
+    const reports = startReports(
+      replicas.map((replica) => replica.url),
+      { onDrop: () => assert.fail('nothing should be dropped') },
+    );
     try {
       reports.record(recorded('node-2'));
       reports.record({ ...recorded('ignored'), kind: 'unknown-kind' });
@@ -108,16 +116,7 @@ describe('agent report streams', () => {
 
   it('writes nothing to a server that does not prove the token, and retries', async () => {
     const impostor = await standIn(false);
-    const reports = startControllerReports({
-      urls: [impostor.url],
-      nodeName: 'node-1',
-      podName: 'agent-1',
-      reconnect: { min: 20, max: 100 },
-      staleAfterMs: 60_000,
-      token: async () => TOKEN,
-      log,
-      onDrop: () => undefined,
-    });
+    const reports = startReports([impostor.url], { reconnect: { min: 20, max: 100 } });
     try {
       reports.record(recorded('node-2'));
       await waitUntil('the agent to have tried three times (or to have written)', 20_000, () => impostor.requests.length >= 3 || impostor.bodyBytes() > 0);
@@ -133,15 +132,7 @@ describe('agent report streams', () => {
     const port = Number(new URL(first.url).port);
     const second = await standIn(true, '127.0.0.2', port);
     let addresses = ['127.0.0.1', '127.0.0.2'];
-    const reports = startControllerReports({
-      urls: [`http://controller.test:${port}`],
-      nodeName: 'node-1',
-      podName: 'agent-1',
-      reconnect: { min: 20, max: 200 },
-      staleAfterMs: 60_000,
-      token: async () => TOKEN,
-      log,
-      onDrop: () => undefined,
+    const reports = startReports([`http://controller.test:${port}`], {
       resolve: async (hostname) => {
         assert.equal(hostname, 'controller.test');
         return addresses;

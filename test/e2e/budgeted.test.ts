@@ -11,7 +11,7 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startCluster, type Cluster, type ClusterNode } from '../../e2e/cluster.ts';
+import type { Cluster, ClusterNode } from '../../e2e/cluster.ts';
 import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { parseExposition } from '../../harness/exposition.ts';
 import { waitUntil } from '../../harness/wait.ts';
@@ -21,8 +21,9 @@ import {
   describeAlert,
   expectVerdicts,
   explainLoss,
+  lossTally,
   now,
-  observer,
+  packetCounts,
   pairKey,
   passedSeries,
   scenarioRunner,
@@ -30,6 +31,7 @@ import {
   type Alert,
   type Observer,
 } from './observe.ts';
+import { startE2eCluster } from './start-cluster.ts';
 
 const unavailable = clusterUnavailable();
 const INTERVAL_MS = 1000;
@@ -43,14 +45,8 @@ const say = (line: string) => console.log(`# ${line}`);
 before(
   async () => {
     if (unavailable) return;
-    cluster = await startCluster({
-      intervalMs: INTERVAL_MS,
-      maxPeers: MAX_PEERS,
-      tokenSeconds: 7200,
-      log: (line) => say(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`),
-    });
-    prom = observer(cluster.prometheus);
-    say(`budgeted cluster (probing.maxPeers ${MAX_PEERS}) up; logs in ${cluster.dir}`);
+    const name = `budgeted cluster (probing.maxPeers ${MAX_PEERS})`;
+    ({ cluster, prom } = await startE2eCluster({ name, startedAt: started, say, intervalMs: INTERVAL_MS, maxPeers: MAX_PEERS, tokenSeconds: 7200 }));
   },
   { timeout: 300_000 },
 );
@@ -149,24 +145,10 @@ scenario(
     const percent = 20;
     c.loss(target.name, percent);
     await sleep(2500); // counts start one scrape after the fault: every test counted ran entirely under it
-    const read = async (metric: string, at: number) =>
-      new Map((await prom.vector(metric, at)).map(({ labels, value }) => [pairKey(labels.source!, labels.destination!), value]));
     const from = now();
-    const [sentAtStart, receivedAtStart] = [await read('kconmon_udp_packets_sent_total', from), await read('kconmon_udp_packets_received_total', from)];
+    const start = await packetCounts(prom, from);
     const involves = (key: string) => key.split('>').includes(target.name);
-    const tally = async (select: (key: string) => boolean) => {
-      const at = now() - 1;
-      const [sent, received] = [await read('kconmon_udp_packets_sent_total', at), await read('kconmon_udp_packets_received_total', at)];
-      let total = 0;
-      let lost = 0;
-      for (const [key, value] of sent) {
-        if (!select(key)) continue;
-        const delta = value - (sentAtStart.get(key) ?? 0);
-        total += delta;
-        lost += delta - ((received.get(key) ?? 0) - (receivedAtStart.get(key) ?? 0));
-      }
-      return { total, lost };
-    };
+    const tally = async (select: (key: string) => boolean) => lossTally(start, await packetCounts(prom, now() - 1), select);
     await waitUntil(
       'the loss alert naming the node, and ≥ 1024 packets measured on its selected pairs',
       150_000,
@@ -175,22 +157,22 @@ scenario(
           (alert) => alert.state === 'firing' && alert.labels.alertname === 'KconmonDestinationUDPPacketLoss' && alert.labels.destination === target.name,
         );
         const measured = await tally(involves);
-        note(`${measured.total} packets; alert ${firing ? 'firing' : 'not firing yet'}`);
-        return firing && measured.total >= 1024;
+        note(`${measured.sent} packets; alert ${firing ? 'firing' : 'not firing yet'}`);
+        return firing && measured.sent >= 1024;
       },
       1000,
     );
     const mine = await tally(involves);
     const others = await tally((key) => !involves(key));
-    const loss = (100 * mine.lost) / mine.total;
-    assert.ok(Math.abs(loss - percent) <= 5, `loss ${loss.toFixed(2)} % within ${percent} ± 5 (${mine.lost} of ${mine.total})`);
+    const loss = (100 * mine.lost) / mine.sent;
+    assert.ok(Math.abs(loss - percent) <= 5, `loss ${loss.toFixed(2)} % within ${percent} ± 5 (${mine.lost} of ${mine.sent})`);
     if (others.lost > 0) say(`budgeted loss: ${await explainLoss(prom, from, now())}`);
-    assert.equal(others.lost, 0, `selected pairs not involving ${target.name} lose nothing (${others.lost} of ${others.total})`);
+    assert.equal(others.lost, 0, `selected pairs not involving ${target.name} lose nothing (${others.lost} of ${others.sent})`);
     const wrong = (await prom.alerts()).filter(
       (alert) => /UDPPacketLoss/.test(alert.labels.alertname ?? '') && (alert.labels.destination ?? alert.labels.source) !== target.name,
     );
     assert.deepEqual(wrong.map(describeAlert), [], 'no loss alert names another node');
-    say(`budgeted loss: ${target.name}'s selected pairs lost ${loss.toFixed(2)} % of ${mine.total} packets; others ${others.lost} of ${others.total}`);
+    say(`budgeted loss: ${target.name}'s selected pairs lost ${loss.toFixed(2)} % of ${mine.sent} packets; others ${others.lost} of ${others.sent}`);
     const lossStatus = await expectVerdicts(c, 'budgeted loss', [`lossy-node:${target.name}`]);
     say(`budgeted loss: verdict "${lossStatus.verdicts[0]!.summary}"`);
   },

@@ -8,7 +8,7 @@
 // suite is skipped with the reason, or fails under KCONMON_REQUIRE_ALL=1.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, type Cluster, type ClusterNode } from '../../e2e/cluster.ts';
+import type { Cluster, ClusterNode } from '../../e2e/cluster.ts';
 import { clusterUnavailable } from '../../e2e/requirements.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExposition } from '../../harness/exposition.ts';
@@ -18,15 +18,17 @@ import {
   describeAlert,
   expectVerdicts,
   explainLoss,
+  lossTally,
   median,
   now,
-  observer,
+  packetCounts,
   pairKey,
   scenarioRunner,
   verdictStatus,
   type Alert,
   type Observer,
 } from './observe.ts';
+import { startE2eCluster } from './start-cluster.ts';
 import type { StatusVerdict } from '../../src/controller/verdict-status.ts';
 import type { VerdictKind } from '../../src/verdicts/types.ts';
 import { assertVerdictCourse, atWindowStart, ids, startVerdictTimeline, windowByWhich, type VerdictCourse } from './verdict-timeline.ts';
@@ -46,20 +48,7 @@ const say = (line: string) => console.log(`# ${line}`);
 before(
   async () => {
     if (unavailable) return;
-    cluster = await startCluster({
-      intervalMs: INTERVAL_MS,
-      tokenSeconds: 7200,
-      log: (line) => say(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`),
-    });
-    prom = observer(cluster.prometheus);
-    // Interrupted (Ctrl-C, the runner's SIGTERM): tear down before dying; pdeathsig covers the rest.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        say(`${signal}: tearing the cluster down`);
-        void cluster?.stop().finally(() => process.exit(130));
-      });
-    }
-    say(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${cluster.dir}`);
+    ({ cluster, prom } = await startE2eCluster({ name: 'cluster', startedAt: started, say, intervalMs: INTERVAL_MS, tokenSeconds: 7200 }));
   },
   { timeout: 300_000 },
 );
@@ -302,23 +291,8 @@ scenario(
     // Counts start one scrape after the fault: every test counted ran entirely under it.
     await sleep(2500);
     const from = now();
-    const counts = async (at: number) => {
-      const read = async (metric: string) =>
-        new Map((await prom.vector(metric, at)).map(({ labels, value }) => [pairKey(labels.source!, labels.destination!), value]));
-      return { sent: await read('kconmon_udp_packets_sent_total'), received: await read('kconmon_udp_packets_received_total') };
-    };
-    const start = await counts(from);
+    const start = await packetCounts(prom, from);
     const involves = (key: string) => key.split('>').includes(target.name);
-    const tally = (end: Awaited<ReturnType<typeof counts>>, select: (key: string) => boolean) => {
-      let sent = 0;
-      let received = 0;
-      for (const [key, value] of end.sent) {
-        if (!select(key)) continue;
-        sent += value - (start.sent.get(key) ?? 0);
-        received += (end.received.get(key) ?? 0) - (start.received.get(key) ?? 0);
-      }
-      return { sent, received, lost: sent - received };
-    };
     const lossAlerts = /UDPPacketLoss/;
     const seen = new Map<string, Alert>();
     let firedAfter: number | undefined;
@@ -336,17 +310,17 @@ scenario(
         ) {
           firedAfter = now() - faultAt;
         }
-        end = await counts(now() - 1);
-        const measured = tally(end, involves);
+        end = await packetCounts(prom, now() - 1);
+        const measured = lossTally(start, end, involves);
         note(`${measured.sent} packets, alert ${firedAfter === undefined ? 'not yet firing' : 'firing'}`);
         return firedAfter !== undefined && measured.sent >= 1500;
       },
       1000,
     );
-    const mine = tally(end, involves);
-    const asDestination = tally(end, (key) => key.endsWith(`>${target.name}`));
-    const asSource = tally(end, (key) => key.startsWith(`${target.name}>`));
-    const others = tally(end, (key) => !involves(key));
+    const mine = lossTally(start, end, involves);
+    const asDestination = lossTally(start, end, (key) => key.endsWith(`>${target.name}`));
+    const asSource = lossTally(start, end, (key) => key.startsWith(`${target.name}>`));
+    const others = lossTally(start, end, (key) => !involves(key));
     const loss = (100 * mine.lost) / mine.sent;
     const p = EXPECTED_LOSS / 100;
     const sd = 100 * Math.sqrt((p * (1 - p)) / mine.sent);

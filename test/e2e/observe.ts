@@ -1,5 +1,5 @@
 // Observation helpers for the end-to-end scenarios: PromQL through Prometheus' HTTP API (instant vectors, ranges,
-// active alerts), the agents' own /results and /metrics, and the scenario runner both e2e suites share (skip without
+// active alerts, packets lost per pair between two instants), the agents' own /results and /metrics, and the scenario runner both e2e suites share (skip without
 // the cluster, repair after each scenario, wait for the previous scenario's effects to settle).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +63,31 @@ export async function explainLoss(prom: Observer, from: number, to: number): Pro
   const pairs = lost.map(({ labels, value }) => `${labels.source}>${labels.destination} ${value.toFixed(1)}`).join(', ');
   const stalled = stalls.map(({ labels, value }) => `${labels.source} ${value.toFixed(2)} s`).join(', ');
   return `packets lost per pair (increase over ${window}): ${pairs || 'none'}; agents' event-loop stalls: ${stalled || 'none'}`;
+}
+
+/** Every pair's UDP packet counters (keyed `source>destination`) at one instant, as Prometheus saw them. */
+export interface PacketCounts {
+  readonly sent: ReadonlyMap<string, number>;
+  readonly received: ReadonlyMap<string, number>;
+}
+
+/** The UDP packet counters of every pair at `time` (seconds since the epoch). */
+export async function packetCounts(prom: Observer, time: number): Promise<PacketCounts> {
+  const read = async (metric: string) =>
+    new Map((await prom.vector(metric, time)).map(({ labels, value }) => [pairKey(labels.source!, labels.destination!), value]));
+  return { sent: await read('kconmon_udp_packets_sent_total'), received: await read('kconmon_udp_packets_received_total') };
+}
+
+/** Packets sent, received and lost (sent − received) between two readings, summed over the pairs `select` keeps. */
+export function lossTally(start: PacketCounts, end: PacketCounts, select: (pair: string) => boolean): { sent: number; received: number; lost: number } {
+  let sent = 0;
+  let received = 0;
+  for (const [pair, value] of end.sent) {
+    if (!select(pair)) continue;
+    sent += value - (start.sent.get(pair) ?? 0);
+    received += (end.received.get(pair) ?? 0) - (start.received.get(pair) ?? 0);
+  }
+  return { sent, received, lost: sent - received };
 }
 
 /** The sorted keys (`keyOf` a series' labels) of the series of `kind` (udp, tcp…) that have a passed test. */
