@@ -8,6 +8,7 @@
 // times); the deadline is extended by the stalled time, so a timeout is judged on a responsive loop and stays a failure
 // on a busy node; a test stalled for longer than its timeout is unmeasured. Kernel-reported failures stay failures.
 import net from 'node:net';
+import { DIRECT_ABORT_CALLBACKS, createAbortCallbacks, type AbortCallbacks } from '../util/abort-callbacks.ts';
 import type { StallDetector } from './stall-detector.ts';
 import { finiteOrUndefined, roundMs, type ProbeKind } from './probe-kind.ts';
 
@@ -38,6 +39,8 @@ export interface TcpProbeOptions {
   readonly localAddress?: string | undefined;
   /** Judges whether the event loop stalled during the test; without one, no test is unmeasured. */
   readonly stallDetector?: StallDetector | undefined;
+  /** Where a test registers for its signal's abort (the agent shares one per kind: no event listener per test). */
+  readonly abortCallbacks?: AbortCallbacks | undefined;
 }
 
 const MAX_RESPONSE_HEAD = 1024;
@@ -92,16 +95,16 @@ export function probeTcp(
       });
     };
     let timer = setTimeout(onDeadline, options.timeoutMs);
+    const abortCallbacks = options.abortCallbacks ?? DIRECT_ABORT_CALLBACKS;
     const onAbort = () => finish(undefined, 'aborted', true);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) return onAbort();
+    if (signal !== undefined) abortCallbacks.onAbort(signal, onAbort);
 
     function finish(reason: TcpFailureReason | undefined, detail: string | undefined, aborted = false, stalledPastDeadline = false) {
       const endedAt = process.hrtime.bigint();
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      if (signal !== undefined) abortCallbacks.offAbort(signal, onAbort);
       socket.destroy();
       // A pass whose times span a stall says nothing about the path's speed; a timeout past its owed time, nothing at all.
       const unmeasured = !aborted && (stalledPastDeadline || (reason === undefined && (options.stallDetector?.stalledWithin(startedAt, endedAt) ?? false)));
@@ -120,7 +123,8 @@ export function probeTcp(
       });
     }
 
-    socket.once('connect', () => {
+    // `on`, not `once` (a wrapper per listener): a socket connects and ends at most once, and finish runs once.
+    socket.on('connect', () => {
       connectedAt = process.hrtime.bigint();
       socket.write(request);
     });
@@ -138,11 +142,11 @@ export function probeTcp(
       statusCode = Number(match[1]);
       if (statusCode !== 200) finish('bad_status', `HTTP ${statusCode}`);
     });
-    socket.once('end', () => {
+    socket.on('end', () => {
       if (statusCode === 200) finish(undefined, undefined);
       else finish(statusCode === undefined ? 'reset' : 'bad_status', statusCode === undefined ? 'connection closed before a response' : `HTTP ${statusCode}`);
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => finish(reasonFor(error.code), error.code ?? error.message));
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(reasonFor(error.code), error.code ?? error.message));
   });
 }
 
@@ -170,6 +174,7 @@ export const tcpProbe: ProbeKind<'tcp', { readonly ip: string }, TcpKindOptions,
       timeoutMs: config.tcp.timeout,
       localAddress: runtime.localAddress,
       stallDetector: runtime.stallDetector,
+      abortCallbacks: createAbortCallbacks(),
       requests: new WeakMap<object, Buffer>(),
     };
     return { intervalMs: config.tcp.interval, options };

@@ -85,8 +85,6 @@ interface Packet {
   readonly tag: number;
   readonly onLate: (() => void) | undefined;
   state: FinishedState | undefined;
-  /** When it finished (Date.now()), for forgetting it after `memoryMs`. */
-  finishedAt: number;
 }
 
 export interface UdpPingerOptions {
@@ -117,26 +115,37 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
   let releaseWatch: (() => void) | undefined;
   const memoryMs = options.memoryMs ?? 10_000;
   const outstanding = new Map<number, Packet>();
-  const finished = new Map<number, Packet>();
+  /**
+   * Finished packets by id, in generations of a quarter of `memoryMs`, newest last: a packet is remembered for between
+   * `memoryMs` and 1¼ × `memoryMs`, and forgetting is dropping the oldest generation whole (no delete per packet, and
+   * no re-hashing of one large map shrinking by a few entries at a time).
+   */
+  const generationMs = Math.max(250, Math.floor(memoryMs / 4));
+  const generationsKept = Math.ceil(memoryMs / generationMs) + 1;
+  const finished: Map<number, Packet>[] = [new Map()];
+  const finishedPacket = (id: number): Packet | undefined => {
+    for (let index = finished.length - 1; index >= 0; index--) {
+      const entry = finished[index]!.get(id);
+      if (entry !== undefined) return entry;
+    }
+    return undefined;
+  };
   /** One timer for every outstanding packet's timeout, due at the earliest deadline (not a timer per packet). */
   let timeoutTimer: NodeJS.Timeout | undefined;
   let timerDeadline = 0n;
   const sockets = new Map<4 | 6, dgram.Socket>();
   const pendingSockets = new Map<4 | 6, Promise<dgram.Socket>>();
+  /** The last request's timeout in ns (every probe of a kind has the same): no BigInt arithmetic per packet for it. */
+  let cachedTimeoutMs = -1;
+  let cachedTimeoutNs = 0n;
   let idPool = Buffer.alloc(0);
   let idPoolOffset = 0;
   let closed = false;
 
-  const sweeper = setInterval(
-    () => {
-      const cutoff = Date.now() - memoryMs;
-      for (const entry of finished.values()) {
-        if (entry.finishedAt >= cutoff) break; // insertion order = age order
-        finished.delete(entry.id);
-      }
-    },
-    Math.max(250, Math.floor(memoryMs / 4)),
-  );
+  const sweeper = setInterval(() => {
+    finished.push(new Map());
+    if (finished.length > generationsKept) finished.shift();
+  }, generationMs);
   sweeper.unref();
 
   function nextId(): number {
@@ -147,7 +156,7 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       }
       const id = idPool.readUInt32BE(idPoolOffset);
       idPoolOffset += ID_BYTES;
-      if (!outstanding.has(id) && !finished.has(id)) return id;
+      if (!outstanding.has(id) && finishedPacket(id) === undefined) return id;
     }
   }
 
@@ -176,7 +185,7 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       resolve?.(stalled ? UNMEASURED : { status: 'received', rttMicros: Number(receivedAt - entry.sentAt) / 1000 }, entry.tag);
       return;
     }
-    const done = finished.get(id);
+    const done = finishedPacket(id);
     if (done && done.address === remote.address && done.port === remote.port) {
       // Count a late packet once; further copies are duplicates.
       if (done.state === 'answered') hooks.onDuplicate?.(remote.address);
@@ -201,8 +210,7 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     }
     entry.state = state;
     entry.resolve = undefined;
-    entry.finishedAt = Date.now();
-    finished.set(id, entry);
+    finished[finished.length - 1]!.set(id, entry);
   }
 
   /**
@@ -326,8 +334,12 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
     payload.writeUInt32BE(id, 0);
     if (size > ID_BYTES) payload.fill(0, ID_BYTES);
     if (outstanding.size === 0) releaseWatch = stallDetector?.watch();
+    if (timeoutMs !== cachedTimeoutMs) {
+      cachedTimeoutMs = timeoutMs;
+      cachedTimeoutNs = BigInt(timeoutMs) * 1_000_000n;
+    }
     const sentAt = process.hrtime.bigint();
-    const deadline = sentAt + BigInt(timeoutMs) * 1_000_000n;
+    const deadline = sentAt + cachedTimeoutNs;
     outstanding.set(id, {
       id,
       address,
@@ -342,7 +354,6 @@ export async function createUdpPinger(options: UdpPingerOptions = {}): Promise<U
       tag,
       onLate: request.onLate,
       state: undefined,
-      finishedAt: 0,
     });
     socket.send(payload, port, address, afterSend);
     armTimeouts(deadline, sentAt);

@@ -1,5 +1,6 @@
 // UDP probe: `packets` datagrams to one peer, spaced apart, each with its own id and timeout; returns RTT statistics.
 // Packets the pinger calls unmeasured (the event loop stalled while they were outstanding) are left out of loss and RTT.
+import { DIRECT_ABORT_CALLBACKS, createAbortCallbacks, type AbortCallbacks } from '../util/abort-callbacks.ts';
 import { createUdpPinger, type IgnoredReason, type PingOutcome, type UdpPinger } from './udp-pinger.ts';
 import { finiteOrUndefined, roundMs, type ProbeKind } from './probe-kind.ts';
 
@@ -9,6 +10,8 @@ export interface UdpProbeOptions {
   /** Gap between the sends of consecutive packets (packets do not wait for each other's echo). */
   readonly packetSpacingMs: number;
   readonly timeoutMs: number;
+  /** Where a probe registers for its signal's abort (the agent shares one: no event listener per probe). */
+  readonly abortCallbacks?: AbortCallbacks | undefined;
 }
 
 export interface UdpProbeResult {
@@ -40,7 +43,7 @@ export interface UdpProbeResult {
 /**
  * Sends packet i at start + i × spacing (each wait measured from the start, so spacing does not drift) and resolves
  * when every packet is answered or timed out. Aborting resolves at once with `aborted`; packets still outstanding then
- * simply time out inside the pinger, unrecorded. Per probe: one promise, one abort listener, one timer at a time for
+ * simply time out inside the pinger, unrecorded. Per probe: one promise, one abort callback, one timer at a time for
  * the spacing, and the pinger's callback API (no promise per packet).
  */
 export function probeUdp(
@@ -74,12 +77,13 @@ export function probeUdp(
       if (done) return;
       done = true;
       late.close();
-      signal?.removeEventListener('abort', onAbort);
+      if (signal !== undefined) abortCallbacks.offAbort(signal, onAbort);
       clearTimeout(timer);
       const rttMicros: number[] = [];
       for (const rtt of rttBySend) if (!Number.isNaN(rtt)) rttMicros.push(rtt);
       resolve(summarise({ rttMicros, sent, unmeasured, late: late.count(), aborted: aborted || abortedNow }));
     };
+    const abortCallbacks = options.abortCallbacks ?? DIRECT_ABORT_CALLBACKS;
     const onAbort = () => finish(true);
     const onOutcome = (outcome: PingOutcome, index: number) => {
       if (outcome.status === 'received') rttBySend[index] = outcome.rttMicros;
@@ -97,7 +101,7 @@ export function probeUdp(
         }
       }
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal !== undefined) abortCallbacks.onAbort(signal, onAbort);
     sendNext();
   });
 }
@@ -206,6 +210,7 @@ export const udpProbe: ProbeKind<'udp', { readonly ip: string }, UdpKindOptions,
       packetSize: udp.packetSize,
       packetSpacingMs: udp.packetSpacing,
       timeoutMs: udp.timeout,
+      abortCallbacks: createAbortCallbacks(),
     };
     return { intervalMs: udp.interval, options, close: () => pinger.close() };
   },
