@@ -6,7 +6,7 @@ import type { AgentConfig } from '../config/schema.ts';
 import type { Peer } from '../discovery/peer.ts';
 import type { Logger } from '../log.ts';
 import type { KindMetrics, KindMetricsDeps } from '../metrics/kind-metrics.ts';
-import type { MeasuredOutcome, ProbeKind, ProbeOutcome, ProbeRuntime, RecordedOutcome } from '../probes/probe-kind.ts';
+import type { ProbeKind, ProbeOutcome, ProbeRuntime, RecordedOutcome } from '../probes/probe-kind.ts';
 import { createProbeScheduler, type ProbeScheduler } from './probe-scheduler.ts';
 
 /** Where a kind's targets come from and how they are named in series, /results and the scheduler. */
