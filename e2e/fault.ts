@@ -16,7 +16,7 @@ function main(): number {
   const stateFile = stateIndex === -1 ? DEFAULT_STATE_FILE : args[stateIndex + 1]!;
   if (stateIndex !== -1) args.splice(stateIndex, 2);
   const state = readState(stateFile);
-  if (!state || state.status !== 'ready') {
+  if (state?.status !== 'ready') {
     console.error(`no running cluster at ${stateFile}: start one with npm run e2e:up`);
     return 1;
   }

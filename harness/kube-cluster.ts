@@ -240,7 +240,6 @@ class LocalKubeCluster implements KubeCluster {
   #opts: KubeClusterOptions;
   #apiPort: number;
   #etcdPeerPort: number;
-  #etcdClientPort: number;
   #etcd: LoggedProcess | undefined;
   #apiserver: LoggedProcess | undefined;
   #stopped = false;
@@ -255,7 +254,6 @@ class LocalKubeCluster implements KubeCluster {
     this.#bins = bins;
     this.#opts = opts;
     this.#apiPort = ports.api;
-    this.#etcdClientPort = ports.etcdClient;
     this.#etcdPeerPort = ports.etcdPeer;
     this.server = `https://${opts.address ?? '127.0.0.1'}:${ports.api}`;
     this.etcdEndpoint = `http://127.0.0.1:${ports.etcdClient}`;

@@ -4,7 +4,7 @@
 // `outcome(source, destination, kind)` says whether it passed. Used by the Node Events test and the controller's
 // reporting benchmark (bench/controller/reporting.ts).
 import { performance } from 'node:perf_hooks';
-import { createReportQueue, type QueuedOutcome, type ReportQueue } from '../src/agent/report-queue.ts';
+import { createReportQueue, type QueuedOutcome, type ReportQueue } from '../src/discovery/report-queue.ts';
 import { startReportSender, type ReportSender } from '../src/discovery/report-sender.ts';
 import type { Logger } from '../src/log.ts';
 import type { ProbeKind } from '../src/verdicts/types.ts';

@@ -6,7 +6,7 @@ import type { AgentConfig } from '../config/schema.ts';
 import type { Peer } from '../discovery/peer.ts';
 import type { Logger } from '../log.ts';
 import type { KindMetrics, KindMetricsDeps } from '../metrics/kind-metrics.ts';
-import type { MeasuredOutcome, ProbeKind, ProbeOutcome, ProbeRuntime } from '../probes/probe-kind.ts';
+import type { ProbeKind, ProbeOutcome, ProbeRuntime, RecordedOutcome } from '../probes/probe-kind.ts';
 import { createProbeScheduler, type ProbeScheduler } from './probe-scheduler.ts';
 
 /** Where a kind's targets come from and how they are named in series, /results and the scheduler. */
@@ -38,15 +38,6 @@ export interface ProbeResultEntry<Name extends string, Summary> {
 export interface ResultSink<Entry extends { readonly test: string }> {
   add(entry: Entry): void;
   forget(test: Entry['test'], target: string): void;
-}
-
-/** A result as the verdicts see it: which kind, which target, what was measured, when it ended. */
-export interface RecordedOutcome extends MeasuredOutcome {
-  readonly kind: string;
-  /** Destination node name, or the DNS target's label (the `/results` target). */
-  readonly destination: string;
-  /** When the probe ended, on this process's monotonic clock (performance.now()). */
-  readonly endedAt: number;
 }
 
 export interface KindContext<Entry extends { readonly test: string }> {

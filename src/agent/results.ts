@@ -10,8 +10,6 @@ type EntryOf<Entry> = Entry extends { readonly probe: ProbeKind<infer Name, infe
 
 /** One result of any kind; `test` tells which, and with it the type of `summary`. */
 export type ResultEntry = EntryOf<ProbeTable[number]>;
-/** A probe kind's name: `udp`, `tcp`, `dns`. */
-type ProbeName = ResultEntry['test'];
 
 /** `GET /results`. */
 export interface AgentResults {

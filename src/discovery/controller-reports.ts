@@ -5,8 +5,8 @@
 // ("From agents to the controller", "Two replicas, one answer").
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { RecordedOutcome } from '../agent/probe-kinds.ts';
-import { createReportQueue, type ReportDropReason, type ReportQueue } from '../agent/report-queue.ts';
+import type { RecordedOutcome } from '../probes/probe-kind.ts';
+import { createReportQueue, type ReportDropReason, type ReportQueue } from './report-queue.ts';
 import type { Logger } from '../log.ts';
 import type { ProbeKind } from '../verdicts/types.ts';
 import { startReportSender, type ReportSender } from './report-sender.ts';

@@ -12,7 +12,7 @@ import { CHALLENGE_HEADER, newChallenge } from '../protocol/controller-proof.ts'
 import { acceptControllerResponse } from './controller-response.ts';
 import { createLineFramer, LineTooLongError } from '../protocol/line-framer.ts';
 import { encodeReportBatch, MAX_OUTCOMES_PER_BATCH, REPORTS_PATH } from '../protocol/report-stream.ts';
-import type { ReportQueue } from '../agent/report-queue.ts';
+import type { ReportQueue } from './report-queue.ts';
 import type { Logger } from '../log.ts';
 import { backoffDelay } from '../util/backoff.ts';
 import { sleep } from '../util/sleep.ts';

@@ -57,6 +57,15 @@ export interface MeasuredOutcome {
   readonly rttMs: number | undefined;
 }
 
+/** A result as the verdicts see it: which kind, which target, what was measured, when it ended. */
+export interface RecordedOutcome extends MeasuredOutcome {
+  readonly kind: string;
+  /** Destination node name, or the DNS target's label (the `/results` target). */
+  readonly destination: string;
+  /** When the probe ended, on this process's monotonic clock (performance.now()). */
+  readonly endedAt: number;
+}
+
 /** A finite number, else undefined (NaN marks "not measured" in the probes' results). */
 export function finiteOrUndefined(value: number): number | undefined {
   return Number.isFinite(value) ? value : undefined;

@@ -135,7 +135,9 @@ export function createStallDetector(options: StallDetectorOptions): StallDetecto
       for (let index = stalls.length - 1; index >= 0; index--) {
         const stall = stalls[index]!;
         if (stall.end < start) break; // stalls are recorded in time order
+        // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max and Math.min take numbers)
         const from = stall.start > start ? stall.start : start;
+        // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max and Math.min take numbers)
         const to = stall.end < end ? stall.end : end;
         if (to > from) stalled += to - from;
       }

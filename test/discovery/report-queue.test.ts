@@ -2,7 +2,7 @@
 // the monotonic clock given, and outcomes too old for a verdict dropped as stale.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createReportQueue, type QueuedOutcome, type ReportDropReason } from '../../src/agent/report-queue.ts';
+import { createReportQueue, type QueuedOutcome, type ReportDropReason } from '../../src/discovery/report-queue.ts';
 
 const outcome = (destination: string, endedAt: number): QueuedOutcome => ({ kind: 'udp', destination, packetsSent: 5, packetsLost: 0, rttMs: 1, endedAt });
 
