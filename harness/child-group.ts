@@ -93,3 +93,20 @@ export function stopAndRemove(group: ChildGroup, tempDirs: ReadonlySet<string>):
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   };
 }
+
+/**
+ * A benchmark's time budget: once `budgetSeconds` have passed, says so on stderr, kills every child at once, runs
+ * `beforeExit` (stopping what is not a child, e.g. a cluster) and exits 1. Clear the returned timer when done.
+ */
+export function exitAfterBudget(
+  group: ChildGroup,
+  name: string,
+  budgetSeconds: number,
+  beforeExit: () => Promise<unknown> = () => Promise.resolve(),
+): NodeJS.Timeout {
+  return setTimeout(() => {
+    console.error(`${name}: over its ${budgetSeconds.toFixed(0)} s budget; killing everything`);
+    group.killNow();
+    void beforeExit().finally(() => process.exit(1));
+  }, budgetSeconds * 1000);
+}

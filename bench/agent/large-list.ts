@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addressPlan, MAX_PEERS } from './addresses.ts';
 import { BENCH_AGENT_NODE, startAgentProcess, syntheticPeerList, type AgentProcess } from './agent-process.ts';
-import { stopAndRemove, stopChildrenOnExit, createChildGroup, type ChildGroup } from '../../harness/child-group.ts';
+import { exitAfterBudget, stopAndRemove, stopChildrenOnExit, createChildGroup, type ChildGroup } from '../../harness/child-group.ts';
 import { describeMachine } from './machine.ts';
 import { openWindow } from './measurement-window.ts';
 import { waitForQuietHost } from './quiet-host.ts';
@@ -242,11 +242,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const tempDirs = new Set<string>();
   stopChildrenOnExit(group, "the benchmark's processes", stopAndRemove(group, tempDirs));
   const budgetSeconds = options.rounds * 2 * (options.settleSeconds + options.warmupSeconds + options.windowSeconds + 120) + 300;
-  const deadline = setTimeout(() => {
-    console.error(`bench:agent:list: over its ${budgetSeconds} s budget; killing everything`);
-    group.killNow();
-    process.exit(1);
-  }, budgetSeconds * 1000);
+  const deadline = exitAfterBudget(group, 'bench:agent:list', budgetSeconds);
 
   let build: ProductionBuild | undefined;
   try {

@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopAndRemove, stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
+import { exitAfterBudget, stopAndRemove, stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
 import { createProcReader } from '../../harness/proc-stats.ts';
 import { addressPlan } from './addresses.ts';
 import { findSharedPort } from '../../src/util/shared-port.ts';
@@ -38,11 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const perRun = options.settleSeconds + options.warmupSeconds + options.windowSeconds + 90;
   const budgetSeconds =
     options.soakMinutes > 0 ? options.soakMinutes * 60 + 600 : configurations.length * perRun + (options.naive ? options.peers.length * perRun : 0) + 240;
-  const deadline = setTimeout(() => {
-    console.error(`bench:agent: over its ${budgetSeconds} s budget; killing everything`);
-    group.killNow();
-    process.exit(1);
-  }, budgetSeconds * 1000);
+  const deadline = exitAfterBudget(group, 'bench:agent', budgetSeconds);
 
   let build: AgentBuild | undefined;
   try {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startBenchCluster, type BenchCluster } from './cluster.ts';
 import { USAGE, parseOptions } from './options.ts';
 import { readCommandLine } from '../common/command-line.ts';
-import { stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
+import { exitAfterBudget, stopChildrenOnExit, createChildGroup } from '../../harness/child-group.ts';
 import { describeMachine, renderSection, resultsTable, changesTable, verdictList, verdicts, writeSection } from './report.ts';
 import { runSize, type SizeResult } from './scenario.ts';
 import { findKubeBinaries } from '../../harness/kube-cluster.ts';
@@ -39,11 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
   stopChildrenOnExit(group, "the benchmark's processes and the cluster", cleanup);
   // Generous: set-up of 20,000 objects is a few minutes on 2 CPUs; each size adds start, connect and the window.
   const budgetSeconds = 300 + options.sizes.reduce((sum, n) => sum + n * 0.05 + options.windowSeconds + 300, 0);
-  const deadline = setTimeout(() => {
-    console.error(`bench:controller: over its ${budgetSeconds.toFixed(0)} s budget; killing everything`);
-    group.killNow();
-    void bench?.cluster.stop().finally(() => process.exit(1));
-  }, budgetSeconds * 1000);
+  const deadline = exitAfterBudget(group, 'bench:controller', budgetSeconds, async () => bench?.cluster.stop());
   deadline.unref();
 
   const dir = await mkdtemp(join(tmpdir(), 'kconmon-bench-controller-'));
